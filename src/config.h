@@ -1,0 +1,35 @@
+/* config.h: the configuration file, read once at start-up and read-only after */
+#ifndef KV_CONFIG_H
+#define KV_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum config_open {
+	CONFIG_OPEN_PER_PROCESS,	/* handles opened on a process's first request, kept */
+	CONFIG_OPEN_PER_REQUEST,	/* opened at the start of each request, closed at its end */
+};
+
+struct config {
+	char *store;		/* Berkeley DB environment directory (owned) */
+	size_t max_value;	/* bytes of a value's JSON text */
+	size_t max_body;	/* bytes of a request body */
+	bool sync;		/* fsync the log at every commit */
+	enum config_open open;
+	uint64_t cache_size;	/* bytes of Berkeley DB cache */
+};
+
+/* Fills cfg with the defaults, then reads path (which must exist when
+ * required is true; a missing optional file leaves the defaults). Returns
+ * false and writes a message naming the file and line to err on a bad line
+ * or an unreadable file. cfg owns its strings until config_free(). */
+bool config_load(struct config *cfg, const char *path, bool required,
+		 char *err, size_t errlen);
+
+/* Replaces the store directory (from KV_DATA). Returns false when out of memory. */
+bool config_set_store(struct config *cfg, const char *dir);
+
+void config_free(struct config *cfg);
+
+#endif

@@ -1,0 +1,92 @@
+/* main.c: process lifecycle: configuration, the store, the accept loop
+ *
+ * The same binary is a FastCGI responder (lighttpd mod_fastcgi, Apache
+ * mod_fcgid, spawn-fcgi) and a plain CGI program that serves one request
+ * and exits. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <fcgiapp.h>
+
+#include "config.h"
+#include "io.h"
+#include "request.h"
+#include "route.h"
+#include "store.h"
+#include "util.h"
+
+#ifndef KV_DEFAULT_CONF
+#define KV_DEFAULT_CONF "/etc/kv.conf"
+#endif
+
+/* parse, then (with the auth and rate-limit steps between them) handle
+ * and reply; the store is touched only by the handler. */
+static void serve(struct io *io, struct store *st, const struct config *cfg)
+{
+	struct request req;
+
+	if (request_parse(&req, io))
+		route_dispatch(&req, st, cfg);
+	store_end_request(st);
+	request_free(&req);
+}
+
+static void serve_fastcgi(struct store *st, const struct config *cfg)
+{
+	FCGX_Request fcgi;
+	struct io io = { &fcgi };
+
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgi, 0, 0) != 0) {
+		util_log("cannot set up FastCGI");
+		return;
+	}
+	/* libfcgi makes the accept fail once SIGTERM arrives, and a request
+	 * under way finishes first. */
+	while (FCGX_Accept_r(&fcgi) >= 0) {
+		serve(&io, st, cfg);
+		FCGX_Finish_r(&fcgi);
+		if (store_needs_exit(st)) {
+			util_log("the store needs recovery; leaving so that the next process runs it");
+			break;
+		}
+	}
+	FCGX_Free(&fcgi, 1);
+}
+
+int main(void)
+{
+	const char *path = getenv("KV_CONF");
+	const char *data = getenv("KV_DATA");
+	struct config cfg = { 0 };
+	struct store *st = NULL;
+	char err[512];
+	int status = EXIT_FAILURE;
+
+	if (!config_load(&cfg, path != NULL ? path : KV_DEFAULT_CONF, path != NULL,
+			 err, sizeof(err))) {
+		util_log("configuration: %s", err);
+		goto out;
+	}
+	if (data != NULL && !config_set_store(&cfg, data)) {
+		util_log("out of memory");
+		goto out;
+	}
+	st = store_new(&cfg);
+	if (st == NULL) {
+		util_log("out of memory");
+		goto out;
+	}
+	if (FCGX_IsCGI()) {
+		struct io io = { NULL };
+
+		serve(&io, st, &cfg);
+		fflush(stdout);
+	} else {
+		serve_fastcgi(st, &cfg);
+	}
+	status = EXIT_SUCCESS;
+out:
+	store_free(st);
+	config_free(&cfg);
+	return status;
+}

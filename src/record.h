@@ -1,0 +1,41 @@
+/* record.h: the byte layout of a stored record, and versionstamps */
+#ifndef KV_RECORD_H
+#define KV_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A record is a format byte, the versionstamp and the expiry (both 64-bit
+ * big-endian), then the value's JSON text exactly as the client sent it.
+ * expiresAt 0 means "never"; big-endian lets the expiry index use the
+ * bytes as its key and sort them with memcmp. */
+#define RECORD_FORMAT 1
+#define RECORD_VS_OFFSET 1
+#define RECORD_EXPIRY_OFFSET 9
+#define RECORD_HEADER 17
+
+/* 20 hex digits and a terminator. */
+#define VERSIONSTAMP_LEN 20
+
+struct record {
+	uint64_t versionstamp;
+	int64_t expires_at;	/* ms since the epoch, 0 for none */
+	const char *value;	/* not owned: points into the packed bytes */
+	size_t value_len;
+};
+
+/* Writes the record's RECORD_HEADER + value_len bytes to out. */
+void record_pack(const struct record *rec, unsigned char *out);
+
+/* Reads a packed record; rec->value then points into buf. Returns false
+ * when buf is not a record of this format. */
+bool record_unpack(const unsigned char *buf, size_t len, struct record *rec);
+
+/* True when the record has an expiry and it has passed at now_ms. */
+bool record_expired(const struct record *rec, int64_t now_ms);
+
+/* The client-facing form: VERSIONSTAMP_LEN lowercase hex digits plus NUL. */
+void record_format_vs(uint64_t vs, char out[VERSIONSTAMP_LEN + 1]);
+
+#endif

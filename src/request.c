@@ -1,0 +1,250 @@
+/* request.c: what one HTTP request asks for, read from the web server
+ *
+ * The keypath comes from the raw REQUEST_URI, not from PATH_INFO: web
+ * servers decode and normalise PATH_INFO (lighttpd turns control bytes
+ * into '_', both collapse ".." and "//"), and a key must never silently
+ * become another. PATH_INFO is used only where no REQUEST_URI is given. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "keypath.h"
+#include "reply.h"
+#include "request.h"
+#include "util.h"
+
+/* The contract's bounds on list pages. */
+#define LIST_LIMIT_MAX 1000
+
+/* A percent-encoded keypath is at most three bytes per decoded byte. */
+#define RAW_KEYPATH_MAX (3 * KEYPATH_MAX)
+
+static const char invalid_key_rules[] =
+	"segments are 1 or more bytes of UTF-8 without '.', '/' or control characters";
+
+static enum method parse_method(const char *name, bool *head)
+{
+	*head = false;
+	if (name == NULL)
+		return METHOD_OTHER;
+	if (strcmp(name, "GET") == 0)
+		return METHOD_GET;
+	if (strcmp(name, "HEAD") == 0) {
+		*head = true;
+		return METHOD_GET;
+	}
+	if (strcmp(name, "PUT") == 0)
+		return METHOD_PUT;
+	if (strcmp(name, "DELETE") == 0)
+		return METHOD_DELETE;
+	if (strcmp(name, "POST") == 0)
+		return METHOD_POST;
+	return METHOD_OTHER;
+}
+
+/* Finds the still-encoded keypath: REQUEST_URI without its query string and
+ * mount point, or failing that PATH_INFO, which is already decoded. */
+static bool locate_keypath(const struct io *io, const char **path, size_t *len, bool *encoded)
+{
+	const char *uri = io_param(io, "REQUEST_URI");
+	const char *mount = io_param(io, "SCRIPT_NAME");
+	size_t mount_len = mount != NULL ? strlen(mount) : 0;
+
+	if (uri != NULL) {
+		size_t uri_len = strcspn(uri, "?");
+
+		if (uri_len < mount_len || memcmp(uri, mount, mount_len) != 0)
+			return false;
+		*path = uri + mount_len;
+		*len = uri_len - mount_len;
+		*encoded = true;
+	} else {
+		*path = io_param(io, "PATH_INFO");
+		if (*path == NULL)
+			*path = "";
+		*len = strlen(*path);
+		*encoded = false;
+	}
+	if (*len > 0 && **path != '/')
+		return false;
+	if (*len > 0) {
+		(*path)++;
+		(*len)--;
+	}
+	return true;
+}
+
+static bool parse_keypath(struct request *req)
+{
+	const char *path;
+	size_t len;
+	bool encoded;
+
+	if (!locate_keypath(req->io, &path, &len, &encoded)) {
+		reply_error(req, 400, "invalid_key", NULL, "the request URI is outside the service's mount point");
+		return false;
+	}
+	if (len > RAW_KEYPATH_MAX) {
+		reply_error(req, 400, "invalid_key", NULL, "a keypath is at most %d bytes", KEYPATH_MAX);
+		return false;
+	}
+	req->key = malloc(len + 1);
+	if (req->key == NULL) {
+		reply_error(req, 500, "internal", NULL, "out of memory");
+		return false;
+	}
+	if (!encoded) {
+		memcpy(req->key, path, len);
+		req->key_len = len;
+	} else if (!keypath_unescape(path, len, req->key, &req->key_len)) {
+		reply_error(req, 400, "invalid_key", NULL, "bad percent-encoding in the keypath");
+		return false;
+	}
+	req->key[req->key_len] = '\0';
+	if (req->key_len > KEYPATH_MAX) {
+		reply_error(req, 400, "invalid_key", NULL, "a keypath is at most %d bytes", KEYPATH_MAX);
+		return false;
+	}
+	if (req->key_len > 0 && !keypath_valid(req->key, req->key_len)) {
+		reply_error(req, 400, "invalid_key", NULL, "invalid keypath: %s", invalid_key_rules);
+		return false;
+	}
+	return true;
+}
+
+/* Decodes a query-string component: %XX escapes, and '+' for a space as
+ * HTML forms send it. out has room for len + 1 bytes. */
+static bool query_unescape(const char *in, size_t len, char *out)
+{
+	size_t n;
+
+	if (!keypath_unescape(in, len, out, &n))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (out[i] == '+')
+			out[i] = ' ';
+	out[n] = '\0';
+	return strlen(out) == n;	/* no NUL byte inside */
+}
+
+static bool parse_bool(const char *s, bool *out)
+{
+	if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
+		*out = true;
+	else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
+		*out = false;
+	else
+		return false;
+	return true;
+}
+
+/* Applies one name=value pair; returns NULL or what is wrong with it.
+ * Parameters the service does not know are ignored. */
+static const char *apply_param(struct query *q, const char *name, char *value)
+{
+	uint64_t n;
+
+	if (strcmp(name, "list") == 0)
+		return parse_bool(value, &q->list) ? NULL : "list must be true, false, 1 or 0";
+	if (strcmp(name, "reverse") == 0)
+		return parse_bool(value, &q->reverse) ? NULL : "reverse must be true, false, 1 or 0";
+	if (strcmp(name, "values") == 0)
+		return parse_bool(value, &q->values) ? NULL : "values must be true, false, 1 or 0";
+	if (strcmp(name, "limit") == 0) {
+		if (!util_parse_u64(value, strlen(value), &n) || n < 1 || n > LIST_LIMIT_MAX)
+			return "limit must be an integer from 1 to 1000";
+		q->limit = (unsigned)n;
+		return NULL;
+	}
+	if (strcmp(name, "cursor") == 0) {
+		free(q->cursor);
+		q->cursor = strdup(value);
+		return q->cursor != NULL ? NULL : "out of memory";
+	}
+	return NULL;
+}
+
+static bool parse_query(struct request *req)
+{
+	const char *qs = io_param(req->io, "QUERY_STRING");
+	const char *why = NULL;
+	char *buf = NULL;
+	struct query *q = &req->query;
+
+	q->limit = LIST_LIMIT_MAX;
+	q->values = true;
+	if (qs == NULL || *qs == '\0')
+		return true;
+	buf = malloc(strlen(qs) + 1);
+	if (buf == NULL) {
+		why = "out of memory";
+		goto out;
+	}
+	for (const char *p = qs; *p != '\0' && why == NULL;) {
+		size_t len = strcspn(p, "&");
+		size_t name_len = strcspn(p, "=&");
+		char *value;
+
+		if (len > 0) {
+			if (!query_unescape(p, name_len, buf))
+				why = "bad percent-encoding in the query string";
+			value = buf + name_len + 1;
+			if (why == NULL && !query_unescape(p + name_len + (name_len < len),
+							   len - name_len - (name_len < len), value))
+				why = "bad percent-encoding in the query string";
+			if (why == NULL)
+				why = apply_param(q, buf, value);
+		}
+		p += len + (p[len] == '&');
+	}
+out:
+	free(buf);
+	if (why != NULL)
+		reply_error(req, 400, "invalid_query", NULL, "%s", why);
+	return why == NULL;
+}
+
+bool request_parse(struct request *req, struct io *io)
+{
+	memset(req, 0, sizeof(*req));
+	req->io = io;
+	req->method = parse_method(io_param(io, "REQUEST_METHOD"), &req->head);
+	req->if_match = io_param(io, "HTTP_IF_MATCH");
+	req->if_none_match = io_param(io, "HTTP_IF_NONE_MATCH");
+	return parse_keypath(req) && parse_query(req);
+}
+
+bool request_read_body(struct request *req, size_t max_body)
+{
+	const char *cl = io_param(req->io, "CONTENT_LENGTH");
+	uint64_t len = 0;
+
+	if (cl != NULL && *cl != '\0' && !util_parse_u64(cl, strlen(cl), &len)) {
+		reply_error(req, 400, "invalid_body", NULL, "bad Content-Length");
+		return false;
+	}
+	if (len > max_body) {
+		reply_error(req, 413, "body_too_large", NULL,
+			    "the request body is larger than %lu bytes", (unsigned long)max_body);
+		return false;
+	}
+	req->body = malloc((size_t)len + 1);
+	if (req->body == NULL) {
+		reply_error(req, 500, "internal", NULL, "out of memory");
+		return false;
+	}
+	req->body_len = io_read(req->io, req->body, (size_t)len);
+	req->body[req->body_len] = '\0';
+	if (req->body_len != len) {
+		reply_error(req, 400, "invalid_body", NULL, "the body ended before Content-Length bytes");
+		return false;
+	}
+	return true;
+}
+
+void request_free(struct request *req)
+{
+	free(req->key);
+	free(req->query.cursor);
+	free(req->body);
+	memset(req, 0, sizeof(*req));
+}

@@ -1,0 +1,55 @@
+/* request.h: what one HTTP request asks for, read from the web server */
+#ifndef KV_REQUEST_H
+#define KV_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "io.h"
+
+enum method {
+	METHOD_GET,	/* HEAD too: see request.head */
+	METHOD_PUT,
+	METHOD_DELETE,
+	METHOD_POST,
+	METHOD_OTHER,
+};
+
+/* The list parameters of the query string. */
+struct query {
+	bool list;
+	bool reverse;
+	bool values;
+	unsigned limit;
+	char *cursor;		/* owned; NULL when absent */
+};
+
+struct request {
+	struct io *io;
+	enum method method;
+	bool head;		/* HEAD: answer as GET, without the body */
+	char *key;		/* owned: decoded dotted keypath, "" for the root */
+	size_t key_len;
+	struct query query;
+	/* Header values; they point into the web server's parameters and are
+	 * valid until the request is finished. */
+	const char *if_match;
+	const char *if_none_match;
+	char *body;		/* owned, NUL-terminated; NULL until read */
+	size_t body_len;
+};
+
+/* Reads the method, the keypath and the query of the request on io. On
+ * bad input it answers the request itself (400 invalid_key or
+ * invalid_query) and returns false. req must be freed with request_free()
+ * either way. */
+bool request_parse(struct request *req, struct io *io);
+
+/* Reads the body, at most max_body bytes; answers 413 body_too_large or
+ * 400 invalid_body itself and returns false when it cannot. */
+bool request_read_body(struct request *req, size_t max_body);
+
+void request_free(struct request *req);
+
+#endif

@@ -1,0 +1,395 @@
+/* route.c: which handler answers a request, and the handlers themselves
+ *
+ * Each handler reads as parse, store call, reply: helpers that find bad
+ * input answer the request themselves and return false. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "etag.h"
+#include "jsontext.h"
+#include "keypath.h"
+#include "record.h"
+#include "reply.h"
+#include "route.h"
+#include "util.h"
+
+/* A value nests at most this many arrays or objects (the contract's
+ * bound); the PUT body's own object is one more. */
+#define VALUE_DEPTH_MAX 128
+
+/* The latest expiry a ttl may reach: the largest integer a JSON number
+ * carries exactly in every client (2^53 - 1), far beyond any real ttl. */
+#define EXPIRES_AT_MAX INT64_C(9007199254740991)
+
+typedef void (*handler_fn)(struct request *req, struct store *st, const struct config *cfg);
+
+static void reply_store_failure(struct request *req, enum store_status status)
+{
+	switch (status) {
+	case STORE_BUSY:
+		reply_error(req, 503, "unavailable", "Retry-After: 1\r\n",
+			    "the store is busy; try again");
+		break;
+	case STORE_UNAVAILABLE:
+		reply_error(req, 503, "unavailable", "Retry-After: 5\r\n",
+			    "the store is unavailable; try again later");
+		break;
+	default:
+		reply_error(req, 500, "internal", NULL, "internal error");
+		break;
+	}
+}
+
+static void reply_not_found(struct request *req)
+{
+	reply_error(req, 404, "not_found", NULL, "no such key: %s", req->key);
+}
+
+/* ETag, and KV-Expires-At for a key with an expiry. */
+static void item_headers(char *out, size_t size, const char *vs, int64_t expires_at)
+{
+	int n = snprintf(out, size, "ETag: \"%s\"\r\n", vs);
+
+	if (expires_at != 0 && n > 0 && (size_t)n < size)
+		snprintf(out + n, size - (size_t)n, "KV-Expires-At: %" PRId64 "\r\n", expires_at);
+}
+
+static struct json_object *json_expires_at(int64_t expires_at)
+{
+	return expires_at != 0 ? json_object_new_int64(expires_at) : NULL;
+}
+
+static void handle_health(struct request *req, struct store *st, const struct config *cfg)
+{
+	enum store_status status = store_ping(st);
+	struct json_object *body;
+
+	if (status != STORE_OK) {
+		reply_store_failure(req, status);
+		return;
+	}
+	body = json_object_new_object();
+	if (body != NULL) {
+		json_object_object_add(body, "service", json_object_new_string(PACKAGE_NAME));
+		json_object_object_add(body, "version", json_object_new_string(PACKAGE_VERSION));
+		json_object_object_add(body, "status", json_object_new_string("ok"));
+	}
+	reply_json(req, 200, NULL, body);
+}
+
+static void handle_get(struct request *req, struct store *st, const struct config *cfg)
+{
+	struct store_item item;
+	enum store_status status = store_get(st, req->key, req->key_len, &item);
+	char vs[VERSIONSTAMP_LEN + 1];
+	char headers[128];
+
+	if (status == STORE_NOTFOUND)
+		reply_not_found(req);
+	else if (status != STORE_OK)
+		reply_store_failure(req, status);
+	else {
+		record_format_vs(item.versionstamp, vs);
+		item_headers(headers, sizeof(headers), vs, item.expires_at);
+		if (req->if_none_match != NULL && etag_matches(req->if_none_match, true, vs))
+			reply_send(req, 304, headers, NULL, 0);
+		else
+			reply_send(req, 200, headers, item.value, item.value_len);
+	}
+	store_item_free(&item);
+}
+
+/* The members of a PUT body, as raw JSON text. */
+struct put_body {
+	const char *value;
+	size_t value_len;
+	const char *ttl;
+	size_t ttl_len;
+	const char *problem;
+};
+
+static bool put_member(const struct jsontext_member *m, void *arg)
+{
+	struct put_body *b = arg;
+	const char **text = NULL;
+	size_t *len = NULL;
+
+	if (jsontext_name_is(m, "value")) {
+		text = &b->value;
+		len = &b->value_len;
+	} else if (jsontext_name_is(m, "ttl")) {
+		text = &b->ttl;
+		len = &b->ttl_len;
+	} else {
+		b->problem = "the body may hold only \"value\" and \"ttl\"";
+		return false;
+	}
+	if (*text != NULL) {
+		b->problem = "a member appears twice in the body";
+		return false;
+	}
+	*text = m->value;
+	*len = m->value_len;
+	return true;
+}
+
+/* A ttl is absent, null, or a JSON integer of milliseconds, at least 1,
+ * that keeps the expiry within EXPIRES_AT_MAX. */
+static bool parse_ttl(const struct put_body *b, int64_t now, int64_t *ttl)
+{
+	uint64_t n;
+
+	*ttl = 0;
+	if (b->ttl == NULL || jsontext_is_null(b->ttl, b->ttl_len))
+		return true;
+	if (!util_parse_u64(b->ttl, b->ttl_len, &n) || n == 0 ||
+	    n > (uint64_t)(EXPIRES_AT_MAX - now))
+		return false;
+	*ttl = (int64_t)n;
+	return true;
+}
+
+/* Reads and checks a PUT body; answers bad input itself. */
+static bool read_put_body(struct request *req, const struct config *cfg, struct store_put *put)
+{
+	struct put_body b = { 0 };
+
+	if (!request_read_body(req, cfg->max_body))
+		return false;
+	if (jsontext_validate(req->body, req->body_len, VALUE_DEPTH_MAX + 1) != JSONTEXT_OK) {
+		reply_error(req, 400, "invalid_json", NULL,
+			    "the body is not JSON, or nests deeper than %d", VALUE_DEPTH_MAX);
+		return false;
+	}
+	if (!jsontext_members(req->body, req->body_len, put_member, &b)) {
+		reply_error(req, 400, "invalid_body", NULL,
+			    "the body must be a JSON object: {\"value\": ..., \"ttl\": ms}");
+		return false;
+	}
+	if (b.problem == NULL && b.value == NULL)
+		b.problem = "the body has no \"value\"";
+	if (b.problem != NULL) {
+		reply_error(req, 400, "invalid_body", NULL, "%s", b.problem);
+		return false;
+	}
+	if (!parse_ttl(&b, util_now_ms(), &put->ttl_ms)) {
+		reply_error(req, 400, "invalid_ttl", NULL,
+			    "ttl must be null or a whole number of milliseconds from 1 that keeps the expiry within 2^53 - 1");
+		return false;
+	}
+	if (b.value_len > cfg->max_value) {
+		reply_error(req, 413, "value_too_large", NULL,
+			    "the value is larger than %lu bytes", (unsigned long)cfg->max_value);
+		return false;
+	}
+	put->value = b.value;
+	put->value_len = b.value_len;
+	return true;
+}
+
+static void handle_put(struct request *req, struct store *st, const struct config *cfg)
+{
+	struct store_put put = {
+		.key = req->key, .key_len = req->key_len,
+		.if_match = req->if_match, .if_none_match = req->if_none_match,
+	};
+	enum store_status status;
+	struct json_object *body;
+	char vs[VERSIONSTAMP_LEN + 1];
+	char headers[128];
+
+	if (!read_put_body(req, cfg, &put))
+		return;
+	status = store_put(st, &put);
+	if (status == STORE_PRECONDITION) {
+		reply_error(req, 412, "precondition_failed", NULL,
+			    "the condition on %s does not hold; nothing was written", req->key);
+		return;
+	}
+	if (status != STORE_OK) {
+		reply_store_failure(req, status);
+		return;
+	}
+	record_format_vs(put.versionstamp, vs);
+	item_headers(headers, sizeof(headers), vs, put.expires_at);
+	body = json_object_new_object();
+	if (body != NULL) {
+		json_object_object_add(body, "key", json_object_new_string_len(req->key, (int)req->key_len));
+		json_object_object_add(body, "versionstamp", json_object_new_string(vs));
+		json_object_object_add(body, "expiresAt", json_expires_at(put.expires_at));
+	}
+	reply_json(req, 200, headers, body);
+}
+
+static void handle_delete(struct request *req, struct store *st, const struct config *cfg)
+{
+	struct store_delete del = {
+		.key = req->key, .key_len = req->key_len, .if_match = req->if_match,
+	};
+	enum store_status status = store_delete(st, &del);
+	struct json_object *body;
+
+	if (status == STORE_PRECONDITION) {
+		reply_error(req, 412, "precondition_failed", NULL,
+			    "the condition on %s does not hold; nothing was deleted", req->key);
+		return;
+	}
+	if (status != STORE_OK) {
+		reply_store_failure(req, status);
+		return;
+	}
+	body = json_object_new_object();
+	if (body != NULL) {
+		json_object_object_add(body, "key", json_object_new_string_len(req->key, (int)req->key_len));
+		json_object_object_add(body, "deleted", json_object_new_boolean(del.deleted));
+	}
+	reply_json(req, 200, NULL, body);
+}
+
+/* A cursor is the hex of the last key of the previous page; it must name a
+ * valid key strictly under the listed prefix. */
+static bool parse_cursor(struct request *req, char **after, size_t *after_len)
+{
+	const char *cursor = req->query.cursor;
+	size_t hex_len, len;
+	char *key = NULL;
+	bool ok = false;
+
+	*after = NULL;
+	if (cursor == NULL)
+		return true;
+	hex_len = strlen(cursor);
+	len = hex_len / 2;
+	if (len == 0 || len > KEYPATH_MAX)
+		goto out;
+	key = malloc(len + 1);
+	if (key == NULL || !util_hex_decode(cursor, hex_len, (unsigned char *)key))
+		goto out;
+	key[len] = '\0';
+	if (!keypath_valid(key, len) || len <= req->key_len ||
+	    (req->key_len > 0 && (memcmp(key, req->key, req->key_len) != 0 || key[req->key_len] != '.')))
+		goto out;
+	*after = key;
+	*after_len = len;
+	key = NULL;
+	ok = true;
+out:
+	free(key);
+	if (!ok)
+		reply_error(req, 400, "invalid_query", NULL, "the cursor is not one this listing gave out");
+	return ok;
+}
+
+static struct json_object *list_entry(const struct store_entry *e, bool with_value)
+{
+	struct json_object *obj = json_object_new_object();
+	char vs[VERSIONSTAMP_LEN + 1];
+
+	if (obj == NULL)
+		return NULL;
+	record_format_vs(e->item.versionstamp, vs);
+	json_object_object_add(obj, "key", json_object_new_string_len(e->key, (int)e->key_len));
+	if (with_value)
+		json_object_object_add(obj, "value", reply_raw_json(e->item.value, e->item.value_len));
+	json_object_object_add(obj, "versionstamp", json_object_new_string(vs));
+	json_object_object_add(obj, "expiresAt", json_expires_at(e->item.expires_at));
+	return obj;
+}
+
+static struct json_object *list_page(const struct store_list *list)
+{
+	struct json_object *body = json_object_new_object();
+	struct json_object *entries = json_object_new_array_ext((int)list->count);
+	struct json_object *cursor = NULL;
+
+	if (body == NULL || entries == NULL) {
+		json_object_put(body);
+		json_object_put(entries);
+		return NULL;
+	}
+	for (size_t i = 0; i < list->count; i++)
+		json_object_array_add(entries, list_entry(&list->entries[i], list->with_values));
+	if (list->more) {
+		const struct store_entry *last = &list->entries[list->count - 1];
+		char *hex = malloc(2 * last->key_len + 1);
+
+		if (hex != NULL) {
+			util_hex_encode((const unsigned char *)last->key, last->key_len, hex);
+			hex[2 * last->key_len] = '\0';
+			cursor = json_object_new_string(hex);
+			free(hex);
+		}
+	}
+	json_object_object_add(body, "entries", entries);
+	json_object_object_add(body, "cursor", cursor);
+	return body;
+}
+
+static void handle_list(struct request *req, struct store *st, const struct config *cfg)
+{
+	struct store_list list = {
+		.prefix = req->key, .prefix_len = req->key_len,
+		.reverse = req->query.reverse, .with_values = req->query.values,
+		.limit = req->query.limit,
+	};
+	char *after = NULL;
+	enum store_status status;
+
+	if (!parse_cursor(req, &after, &list.after_len))
+		return;
+	list.after = after;
+	status = store_list(st, &list);
+	if (status != STORE_OK)
+		reply_store_failure(req, status);
+	else
+		reply_json(req, 200, NULL, list_page(&list));
+	store_list_free(&list);
+	free(after);
+}
+
+enum target { TARGET_ROOT, TARGET_KEY };
+enum list_mode { LIST_ANY, LIST_NO, LIST_YES };
+
+static const struct route {
+	enum target target;
+	enum method method;
+	enum list_mode list;	/* GET only: ?list=true or not */
+	const char *allow;	/* its methods in the Allow header */
+	handler_fn fn;
+} routes[] = {
+	{ TARGET_ROOT, METHOD_GET, LIST_NO, "GET, HEAD", handle_health },
+	{ TARGET_ROOT, METHOD_GET, LIST_YES, NULL, handle_list },
+	{ TARGET_KEY, METHOD_GET, LIST_NO, "GET, HEAD", handle_get },
+	{ TARGET_KEY, METHOD_GET, LIST_YES, NULL, handle_list },
+	{ TARGET_KEY, METHOD_PUT, LIST_ANY, "PUT", handle_put },
+	{ TARGET_KEY, METHOD_DELETE, LIST_ANY, "DELETE", handle_delete },
+};
+
+void route_dispatch(struct request *req, struct store *st, const struct config *cfg)
+{
+	enum target target = req->key_len == 0 ? TARGET_ROOT : TARGET_KEY;
+	char allow[128] = "Allow: ";
+	size_t n = strlen(allow);
+
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		const struct route *r = &routes[i];
+
+		if (r->target != target || r->method != req->method)
+			continue;
+		if (r->list == LIST_ANY || (r->list == LIST_YES) == req->query.list) {
+			r->fn(req, st, cfg);
+			return;
+		}
+	}
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (routes[i].target != target || routes[i].allow == NULL)
+			continue;
+		n += (size_t)snprintf(allow + n, sizeof(allow) - n, "%s%s",
+				      n > strlen("Allow: ") ? ", " : "", routes[i].allow);
+	}
+	snprintf(allow + n, sizeof(allow) - n, "\r\n");
+	reply_error(req, 405, "method_not_allowed", allow,
+		    "this method is not allowed here");
+}

@@ -1,0 +1,834 @@
+/* store.c: the Berkeley DB store: environment, transactions, key operations
+ *
+ * Layout on disk: one transactional environment in the store directory
+ * holding kv.db, a btree from encoded keypath (keypath.h) to record
+ * (record.h), and kv-expiry.db, its secondary index from expiry time to
+ * key, with sorted duplicates and no entry for keys without a ttl. The
+ * counter that hands out versionstamps is a record under META_KEY, a key no
+ * keypath encodes to, updated in the transaction of each write. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include <db.h>
+
+#include "etag.h"
+#include "keypath.h"
+#include "record.h"
+#include "store.h"
+#include "util.h"
+
+/* Attempts at a transaction that Berkeley DB aborts to break a deadlock or
+ * a lock wait that timed out. Real deadlocks resolve at once; timeouts only
+ * happen behind a lock that a dead process held, which failchk frees, so a
+ * few attempts are enough and a stuck store answers 503 within seconds. */
+#define STORE_ATTEMPTS 8
+
+/* How long one lock wait may last before the transaction is retried. */
+#define STORE_LOCK_TIMEOUT_US (500 * 1000)
+
+/* Slots in the environment's thread table, one per process that has joined
+ * it (web server workers, admin commands); dead ones are reclaimed by failchk. */
+#define STORE_THREADS 512
+
+/* Expired records each write removes through the expiry index, so dead keys
+ * do not pile up; few enough to keep the write's locks short. */
+#define PURGE_BATCH 64
+
+/* Requests between failchk runs; it costs too much to run on every one. */
+#define FAILCHK_EVERY 1000
+
+/* A checkpoint once this much log was written or this much time passed,
+ * whichever comes first; with DB_LOG_AUTO_REMOVE the old logs then go, so
+ * the store's size follows its live data, not its history. */
+#define CHECKPOINT_KBYTES 4096
+#define CHECKPOINT_MINUTES 1
+
+/* A page of a list holds at most this many bytes of values; a client with
+ * big values gets shorter pages and follows the cursor. */
+#define LIST_PAGE_BYTES (4u << 20)
+
+/* Sorts below every encoded keypath, whose first byte is never a control
+ * character. */
+static const char META_KEY[] = { '\0' };
+
+/* A transaction body returns 0 to commit, TXN_ROLLBACK to abort on purpose
+ * (the outcome is in its argument), or a Berkeley DB error. */
+#define TXN_ROLLBACK (-1)
+typedef int (*txn_body_fn)(struct store *st, DB_TXN *txn, void *arg);
+
+struct store {
+	const struct config *cfg;
+	DB_ENV *env;
+	DB *primary;
+	DB *expiry;
+	bool panic;
+	unsigned long requests;
+};
+
+/* ---- environment ---- */
+
+static void on_bdb_error(const DB_ENV *env, const char *prefix, const char *msg)
+{
+	util_log("berkeley db: %s", msg);
+}
+
+static void on_bdb_event(DB_ENV *env, u_int32_t event, void *info)
+{
+	struct store *st = env->app_private;
+
+	if (event == DB_EVENT_PANIC || event == DB_EVENT_REG_PANIC)
+		st->panic = true;
+}
+
+/* Whether a process that joined the environment still runs; failchk uses
+ * it to release what a killed worker left behind. */
+static int is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
+{
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+static int env_configure(struct store *st, DB_ENV *env)
+{
+	int ret;
+	uint64_t cache = st->cfg->cache_size;
+
+	env->app_private = st;
+	env->set_errcall(env, on_bdb_error);
+	if ((ret = env->set_event_notify(env, on_bdb_event)) != 0)
+		goto out;
+	/* failchk needs the thread table, sized before the region exists. */
+	if ((ret = env->set_thread_count(env, STORE_THREADS)) != 0)
+		goto out;
+	if ((ret = env->set_isalive(env, is_alive)) != 0)
+		goto out;
+	/* Run the deadlock detector whenever a lock request blocks; lock
+	 * timeouts are only checked then, and come back as NOTGRANTED so
+	 * that they can be told from deadlocks. */
+	if ((ret = env->set_lk_detect(env, DB_LOCK_DEFAULT)) != 0)
+		goto out;
+	if ((ret = env->set_timeout(env, STORE_LOCK_TIMEOUT_US, DB_SET_LOCK_TIMEOUT)) != 0)
+		goto out;
+	if ((ret = env->set_flags(env, DB_TIME_NOTGRANTED, 1)) != 0)
+		goto out;
+	if ((ret = env->set_cachesize(env, (u_int32_t)(cache >> 30),
+				      (u_int32_t)(cache & ((1u << 30) - 1)), 1)) != 0)
+		goto out;
+	ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
+out:
+	return ret;
+}
+
+static int env_open(struct store *st)
+{
+	DB_ENV *env = NULL;
+	int ret;
+	/* Every web server worker joins with DB_REGISTER, so the first one to
+	 * join after a crash sees the dead registrant. With DB_FAILCHK it then
+	 * aborts the dead process's transactions and frees its locks in place
+	 * while the live workers carry on; DB_RECOVER runs full recovery only
+	 * when that is not enough. */
+	u_int32_t flags =
+		DB_CREATE |		/* the first worker creates the regions */
+		DB_INIT_LOCK |		/* many processes read and write at once */
+		DB_INIT_LOG |		/* write-ahead log: commits survive crashes */
+		DB_INIT_MPOOL |		/* shared page cache */
+		DB_INIT_TXN |		/* transactions */
+		DB_REGISTER |		/* notice processes that died inside */
+		DB_FAILCHK |		/* ...and clean up after them in place */
+		DB_RECOVER;		/* ...or recover when that fails */
+
+	if ((ret = db_env_create(&env, 0)) != 0)
+		goto out;
+	if ((ret = env_configure(st, env)) != 0)
+		goto out;
+	if ((ret = env->open(env, st->cfg->store, flags, 0660)) != 0)
+		goto out;
+	st->env = env;
+	env = NULL;
+out:
+	if (env != NULL)
+		env->close(env, 0);
+	if (ret != 0)
+		util_log("cannot open the store: %s", db_strerror(ret));
+	return ret;
+}
+
+static int db_open(struct store *st, DB **out, const char *file, u_int32_t db_flags)
+{
+	DB *db = NULL;
+	int ret;
+
+	if ((ret = db_create(&db, st->env, 0)) != 0)
+		goto out;
+	if (db_flags != 0 && (ret = db->set_flags(db, db_flags)) != 0)
+		goto out;
+	/* DB_AUTO_COMMIT: a handle opened outside a transaction can never
+	 * join one later. */
+	if ((ret = db->open(db, NULL, file, NULL, DB_BTREE,
+			    DB_CREATE | DB_AUTO_COMMIT, 0660)) != 0)
+		goto out;
+	*out = db;
+	db = NULL;
+out:
+	if (db != NULL)
+		db->close(db, 0);
+	return ret;
+}
+
+/* The expiry index key is the record's expiry bytes; keys without a ttl
+ * (and the counter record) are not indexed. */
+static int expiry_of(DB *secondary, const DBT *key, const DBT *data, DBT *skey)
+{
+	const unsigned char *rec = data->data;
+
+	if (data->size < RECORD_HEADER || util_get_be64(rec + RECORD_EXPIRY_OFFSET) == 0)
+		return DB_DONOTINDEX;
+	memset(skey, 0, sizeof(*skey));
+	skey->data = (void *)(rec + RECORD_EXPIRY_OFFSET);
+	skey->size = 8;
+	return 0;
+}
+
+static void handles_close(struct store *st)
+{
+	/* The secondary goes first: the primary still refers to it. */
+	if (st->expiry != NULL)
+		st->expiry->close(st->expiry, 0);
+	if (st->primary != NULL)
+		st->primary->close(st->primary, 0);
+	st->expiry = NULL;
+	st->primary = NULL;
+}
+
+static int handles_open(struct store *st)
+{
+	int ret;
+
+	if (st->primary != NULL)
+		return 0;
+	if ((ret = db_open(st, &st->primary, "kv.db", 0)) != 0)
+		goto out;
+	if ((ret = db_open(st, &st->expiry, "kv-expiry.db", DB_DUP | DB_DUPSORT)) != 0)
+		goto out;
+	/* Associate on every open (Berkeley DB does not remember it), and
+	 * without DB_CREATE: with an empty index that flag rescans the whole
+	 * primary each time. Both files are created together, so the index
+	 * never needs building. */
+	ret = st->primary->associate(st->primary, NULL, st->expiry, expiry_of, 0);
+out:
+	if (ret != 0) {
+		util_log("cannot open the databases: %s", db_strerror(ret));
+		handles_close(st);
+	}
+	return ret;
+}
+
+static void env_close(struct store *st)
+{
+	handles_close(st);
+	if (st->env != NULL)
+		st->env->close(st->env, 0);
+	st->env = NULL;
+}
+
+/* Frees what dead processes left in the environment. */
+static void failchk(struct store *st)
+{
+	int ret = st->env->failchk(st->env, 0);
+
+	if (ret == DB_RUNRECOVERY)
+		st->panic = true;
+	else if (ret != 0)
+		util_log("failchk: %s", db_strerror(ret));
+}
+
+/* Makes the environment and the handles usable for one operation. */
+static enum store_status store_ready(struct store *st)
+{
+	if (st->panic)
+		return STORE_UNAVAILABLE;
+	if (st->env == NULL && env_open(st) != 0)
+		return STORE_UNAVAILABLE;
+	if (++st->requests % FAILCHK_EVERY == 0)
+		failchk(st);
+	if (handles_open(st) != 0)
+		return st->panic ? STORE_UNAVAILABLE : STORE_ERROR;
+	return STORE_OK;
+}
+
+struct store *store_new(const struct config *cfg)
+{
+	struct store *st = calloc(1, sizeof(*st));
+
+	if (st == NULL)
+		return NULL;
+	st->cfg = cfg;
+	if (env_open(st) == 0 && handles_open(st) == 0 &&
+	    cfg->open == CONFIG_OPEN_PER_REQUEST)
+		handles_close(st);
+	return st;
+}
+
+void store_free(struct store *st)
+{
+	if (st == NULL)
+		return;
+	env_close(st);
+	free(st);
+}
+
+void store_end_request(struct store *st)
+{
+	if (st->cfg->open == CONFIG_OPEN_PER_REQUEST)
+		handles_close(st);
+}
+
+bool store_needs_exit(const struct store *st)
+{
+	return st->panic;
+}
+
+/* ---- transactions ---- */
+
+static enum store_status run_txn(struct store *st, bool write, txn_body_fn body, void *arg)
+{
+	enum store_status status;
+	DB_TXN *txn = NULL;
+	int ret = 0;
+	/* sync = off writes the log at commit without fsync: a commit survives
+	 * a crashed process, not a power cut. */
+	u_int32_t commit_flags = write && !st->cfg->sync ? DB_TXN_WRITE_NOSYNC : 0;
+
+	if ((status = store_ready(st)) != STORE_OK)
+		return status;
+	for (int attempt = 0; attempt < STORE_ATTEMPTS; attempt++) {
+		ret = st->env->txn_begin(st->env, NULL, &txn, write ? 0 : DB_READ_COMMITTED);
+		if (ret != 0)
+			break;
+		ret = body(st, txn, arg);
+		if (ret == 0)
+			ret = txn->commit(txn, commit_flags);
+		else
+			txn->abort(txn);
+		txn = NULL;
+		if (ret == DB_LOCK_NOTGRANTED)
+			failchk(st);	/* the lock may belong to a dead process */
+		else if (ret != DB_LOCK_DEADLOCK)
+			break;
+	}
+	switch (ret) {
+	case 0:
+		if (write)
+			st->env->txn_checkpoint(st->env, CHECKPOINT_KBYTES, CHECKPOINT_MINUTES, 0);
+		/* fall through */
+	case TXN_ROLLBACK:
+		status = STORE_OK;
+		break;
+	case DB_LOCK_DEADLOCK:
+	case DB_LOCK_NOTGRANTED:
+		util_log("lock waits did not resolve after %d attempts", STORE_ATTEMPTS);
+		status = STORE_BUSY;
+		break;
+	case DB_RUNRECOVERY:
+		st->panic = true;
+		status = STORE_UNAVAILABLE;
+		break;
+	default:
+		util_log("transaction failed: %s", db_strerror(ret));
+		status = st->panic ? STORE_UNAVAILABLE : STORE_ERROR;
+		break;
+	}
+	return status;
+}
+
+static void dbt_key(DBT *dbt, const char *encoded, size_t len)
+{
+	memset(dbt, 0, sizeof(*dbt));
+	dbt->data = (void *)encoded;
+	dbt->size = (u_int32_t)len;
+}
+
+/* A DBT that receives only the record header, into buf. */
+static void dbt_header(DBT *dbt, unsigned char buf[RECORD_HEADER])
+{
+	memset(dbt, 0, sizeof(*dbt));
+	dbt->data = buf;
+	dbt->ulen = RECORD_HEADER;
+	dbt->dlen = RECORD_HEADER;
+	dbt->flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;
+}
+
+/* Reads the header of the record under an encoded key. *found is false
+ * when there is none; rec->value is not set. With DB_RMW the read takes
+ * the write lock at once, so two writers never deadlock upgrading. */
+static int read_header(struct store *st, DB_TXN *txn, const char *key, size_t key_len,
+		       u_int32_t flags, bool *found, struct record *rec)
+{
+	unsigned char buf[RECORD_HEADER];
+	DBT k, d;
+	int ret;
+
+	dbt_key(&k, key, key_len);
+	dbt_header(&d, buf);
+	ret = st->primary->get(st->primary, txn, &k, &d, flags);
+	*found = ret == 0;
+	if (ret == DB_NOTFOUND)
+		return 0;
+	if (ret == 0 && !record_unpack(buf, d.size, rec)) {
+		util_log("a record has an unknown format");
+		ret = EINVAL;
+	}
+	return ret;
+}
+
+/* Every write begins here: it takes the write lock on the counter record
+ * first, so writers queue in one order and never deadlock one another. */
+static int write_begin(struct store *st, DB_TXN *txn, uint64_t *last_vs)
+{
+	struct record counter;
+	bool found;
+	int ret;
+
+	ret = read_header(st, txn, META_KEY, sizeof(META_KEY), DB_RMW, &found, &counter);
+	*last_vs = found ? counter.versionstamp : 0;
+	return ret;
+}
+
+static int put_record(struct store *st, DB_TXN *txn, const char *key, size_t key_len,
+		      const struct record *rec)
+{
+	size_t size = RECORD_HEADER + rec->value_len;
+	unsigned char *buf = malloc(size);
+	DBT k, d;
+	int ret;
+
+	if (buf == NULL)
+		return ENOMEM;
+	record_pack(rec, buf);
+	dbt_key(&k, key, key_len);
+	memset(&d, 0, sizeof(d));
+	d.data = buf;
+	d.size = (u_int32_t)size;
+	ret = st->primary->put(st->primary, txn, &k, &d, 0);
+	free(buf);
+	return ret;
+}
+
+static int write_versionstamp(struct store *st, DB_TXN *txn, uint64_t vs)
+{
+	struct record counter = { .versionstamp = vs };
+
+	return put_record(st, txn, META_KEY, sizeof(META_KEY), &counter);
+}
+
+/* Removes up to PURGE_BATCH records whose expiry has passed, oldest first,
+ * through the expiry index; deleting through a secondary cursor removes
+ * the primary record too. */
+static int purge_expired(struct store *st, DB_TXN *txn, int64_t now)
+{
+	unsigned char when[8];
+	DBC *cursor = NULL;
+	DBT skey, data;
+	int ret, closed;
+
+	if ((ret = st->expiry->cursor(st->expiry, txn, &cursor, 0)) != 0)
+		goto out;
+	for (int n = 0; n < PURGE_BATCH; n++) {
+		memset(&skey, 0, sizeof(skey));
+		skey.data = when;
+		skey.ulen = sizeof(when);
+		skey.flags = DB_DBT_USERMEM;
+		memset(&data, 0, sizeof(data));
+		data.flags = DB_DBT_PARTIAL;	/* the record itself is not needed */
+		ret = cursor->get(cursor, &skey, &data, (n == 0 ? DB_FIRST : DB_NEXT) | DB_RMW);
+		if (ret == DB_NOTFOUND) {
+			ret = 0;
+			break;
+		}
+		if (ret != 0)
+			goto out;
+		if (skey.size != sizeof(when) || (int64_t)util_get_be64(when) > now)
+			break;
+		if ((ret = cursor->del(cursor, 0)) != 0)
+			goto out;
+	}
+out:
+	if (cursor != NULL && (closed = cursor->close(cursor)) != 0 && ret == 0)
+		ret = closed;
+	return ret;
+}
+
+/* ---- operations ---- */
+
+struct get_op {
+	const char *key;	/* encoded */
+	size_t key_len;
+	struct store_item *item;
+	enum store_status outcome;
+};
+
+static int get_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct get_op *op = arg;
+	struct record rec;
+	DBT k, d;
+	int ret;
+
+	dbt_key(&k, op->key, op->key_len);
+	memset(&d, 0, sizeof(d));
+	d.data = op->item->buf;
+	d.flags = DB_DBT_REALLOC;
+	ret = st->primary->get(st->primary, txn, &k, &d, 0);
+	op->item->buf = d.data;
+	if (ret == DB_NOTFOUND) {
+		op->outcome = STORE_NOTFOUND;
+		return 0;
+	}
+	if (ret != 0)
+		return ret;
+	if (!record_unpack(d.data, d.size, &rec)) {
+		util_log("a record has an unknown format");
+		return EINVAL;
+	}
+	op->outcome = record_expired(&rec, util_now_ms()) ? STORE_NOTFOUND : STORE_OK;
+	op->item->versionstamp = rec.versionstamp;
+	op->item->expires_at = rec.expires_at;
+	op->item->value = rec.value;
+	op->item->value_len = rec.value_len;
+	return 0;
+}
+
+enum store_status store_get(struct store *st, const char *key, size_t key_len,
+			    struct store_item *item)
+{
+	char encoded[KEYPATH_MAX];
+	struct get_op op = { encoded, key_len, item, STORE_ERROR };
+	enum store_status status;
+
+	memset(item, 0, sizeof(*item));
+	keypath_encode(key, key_len, encoded);
+	status = run_txn(st, false, get_body, &op);
+	return status == STORE_OK ? op.outcome : status;
+}
+
+void store_item_free(struct store_item *item)
+{
+	free(item->buf);
+	item->buf = NULL;
+}
+
+/* Whether the conditions of a write hold for the key's current state. */
+static bool conditions_hold(const char *if_match, const char *if_none_match,
+			    bool live, uint64_t vs)
+{
+	char tag[VERSIONSTAMP_LEN + 1];
+
+	record_format_vs(vs, tag);
+	if (if_match != NULL && !etag_matches(if_match, live, tag))
+		return false;
+	if (if_none_match != NULL && etag_matches(if_none_match, live, tag))
+		return false;
+	return true;
+}
+
+struct put_op {
+	const char *key;	/* encoded */
+	struct store_put *put;
+	enum store_status outcome;
+};
+
+static int put_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct put_op *op = arg;
+	struct store_put *put = op->put;
+	int64_t now = util_now_ms();
+	struct record cur, rec;
+	uint64_t last_vs;
+	bool found;
+	int ret;
+
+	if ((ret = write_begin(st, txn, &last_vs)) != 0)
+		return ret;
+	ret = read_header(st, txn, op->key, put->key_len, DB_RMW, &found, &cur);
+	if (ret != 0)
+		return ret;
+	if (!conditions_hold(put->if_match, put->if_none_match,
+			     found && !record_expired(&cur, now), found ? cur.versionstamp : 0)) {
+		op->outcome = STORE_PRECONDITION;
+		return TXN_ROLLBACK;
+	}
+	rec.versionstamp = last_vs + 1;
+	rec.expires_at = put->ttl_ms > 0 ? now + put->ttl_ms : 0;
+	rec.value = put->value;
+	rec.value_len = put->value_len;
+	if ((ret = write_versionstamp(st, txn, rec.versionstamp)) != 0)
+		return ret;
+	if ((ret = put_record(st, txn, op->key, put->key_len, &rec)) != 0)
+		return ret;
+	if ((ret = purge_expired(st, txn, now)) != 0)
+		return ret;
+	put->versionstamp = rec.versionstamp;
+	put->expires_at = rec.expires_at;
+	op->outcome = STORE_OK;
+	return 0;
+}
+
+enum store_status store_put(struct store *st, struct store_put *put)
+{
+	char encoded[KEYPATH_MAX];
+	struct put_op op = { encoded, put, STORE_ERROR };
+	enum store_status status;
+
+	keypath_encode(put->key, put->key_len, encoded);
+	status = run_txn(st, true, put_body, &op);
+	return status == STORE_OK ? op.outcome : status;
+}
+
+struct delete_op {
+	const char *key;	/* encoded */
+	struct store_delete *del;
+	enum store_status outcome;
+};
+
+static int delete_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct delete_op *op = arg;
+	struct store_delete *del = op->del;
+	int64_t now = util_now_ms();
+	struct record cur;
+	uint64_t last_vs;
+	bool found, live;
+	DBT k;
+	int ret;
+
+	if ((ret = write_begin(st, txn, &last_vs)) != 0)
+		return ret;
+	ret = read_header(st, txn, op->key, del->key_len, DB_RMW, &found, &cur);
+	if (ret != 0)
+		return ret;
+	live = found && !record_expired(&cur, now);
+	if (!conditions_hold(del->if_match, NULL, live, found ? cur.versionstamp : 0)) {
+		op->outcome = STORE_PRECONDITION;
+		return TXN_ROLLBACK;
+	}
+	if (found) {
+		/* An expired record goes too, though the client is told that
+		 * there was nothing to delete. */
+		dbt_key(&k, op->key, del->key_len);
+		if ((ret = st->primary->del(st->primary, txn, &k, 0)) != 0)
+			return ret;
+	}
+	if ((ret = purge_expired(st, txn, now)) != 0)
+		return ret;
+	del->deleted = live;
+	op->outcome = STORE_OK;
+	return 0;
+}
+
+enum store_status store_delete(struct store *st, struct store_delete *del)
+{
+	char encoded[KEYPATH_MAX];
+	struct delete_op op = { encoded, del, STORE_ERROR };
+	enum store_status status;
+
+	keypath_encode(del->key, del->key_len, encoded);
+	status = run_txn(st, true, delete_body, &op);
+	return status == STORE_OK ? op.outcome : status;
+}
+
+static void list_reset(struct store_list *list)
+{
+	for (size_t i = 0; i < list->count; i++) {
+		free(list->entries[i].key);
+		store_item_free(&list->entries[i].item);
+	}
+	free(list->entries);
+	list->entries = NULL;
+	list->count = 0;
+	list->more = false;
+}
+
+void store_list_free(struct store_list *list)
+{
+	list_reset(list);
+}
+
+struct list_op {
+	struct store_list *list;
+	char range[KEYPATH_MAX + 1];	/* encoded prefix and separator */
+	size_t range_len;
+	char start[KEYPATH_MAX + 1];	/* encoded key to position at */
+	size_t start_len;
+};
+
+/* Takes a copy of the entry under the cursor into the page. */
+static int list_keep(struct store_list *list, const DBT *k, const DBT *d, const struct record *rec)
+{
+	struct store_entry *e = &list->entries[list->count];
+
+	memset(e, 0, sizeof(*e));
+	e->key = malloc(k->size + 1);
+	if (e->key == NULL)
+		return ENOMEM;
+	keypath_decode(k->data, k->size, e->key);
+	e->key[k->size] = '\0';
+	e->key_len = k->size;
+	e->item.versionstamp = rec->versionstamp;
+	e->item.expires_at = rec->expires_at;
+	if (list->with_values && rec->value_len > 0) {
+		e->item.buf = malloc(rec->value_len);
+		if (e->item.buf == NULL) {
+			free(e->key);
+			return ENOMEM;
+		}
+		memcpy(e->item.buf, rec->value, rec->value_len);
+		e->item.value = e->item.buf;
+		e->item.value_len = rec->value_len;
+	}
+	list->count++;
+	return 0;
+}
+
+/* Positions the cursor on the first candidate of the page: forward, the
+ * first key at or after start; in reverse, the last key before it. */
+static int list_position(DBC *cursor, struct list_op *op, DBT *k, DBT *d)
+{
+	int ret;
+
+	memcpy(k->data, op->start, op->start_len);
+	k->size = (u_int32_t)op->start_len;
+	ret = cursor->get(cursor, k, d, DB_SET_RANGE);
+	if (!op->list->reverse)
+		return ret;
+	if (ret == DB_NOTFOUND)
+		return cursor->get(cursor, k, d, DB_LAST);
+	if (ret != 0)
+		return ret;
+	return cursor->get(cursor, k, d, DB_PREV);
+}
+
+static bool in_range(const struct list_op *op, const DBT *k)
+{
+	if (op->range_len == 0)	/* every key but the counter */
+		return k->size > 0 && ((const char *)k->data)[0] != META_KEY[0];
+	return k->size > op->range_len && memcmp(k->data, op->range, op->range_len) == 0;
+}
+
+static int list_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct list_op *op = arg;
+	struct store_list *list = op->list;
+	int64_t now = util_now_ms();
+	char keybuf[KEYPATH_MAX + 1];
+	size_t page_bytes = 0;
+	DBC *cursor = NULL;
+	struct record rec;
+	DBT k, d;
+	int ret, closed;
+	bool after = list->after != NULL;
+
+	list_reset(list);	/* a retried transaction starts the page again */
+	list->entries = calloc(list->limit, sizeof(*list->entries));
+	if (list->entries == NULL)
+		return ENOMEM;
+	memset(&k, 0, sizeof(k));
+	k.data = keybuf;
+	k.ulen = sizeof(keybuf);
+	k.flags = DB_DBT_USERMEM;
+	memset(&d, 0, sizeof(d));
+	d.flags = DB_DBT_REALLOC;
+	if (!list->with_values) {
+		d.flags |= DB_DBT_PARTIAL;
+		d.dlen = RECORD_HEADER;
+	}
+	if ((ret = st->primary->cursor(st->primary, txn, &cursor, 0)) != 0)
+		goto out;
+	for (ret = list_position(cursor, op, &k, &d); ret == 0;
+	     ret = cursor->get(cursor, &k, &d, list->reverse ? DB_PREV : DB_NEXT)) {
+		if (!in_range(op, &k))
+			break;
+		/* The cursor key itself was on the last page. */
+		if (after && k.size == op->start_len && memcmp(k.data, op->start, k.size) == 0)
+			continue;
+		if (!record_unpack(d.data, d.size, &rec)) {
+			util_log("a record has an unknown format");
+			ret = EINVAL;
+			goto out;
+		}
+		if (record_expired(&rec, now))
+			continue;
+		if (list->count == list->limit || (list->count > 0 &&
+		    page_bytes + rec.value_len > LIST_PAGE_BYTES)) {
+			list->more = true;
+			break;
+		}
+		page_bytes += rec.value_len;
+		if ((ret = list_keep(list, &k, &d, &rec)) != 0)
+			goto out;
+	}
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+out:
+	if (cursor != NULL && (closed = cursor->close(cursor)) != 0 && ret == 0)
+		ret = closed;
+	free(d.data);
+	return ret;
+}
+
+enum store_status store_list(struct store *st, struct store_list *list)
+{
+	struct list_op *op = calloc(1, sizeof(*op));
+	enum store_status status = STORE_ERROR;
+
+	list->entries = NULL;
+	list->count = 0;
+	list->more = false;
+	if (op == NULL)
+		goto out;
+	op->list = list;
+	if (list->prefix_len > 0) {
+		keypath_encode(list->prefix, list->prefix_len, op->range);
+		op->range[list->prefix_len] = KEYPATH_SEP;
+		op->range_len = list->prefix_len + 1;
+	}
+	if (list->after != NULL) {
+		keypath_encode(list->after, list->after_len, op->start);
+		op->start_len = list->after_len;
+	} else if (!list->reverse) {
+		memcpy(op->start, op->range, op->range_len);
+		op->start_len = op->range_len;
+		if (op->start_len == 0)		/* past the counter record */
+			op->start[op->start_len++] = 1;
+	} else {
+		/* The first key past the range: the prefix followed by the byte
+		 * after the separator; for the whole store, past every key. */
+		memcpy(op->start, op->range, op->range_len);
+		op->start_len = op->range_len;
+		if (op->start_len > 0)
+			op->start[op->start_len - 1] = KEYPATH_SEP + 1;
+		else
+			op->start[op->start_len++] = (char)0xff;
+	}
+	status = run_txn(st, false, list_body, op);
+	if (status != STORE_OK)
+		list_reset(list);
+out:
+	free(op);
+	return status;
+}
+
+static int ping_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct record counter;
+	bool found;
+
+	return read_header(st, txn, META_KEY, sizeof(META_KEY), 0, &found, &counter);
+}
+
+enum store_status store_ping(struct store *st)
+{
+	return run_txn(st, false, ping_body, NULL);
+}

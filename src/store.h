@@ -1,0 +1,108 @@
+/* store.h: the Berkeley DB store: environment, transactions, key operations
+ *
+ * The only module that knows Berkeley DB. Every operation runs in its own
+ * transaction, retried a bounded number of times when Berkeley DB resolves
+ * a deadlock or a lock wait times out. */
+#ifndef KV_STORE_H
+#define KV_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct store;
+
+enum store_status {
+	STORE_OK,
+	STORE_NOTFOUND,		/* no live key */
+	STORE_PRECONDITION,	/* If-Match / If-None-Match not met; nothing written */
+	STORE_BUSY,		/* lock waits did not resolve within the retries */
+	STORE_UNAVAILABLE,	/* the environment cannot be opened or needs recovery */
+	STORE_ERROR,		/* anything else; logged */
+};
+
+/* A record as read: value points into buf, which the caller frees with
+ * store_item_free(). */
+struct store_item {
+	uint64_t versionstamp;
+	int64_t expires_at;	/* 0 for none */
+	const char *value;
+	size_t value_len;
+	void *buf;
+};
+
+/* Creates the store for cfg, which must outlive it, and tries to join the
+ * environment. A store that cannot be joined yet is still returned: each
+ * request tries again and is answered STORE_UNAVAILABLE meanwhile, so a
+ * missing or broken directory never turns into a crash loop. NULL only
+ * when out of memory. */
+struct store *store_new(const struct config *cfg);
+
+/* Closes the handles and leaves the environment. */
+void store_free(struct store *st);
+
+/* Called once a request is answered: closes the database handles when
+ * the configuration says open = per_request. */
+void store_end_request(struct store *st);
+
+/* True once Berkeley DB reported a panic: the process should exit after
+ * answering, so that the next one to join runs recovery. */
+bool store_needs_exit(const struct store *st);
+
+/* Reads a live key. STORE_NOTFOUND when absent or expired. */
+enum store_status store_get(struct store *st, const char *key, size_t key_len,
+			    struct store_item *item);
+void store_item_free(struct store_item *item);
+
+/* A write of one key; the conditions are raw If-Match / If-None-Match
+ * header values or NULL. versionstamp and expires_at are set on success. */
+struct store_put {
+	const char *key;
+	size_t key_len;
+	const char *value;
+	size_t value_len;
+	int64_t ttl_ms;		/* 0 for none */
+	const char *if_match;
+	const char *if_none_match;
+	uint64_t versionstamp;
+	int64_t expires_at;
+};
+enum store_status store_put(struct store *st, struct store_put *put);
+
+struct store_delete {
+	const char *key;
+	size_t key_len;
+	const char *if_match;
+	bool deleted;		/* set: a live key was removed */
+};
+enum store_status store_delete(struct store *st, struct store_delete *del);
+
+/* One page of the live keys strictly under prefix ("" for all), in key
+ * order or reversed, starting after the key `after` when it is set. */
+struct store_entry {
+	char *key;		/* dotted, NUL-terminated; owned by the page */
+	size_t key_len;
+	struct store_item item;	/* value empty unless with_values */
+};
+struct store_list {
+	const char *prefix;
+	size_t prefix_len;
+	const char *after;	/* NULL, or a key strictly under prefix */
+	size_t after_len;
+	bool reverse;
+	bool with_values;
+	unsigned limit;
+	/* results, freed with store_list_free() */
+	struct store_entry *entries;
+	size_t count;
+	bool more;		/* live keys follow the last entry */
+};
+enum store_status store_list(struct store *st, struct store_list *list);
+void store_list_free(struct store_list *list);
+
+/* Reads the store's counter record: a health check that touches the store. */
+enum store_status store_ping(struct store *st);
+
+#endif

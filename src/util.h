@@ -1,0 +1,35 @@
+/* util.h: number parsing, hex and time helpers shared by every module */
+#ifndef KV_UTIL_H
+#define KV_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Parses exactly len bytes of decimal digits into *out. Rejects an empty
+ * string, any sign, any other byte and overflow; *out is untouched then. */
+bool util_parse_u64(const char *s, size_t len, uint64_t *out);
+
+/* Milliseconds since the Unix epoch, from the real-time clock. */
+int64_t util_now_ms(void);
+
+/* Writes 2 * len lowercase hex digits to out (no terminator). */
+void util_hex_encode(const unsigned char *in, size_t len, char *out);
+
+/* Decodes len hex digits (len even, either case) into out, which holds
+ * len / 2 bytes. Returns false on an odd length or a non-hex byte. */
+bool util_hex_decode(const char *in, size_t len, unsigned char *out);
+
+/* The value of one hex digit, or -1. */
+int util_hex_value(unsigned char c);
+
+/* Big-endian 64-bit loads and stores: records and the expiry index keep
+ * integers big-endian so that memcmp order is numeric order. */
+void util_put_be64(unsigned char *p, uint64_t v);
+uint64_t util_get_be64(const unsigned char *p);
+
+/* Writes one line to stderr, which the web server keeps in its error log,
+ * prefixed with the program name and process id. */
+void util_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

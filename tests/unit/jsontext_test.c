@@ -1,0 +1,100 @@
+/* jsontext_test.c: strict JSON validation and member spans */
+#include "jsontext.h"
+#include "unit.h"
+
+static enum jsontext_status check(const char *s)
+{
+	return jsontext_validate(s, strlen(s), 8);
+}
+
+static void test_accepts(void)
+{
+	const char *ok[] = {
+		"1", "-0", "0.1", "1e999999", "1E+5", "-12.5e-3", "12345678901234567890",
+		"\"\"", "\"a\\u00e9\\n\\\"\\\\\\/\"", "\"\\ud83d\\ude00\"", "\"caf\xc3\xa9\"",
+		"true", "false", "null", "[]", "{}", " [1, {\"a\": [null]}] \n",
+		"{\"a\":1,\"a\":2}",
+	};
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		if (check(ok[i]) != JSONTEXT_OK)
+			fprintf(stderr, "rejected: %s\n", ok[i]);
+		CHECK(check(ok[i]) == JSONTEXT_OK);
+	}
+}
+
+static void test_rejects(void)
+{
+	const char *bad[] = {
+		"", " ", "NaN", "Infinity", "-Infinity", "1.", ".5", "01", "+1", "0x10",
+		"'a'", "{'a':1}", "[1,]", "{\"a\":1,}", "/*c*/1", "[1] x", "1 2",
+		"\"a\tb\"", "\"\\ud800\"", "\"\\udc00\"", "\"\\ud800\\u0041\"", "\"\\x41\"",
+		"\"\xff\"", "True", "nul", "[", "{\"a\"}", "truex",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (check(bad[i]) == JSONTEXT_OK)
+			fprintf(stderr, "accepted: %s\n", bad[i]);
+		CHECK(check(bad[i]) != JSONTEXT_OK);
+	}
+	CHECK(jsontext_validate("1\0", 2, 8) != JSONTEXT_OK);
+	CHECK(jsontext_validate("\"a\0b\"", 5, 8) != JSONTEXT_OK);
+}
+
+static void test_depth(void)
+{
+	CHECK(jsontext_validate("[[[]]]", 6, 3) == JSONTEXT_OK);
+	CHECK(jsontext_validate("[[[]]]", 6, 2) == JSONTEXT_TOO_DEEP);
+	CHECK(jsontext_validate("{\"a\":{\"b\":[]}}", 14, 2) == JSONTEXT_TOO_DEEP);
+}
+
+struct seen {
+	int count;
+	char names[4][16];
+	char values[4][32];
+};
+
+static bool collect(const struct jsontext_member *m, void *arg)
+{
+	struct seen *s = arg;
+
+	snprintf(s->names[s->count], sizeof(s->names[0]), "%.*s", (int)m->name_len, m->name);
+	snprintf(s->values[s->count], sizeof(s->values[0]), "%.*s", (int)m->value_len, m->value);
+	s->count++;
+	return s->count < 4;
+}
+
+static void test_members(void)
+{
+	const char *text = " { \"value\" : {\"x\": [1, \"}\"]} , \"ttl\":1500,\"s\":\"a\\\"b\", \"n\" :-0.5e3 } ";
+	const char *escaped = "{\"valu\\u0065\": 1}";
+	struct seen s = { 0 };
+	struct jsontext_member m;
+
+	CHECK(jsontext_members(text, strlen(text), collect, &s));
+	CHECK(s.count == 4);
+	CHECK(strcmp(s.names[0], "value") == 0 && strcmp(s.values[0], "{\"x\": [1, \"}\"]}") == 0);
+	CHECK(strcmp(s.names[1], "ttl") == 0 && strcmp(s.values[1], "1500") == 0);
+	CHECK(strcmp(s.values[2], "\"a\\\"b\"") == 0);
+	CHECK(strcmp(s.values[3], "-0.5e3") == 0);
+
+	CHECK(!jsontext_members("[1]", 3, collect, &s));
+	s.count = 0;
+	CHECK(jsontext_members("{}", 2, collect, &s) && s.count == 0);
+
+	m.name = escaped + 2;
+	m.name_len = 10;
+	CHECK(jsontext_name_is(&m, "value"));
+	CHECK(!jsontext_name_is(&m, "ttl"));
+	CHECK(jsontext_is_null("null", 4));
+	CHECK(!jsontext_is_null("nul", 3));
+}
+
+int main(void)
+{
+	test_accepts();
+	test_rejects();
+	test_depth();
+	test_members();
+	return UNIT_DONE();
+}

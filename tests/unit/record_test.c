@@ -1,0 +1,77 @@
+/* record_test.c: the record layout, versionstamps and entity tags */
+#include "etag.h"
+#include "record.h"
+#include "unit.h"
+
+static void test_round_trip(void)
+{
+	const char value[] = "{\"a\":0.1}";
+	struct record in = { 42, 1764460000000, value, sizeof(value) - 1 }, out;
+	unsigned char buf[RECORD_HEADER + sizeof(value)];
+
+	record_pack(&in, buf);
+	CHECK(buf[0] == RECORD_FORMAT);
+	CHECK(record_unpack(buf, RECORD_HEADER + in.value_len, &out));
+	CHECK(out.versionstamp == 42);
+	CHECK(out.expires_at == 1764460000000);
+	CHECK(out.value_len == in.value_len && memcmp(out.value, value, in.value_len) == 0);
+	/* The expiry bytes are big-endian: the index sorts them with memcmp. */
+	CHECK(buf[RECORD_EXPIRY_OFFSET] == 0 && buf[RECORD_EXPIRY_OFFSET + 7] == (1764460000000 & 0xff));
+
+	CHECK(!record_unpack(buf, RECORD_HEADER - 1, &out));
+	buf[0] = 99;
+	CHECK(!record_unpack(buf, sizeof(buf), &out));
+}
+
+static void test_expiry(void)
+{
+	struct record r = { 1, 0, "", 0 };
+
+	CHECK(!record_expired(&r, 1000));
+	r.expires_at = 1000;
+	CHECK(!record_expired(&r, 999));
+	CHECK(record_expired(&r, 1000));
+	CHECK(record_expired(&r, 1001));
+}
+
+static void test_versionstamp(void)
+{
+	char vs[VERSIONSTAMP_LEN + 1], later[VERSIONSTAMP_LEN + 1];
+
+	record_format_vs(42, vs);
+	CHECK(strcmp(vs, "0000000000000000002a") == 0);
+	record_format_vs(UINT64_MAX, vs);
+	CHECK(strcmp(vs, "0000ffffffffffffffff") == 0);
+	/* Clients compare them as strings. */
+	record_format_vs(9, vs);
+	record_format_vs(10, later);
+	CHECK(strcmp(vs, later) < 0);
+}
+
+static void test_etag(void)
+{
+	const char *vs = "0000000000000000002a";
+
+	CHECK(etag_matches("\"0000000000000000002a\"", true, vs));
+	CHECK(etag_matches("W/\"0000000000000000002a\"", true, vs));
+	CHECK(etag_matches("\"x\", \"0000000000000000002a\"", true, vs));
+	CHECK(etag_matches("*", true, vs));
+	CHECK(etag_matches(" * ", true, vs));
+	CHECK(!etag_matches("*", false, vs));
+	CHECK(!etag_matches("\"0000000000000000002a\"", false, vs));
+	CHECK(!etag_matches("\"0000000000000000002b\"", true, vs));
+	CHECK(!etag_matches("0000000000000000002a", true, vs));
+	CHECK(!etag_matches("\"0000000000000000002a", true, vs));
+	CHECK(!etag_matches("garbage", true, vs));
+	CHECK(!etag_matches("", true, vs));
+	CHECK(!etag_matches("\"x\" junk \"0000000000000000002a\"", true, vs));
+}
+
+int main(void)
+{
+	test_round_trip();
+	test_expiry();
+	test_versionstamp();
+	test_etag();
+	return UNIT_DONE();
+}
