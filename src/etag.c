@@ -10,7 +10,7 @@ static const char *skip_space(const char *p)
 	return p;
 }
 
-bool etag_matches(const char *header, bool exists, const char *vs)
+bool etag_matches(const char *header, enum etag_compare how, bool exists, const char *vs)
 {
 	size_t vs_len = strlen(vs);
 	const char *p = skip_space(header);
@@ -21,8 +21,9 @@ bool etag_matches(const char *header, bool exists, const char *vs)
 		return true;
 	while (*p != '\0') {
 		const char *tag, *end;
+		bool weak = strncmp(p, "W/", 2) == 0;
 
-		if (strncmp(p, "W/", 2) == 0)
+		if (weak)
 			p += 2;
 		if (*p != '"')
 			return false;
@@ -30,7 +31,8 @@ bool etag_matches(const char *header, bool exists, const char *vs)
 		end = strchr(tag, '"');
 		if (end == NULL)
 			return false;
-		if ((size_t)(end - tag) == vs_len && memcmp(tag, vs, vs_len) == 0)
+		if ((size_t)(end - tag) == vs_len && memcmp(tag, vs, vs_len) == 0 &&
+		    (!weak || how == ETAG_WEAK))
 			return true;
 		p = skip_space(end + 1);
 		if (*p == ',')

@@ -50,6 +50,16 @@ static const char *lex_string(const char *p, const char *end)
 			return p + 1;
 		if (c < 0x20)
 			return NULL;
+		if (c >= 0x80) {
+			/* json-c's own check lets overlong forms and encoded
+			 * surrogates through. */
+			size_t n = util_utf8_sequence((const unsigned char *)p, (size_t)(end - p));
+
+			if (n == 0)
+				return NULL;
+			p += n - 1;
+			continue;
+		}
 		if (c != '\\')
 			continue;
 		if (++p == end)
@@ -116,14 +126,24 @@ static const char *lex_literal(const char *p, const char *end)
 }
 
 /* Every token of the text must be a strict JSON token; json-c has already
- * checked how they fit together. */
-static bool lex_all(const char *p, const char *end)
+ * checked how they fit together. Counts nesting exactly, too: json-c's
+ * depth counts a scalar inside the innermost array as one more level. */
+static enum jsontext_status lex_all(const char *p, const char *end, int max_depth)
 {
+	int depth = 0;
+
 	while (p != NULL && p < end) {
 		char c = *p;
 
-		if (is_space(c) || strchr("{}[],:", c) != NULL)
-			p = c == '\0' ? NULL : p + 1;
+		if (c == '[' || c == '{') {
+			if (++depth > max_depth)
+				return JSONTEXT_TOO_DEEP;
+			p++;
+		} else if (c == ']' || c == '}') {
+			depth--;
+			p++;
+		} else if (is_space(c) || (c == ',' || c == ':'))
+			p++;
 		else if (c == '"')
 			p = lex_string(p, end);
 		else if (c == '-' || is_digit(c))
@@ -131,13 +151,15 @@ static bool lex_all(const char *p, const char *end)
 		else
 			p = lex_literal(p, end);
 	}
-	return p != NULL;
+	return p != NULL ? JSONTEXT_OK : JSONTEXT_INVALID;
 }
 
 enum jsontext_status jsontext_validate(const char *text, size_t len, int max_depth)
 {
 	enum jsontext_status status = JSONTEXT_INVALID;
-	struct json_tokener *tok = json_tokener_new_ex(max_depth);
+	/* One more level than allowed: json-c counts a scalar leaf as one;
+	 * lex_all() applies the exact bound. */
+	struct json_tokener *tok = json_tokener_new_ex(max_depth + 1);
 	struct json_object *doc = NULL;
 	enum json_tokener_error err;
 	size_t end;
@@ -167,8 +189,7 @@ enum jsontext_status jsontext_validate(const char *text, size_t len, int max_dep
 	for (size_t i = end; i < len; i++)
 		if (!is_space(text[i]))
 			goto out;
-	if (lex_all(text, text + len))
-		status = JSONTEXT_OK;
+	status = lex_all(text, text + len, max_depth);
 out:
 	json_object_put(doc);
 	if (tok != NULL)

@@ -1,6 +1,4 @@
 /* keypath.c: dotted key paths, their validation and their btree encoding */
-#include <stdint.h>
-
 #include "keypath.h"
 #include "util.h"
 
@@ -26,40 +24,6 @@ bool keypath_unescape(const char *in, size_t len, char *out, size_t *out_len)
 	return true;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF), or 0 when there is none. */
-static size_t utf8_sequence(const unsigned char *s, size_t len)
-{
-	size_t n;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
-
 bool keypath_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -77,7 +41,7 @@ bool keypath_valid(const char *s, size_t len)
 		}
 		if (p[i] < 0x20 || p[i] == 0x7f || p[i] == '/')
 			return false;
-		size_t n = utf8_sequence(p + i, len - i);
+		size_t n = util_utf8_sequence(p + i, len - i);
 		if (n == 0)
 			return false;
 		seglen += n;

@@ -67,7 +67,7 @@ int main(void)
 		util_log("configuration: %s", err);
 		goto out;
 	}
-	if (data != NULL && !config_set_store(&cfg, data)) {
+	if (data != NULL && *data != '\0' && !config_set_store(&cfg, data)) {
 		util_log("out of memory");
 		goto out;
 	}

@@ -93,7 +93,7 @@ static void handle_get(struct request *req, struct store *st, const struct confi
 	else {
 		record_format_vs(item.versionstamp, vs);
 		item_headers(headers, sizeof(headers), vs, item.expires_at);
-		if (req->if_none_match != NULL && etag_matches(req->if_none_match, true, vs))
+		if (req->if_none_match != NULL && etag_matches(req->if_none_match, ETAG_WEAK, true, vs))
 			reply_send(req, 304, headers, NULL, 0);
 		else
 			reply_send(req, 200, headers, item.value, item.value_len);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <db.h>
 
@@ -36,6 +37,9 @@
 /* Expired records each write removes through the expiry index, so dead keys
  * do not pile up; few enough to keep the write's locks short. */
 #define PURGE_BATCH 64
+
+/* Attempts at opening the database handles; see handles_open(). */
+#define OPEN_ATTEMPTS 5
 
 /* Requests between failchk runs; it costs too much to run on every one. */
 #define FAILCHK_EVERY 1000
@@ -194,21 +198,21 @@ static int expiry_of(DB *secondary, const DBT *key, const DBT *data, DBT *skey)
 
 static void handles_close(struct store *st)
 {
-	/* The secondary goes first: the primary still refers to it. */
+	/* The secondary goes first: the primary still refers to it. No
+	 * flush on close: every change is in the log already, and flushing
+	 * would fsync both files at the end of every per_request request. */
 	if (st->expiry != NULL)
-		st->expiry->close(st->expiry, 0);
+		st->expiry->close(st->expiry, DB_NOSYNC);
 	if (st->primary != NULL)
-		st->primary->close(st->primary, 0);
+		st->primary->close(st->primary, DB_NOSYNC);
 	st->expiry = NULL;
 	st->primary = NULL;
 }
 
-static int handles_open(struct store *st)
+static int handles_try_open(struct store *st)
 {
 	int ret;
 
-	if (st->primary != NULL)
-		return 0;
 	if ((ret = db_open(st, &st->primary, "kv.db", 0)) != 0)
 		goto out;
 	if ((ret = db_open(st, &st->expiry, "kv-expiry.db", DB_DUP | DB_DUPSORT)) != 0)
@@ -219,10 +223,28 @@ static int handles_open(struct store *st)
 	 * never needs building. */
 	ret = st->primary->associate(st->primary, NULL, st->expiry, expiry_of, 0);
 out:
-	if (ret != 0) {
-		util_log("cannot open the databases: %s", db_strerror(ret));
+	if (ret != 0)
 		handles_close(st);
+	return ret;
+}
+
+static int handles_open(struct store *st)
+{
+	int ret = 0;
+
+	if (st->primary != NULL)
+		return 0;
+	/* An open can catch a file in the instant another process grows it
+	 * by a page ("file size not a multiple of the pagesize", EINVAL):
+	 * that passes, so try again a few times. */
+	for (int attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {
+		ret = handles_try_open(st);
+		if (ret != EINVAL && ret != DB_LOCK_DEADLOCK && ret != DB_LOCK_NOTGRANTED)
+			break;
+		usleep(1000u << attempt);
 	}
+	if (ret != 0)
+		util_log("cannot open the databases: %s", db_strerror(ret));
 	return ret;
 }
 
@@ -527,9 +549,9 @@ static bool conditions_hold(const char *if_match, const char *if_none_match,
 	char tag[VERSIONSTAMP_LEN + 1];
 
 	record_format_vs(vs, tag);
-	if (if_match != NULL && !etag_matches(if_match, live, tag))
+	if (if_match != NULL && !etag_matches(if_match, ETAG_STRONG, live, tag))
 		return false;
-	if (if_none_match != NULL && etag_matches(if_none_match, live, tag))
+	if (if_none_match != NULL && etag_matches(if_none_match, ETAG_WEAK, live, tag))
 		return false;
 	return true;
 }

@@ -28,6 +28,11 @@ int util_hex_value(unsigned char c);
 void util_put_be64(unsigned char *p, uint64_t v);
 uint64_t util_get_be64(const unsigned char *p);
 
+/* Length of the well-formed UTF-8 sequence at s, len > 0 bytes available
+ * (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), or
+ * 0 when there is none. */
+size_t util_utf8_sequence(const unsigned char *s, size_t len);
+
 /* Writes one line to stderr, which the web server keeps in its error log,
  * prefixed with the program name and process id. */
 void util_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -29,7 +29,7 @@ static void test_rejects(void)
 		"", " ", "NaN", "Infinity", "-Infinity", "1.", ".5", "01", "+1", "0x10",
 		"'a'", "{'a':1}", "[1,]", "{\"a\":1,}", "/*c*/1", "[1] x", "1 2",
 		"\"a\tb\"", "\"\\ud800\"", "\"\\udc00\"", "\"\\ud800\\u0041\"", "\"\\x41\"",
-		"\"\xff\"", "True", "nul", "[", "{\"a\"}", "truex",
+		"\"\xff\"", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"", "\"\xe2\x82\"", "True", "nul", "[", "{\"a\"}", "truex",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -46,6 +46,10 @@ static void test_depth(void)
 	CHECK(jsontext_validate("[[[]]]", 6, 3) == JSONTEXT_OK);
 	CHECK(jsontext_validate("[[[]]]", 6, 2) == JSONTEXT_TOO_DEEP);
 	CHECK(jsontext_validate("{\"a\":{\"b\":[]}}", 14, 2) == JSONTEXT_TOO_DEEP);
+	/* A scalar inside the innermost container is no extra level. */
+	CHECK(jsontext_validate("[[1]]", 5, 2) == JSONTEXT_OK);
+	CHECK(jsontext_validate("{\"a\":[\"s\"]}", 11, 2) == JSONTEXT_OK);
+	CHECK(jsontext_validate("[[[1]]]", 7, 2) == JSONTEXT_TOO_DEEP);
 }
 
 struct seen {

@@ -52,19 +52,23 @@ static void test_etag(void)
 {
 	const char *vs = "0000000000000000002a";
 
-	CHECK(etag_matches("\"0000000000000000002a\"", true, vs));
-	CHECK(etag_matches("W/\"0000000000000000002a\"", true, vs));
-	CHECK(etag_matches("\"x\", \"0000000000000000002a\"", true, vs));
-	CHECK(etag_matches("*", true, vs));
-	CHECK(etag_matches(" * ", true, vs));
-	CHECK(!etag_matches("*", false, vs));
-	CHECK(!etag_matches("\"0000000000000000002a\"", false, vs));
-	CHECK(!etag_matches("\"0000000000000000002b\"", true, vs));
-	CHECK(!etag_matches("0000000000000000002a", true, vs));
-	CHECK(!etag_matches("\"0000000000000000002a", true, vs));
-	CHECK(!etag_matches("garbage", true, vs));
-	CHECK(!etag_matches("", true, vs));
-	CHECK(!etag_matches("\"x\" junk \"0000000000000000002a\"", true, vs));
+	CHECK(etag_matches("\"0000000000000000002a\"", ETAG_WEAK, true, vs));
+	CHECK(etag_matches("W/\"0000000000000000002a\"", ETAG_WEAK, true, vs));
+	CHECK(etag_matches("\"x\", \"0000000000000000002a\"", ETAG_WEAK, true, vs));
+	CHECK(etag_matches("*", ETAG_WEAK, true, vs));
+	CHECK(etag_matches(" * ", ETAG_WEAK, true, vs));
+	CHECK(!etag_matches("*", ETAG_WEAK, false, vs));
+	CHECK(!etag_matches("\"0000000000000000002a\"", ETAG_WEAK, false, vs));
+	CHECK(!etag_matches("\"0000000000000000002b\"", ETAG_WEAK, true, vs));
+	CHECK(!etag_matches("0000000000000000002a", ETAG_WEAK, true, vs));
+	CHECK(!etag_matches("\"0000000000000000002a", ETAG_WEAK, true, vs));
+	CHECK(!etag_matches("garbage", ETAG_WEAK, true, vs));
+	CHECK(!etag_matches("", ETAG_WEAK, true, vs));
+	/* If-Match compares strongly: a weak tag never matches. */
+	CHECK(etag_matches("\"0000000000000000002a\"", ETAG_STRONG, true, vs));
+	CHECK(!etag_matches("W/\"0000000000000000002a\"", ETAG_STRONG, true, vs));
+	CHECK(etag_matches("W/\"x\", \"0000000000000000002a\"", ETAG_STRONG, true, vs));
+	CHECK(!etag_matches("\"x\" junk \"0000000000000000002a\"", ETAG_WEAK, true, vs));
 }
 
 int main(void)
