@@ -1,0 +1,377 @@
+# tests/lib/helper.bash: run kv behind a web server for one bats file and talk to it with curl
+#
+# Usage in a test file (tests/http/NN-area.bats):
+#   load '../lib/helper'
+#   setup_file()    { kv_setup_file; }
+#   teardown_file() { kv_teardown_file; }
+#   @test "(GET) a missing key is 404 not_found" {
+#     kv_req GET /no.such.key
+#     assert_error 404 not_found
+#   }
+#
+# Environment read here:
+#   KV_TEST_SERVER     lighttpd (default) or apache
+#   KV_EXTRA_CONF      extra lines for the kv.conf of this file, e.g.
+#                      KV_EXTRA_CONF=$'open = per_request\nmax_value = 100'
+#   KV_TEST_URL        test an already running service instead of starting one
+#                      (KV_STORE is then empty and KV_LOG /dev/null)
+#   KV_SRCDIR, KV_BUILDDIR, KV_BIN
+#                      set by `make check`; by hand they default to this source
+#                      tree and its in-tree build ($KV_SRCDIR/src/kvd)
+#   KV_PROCS           lighttpd's kvd process count (default 4)
+#   KV_SERVER_TIMEOUT  seconds a server may live before `timeout` kills it (1200)
+#   KV_START_TIMEOUT   seconds to wait for the first answer (30)
+#
+# Exported by kv_setup_file: KV_URL (http://127.0.0.1:PORT/kv), KV_STORE (the
+# store directory), KV_LOG (the web server's error log, which also receives
+# kvd's stderr), KV_RUNDIR, KV_CONF, KV_SERVER_PID.
+#
+# Note: jq 1.6 reads numbers as doubles (12345678901234567890 comes out as
+# 12345678901234567000, 1.50 as 1.5): check the digits of stored numbers
+# against $body itself, not through assert_json.
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+# lighttpd and apache2 live in /usr/sbin, which a non-root PATH may lack.
+case ":$PATH:" in
+*:/usr/sbin:*) ;;
+*) PATH=$PATH:/usr/sbin:/sbin ;;
+esac
+
+: "${KV_SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${KV_BUILDDIR:=$KV_SRCDIR}"
+: "${KV_BIN:=$KV_BUILDDIR/src/kvd}"
+export KV_SRCDIR KV_BUILDDIR KV_BIN
+
+# ---------------------------------------------------------------------------
+# Server life cycle
+
+# kv_free_port: print a loopback TCP port nobody listens on right now, chosen
+# at random below the kernel's ephemeral range (so outgoing connections do
+# not take it). A race with another process remains; kv_setup_file retries.
+kv_free_port() {
+	local port tries=0
+	while ((tries++ < 200)); do
+		port=$((20000 + RANDOM % 12000))
+		# A refused connect means nothing listens there.
+		if ! (exec 9<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			echo "$port"
+			return 0
+		fi
+	done
+	echo "kv_free_port: no free port found" >&2
+	return 1
+}
+
+# _kv_world_traversable DIR STOP: give others search (x) permission on DIR
+# and its parents up to and including STOP, so Apache's www-data workers can
+# reach files under bats' private (0700) temporary directories.
+_kv_world_traversable() {
+	local dir=$1 stop=$2
+	while [[ -n "$dir" && "$dir" != / ]]; do
+		chmod o+x "$dir"
+		[[ "$dir" == "$stop" ]] && break
+		dir=$(dirname "$dir")
+	done
+}
+
+# _kv_start_lighttpd: start lighttpd in the background; sets KV_SERVER_PID.
+_kv_start_lighttpd() {
+	KV_ERRORS="$KV_SRCDIR/conf/errors" KV_DATA="$KV_STORE" \
+		KV_PROCS="${KV_PROCS:-4}" \
+		timeout -k 10 "${KV_SERVER_TIMEOUT:-1200}" \
+		lighttpd -D -f "$KV_SRCDIR/conf/lighttpd.conf" \
+		</dev/null >>"$KV_LOG" 2>&1 3>&- &
+	KV_SERVER_PID=$!
+}
+
+# _kv_start_apache: start Apache + mod_fcgid in the background; sets
+# KV_SERVER_PID. The workers run as www-data: they get their own copy of
+# kvd and of the error documents inside KV_RUNDIR, because the source tree
+# may sit where www-data cannot go (a clone under /root, say).
+_kv_start_apache() {
+	rm -rf "$KV_RUNDIR/fcgid" # mod_fcgid must create it itself
+	cp "$KV_BIN" "$KV_RUNDIR/kvd"
+	chmod 755 "$KV_RUNDIR/kvd"
+	rm -rf "$KV_RUNDIR/errors"
+	cp -R "$KV_SRCDIR/conf/errors" "$KV_RUNDIR/errors"
+	mkdir -p "$KV_RUNDIR/htdocs"
+	chmod -R a+rX "$KV_RUNDIR/errors" "$KV_RUNDIR/htdocs"
+	chmod 644 "$KV_CONF"
+	_kv_world_traversable "$KV_RUNDIR" "${BATS_RUN_TMPDIR:-$BATS_FILE_TMPDIR}"
+	if [[ $(id -u) == 0 ]]; then
+		chown -R www-data:www-data "$KV_STORE"
+	fi
+	KV_BIN="$KV_RUNDIR/kvd" KV_ERRORS="$KV_RUNDIR/errors" KV_DATA="$KV_STORE" \
+		timeout -k 10 "${KV_SERVER_TIMEOUT:-1200}" \
+		apache2 -f "$KV_SRCDIR/conf/apache.conf" -DFOREGROUND \
+		</dev/null >>"$KV_LOG" 2>&1 3>&- &
+	KV_SERVER_PID=$!
+}
+
+# _kv_wait_ready: poll KV_URL/ until the service answers with a status
+# below 500. Returns 0 when ready, 2 when the server died because its port
+# was taken (the caller retries), 1 on any other failure.
+_kv_wait_ready() {
+	local deadline=$((SECONDS + ${KV_START_TIMEOUT:-30})) status
+	while ((SECONDS < deadline)); do
+		if ! kill -0 "$KV_SERVER_PID" 2>/dev/null; then
+			wait "$KV_SERVER_PID" 2>/dev/null || true
+			grep -q 'Address already in use' "$KV_LOG" 2>/dev/null && return 2
+			echo "kv: the $KV_TEST_SERVER server exited during start-up" >&2
+			return 1
+		fi
+		status=$(curl -s -o /dev/null --max-time 5 -w '%{http_code}' "$KV_URL/" 2>/dev/null) || true
+		if [[ "$status" =~ ^[1-4][0-9][0-9]$ ]]; then
+			return 0
+		fi
+		# A kvd that exits at once (lighttpd respawns it, mod_fcgid answers
+		# 500): say so now instead of at the deadline.
+		if grep -Eq 'gw-backend failed to start|spawning gw failed|End of script output before headers' \
+			"$KV_LOG" 2>/dev/null; then
+			echo "kv: kvd exits at start-up under $KV_TEST_SERVER" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+	echo "kv: no answer below 500 from $KV_URL/ within ${KV_START_TIMEOUT:-30}s (last status: ${status:-none})" >&2
+	return 1
+}
+
+# kv_setup_file: call from setup_file. Fresh store and kv.conf in
+# $BATS_FILE_TMPDIR, a free port, the server named by $KV_TEST_SERVER; fails
+# with the server's log if it does not come up.
+kv_setup_file() {
+	KV_TEST_SERVER=${KV_TEST_SERVER:-lighttpd}
+	export KV_TEST_SERVER
+	if [[ -n "${KV_TEST_URL:-}" ]]; then
+		export KV_URL=$KV_TEST_URL KV_STORE='' KV_LOG=/dev/null KV_SERVER_PID=''
+		return 0
+	fi
+	if [[ ! -x "$KV_BIN" ]]; then
+		echo "kv: no kvd binary at $KV_BIN (build first: script/build)" >&2
+		return 1
+	fi
+	case $KV_TEST_SERVER in
+	lighttpd | apache) ;;
+	*)
+		echo "kv: KV_TEST_SERVER must be lighttpd or apache, not '$KV_TEST_SERVER'" >&2
+		return 1
+		;;
+	esac
+
+	KV_STORE="$BATS_FILE_TMPDIR/store"
+	KV_RUNDIR="$BATS_FILE_TMPDIR/run"
+	KV_CONF="$BATS_FILE_TMPDIR/kv.conf"
+	KV_LOG="$KV_RUNDIR/error.log"
+	rm -rf "$KV_STORE" "$KV_RUNDIR"
+	mkdir -p "$KV_STORE" "$KV_RUNDIR"
+	{
+		echo "# kv.conf written by tests/lib/helper.bash for $BATS_TEST_FILENAME"
+		echo "store = $KV_STORE"
+		if [[ -n "${KV_EXTRA_CONF:-}" ]]; then
+			printf '%s\n' "$KV_EXTRA_CONF"
+		fi
+	} >"$KV_CONF"
+	export KV_STORE KV_RUNDIR KV_CONF KV_LOG
+
+	local rc=1
+	for _ in 1 2 3 4 5; do
+		KV_PORT=$(kv_free_port) || return 1
+		KV_URL="http://127.0.0.1:$KV_PORT/kv"
+		export KV_PORT KV_URL
+		: >"$KV_LOG"
+		"_kv_start_$KV_TEST_SERVER"
+		export KV_SERVER_PID
+		rc=0
+		_kv_wait_ready || rc=$?
+		((rc == 2)) || break
+		echo "kv: port $KV_PORT was taken, retrying" >&2
+	done
+	if ((rc != 0)); then
+		echo "----- $KV_LOG -----" >&2
+		cat "$KV_LOG" >&2 || true
+		echo "-----" >&2
+		kv_teardown_file
+		return 1
+	fi
+}
+
+# kv_teardown_file: call from teardown_file. Stops the server and every
+# process it started (they share the process group `timeout` made), waiting
+# up to ~20 s: Apache takes seconds and SIGKILLs its mod_fcgid children.
+kv_teardown_file() {
+	local pid=${KV_SERVER_PID:-} deadline
+	[[ -n "$pid" ]] || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	deadline=$((SECONDS + 20))
+	while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
+		sleep 0.1
+	done
+	# kvd workers outlive the web server briefly while they leave the
+	# store; killing one inside Berkeley DB would leave the environment
+	# needing recovery. Give the group a few seconds, then kill what is
+	# left (timeout's own pid is the group id).
+	deadline=$((SECONDS + 5))
+	while kill -0 -- "-$pid" 2>/dev/null && ((SECONDS < deadline)); do
+		sleep 0.1
+	done
+	kill -KILL -- "-$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	KV_SERVER_PID=
+}
+
+# kv_log_contains PATTERN: succeed (printing the matching lines) when the
+# server log, which holds kvd's stderr, matches the extended regex PATTERN.
+kv_log_contains() {
+	grep -E -- "$1" "$KV_LOG"
+}
+
+# ---------------------------------------------------------------------------
+# Requests
+
+# kv_req METHOD PATH [curl args...]: one request to $KV_URL$PATH, PATH sent
+# as is ("" is /kv itself, "/?list=true", "/a%01b"). Sets the globals code
+# (status as a number; 0 when curl got no answer), body and headers (the
+# final response's header block, CR stripped), and prints all of them so a
+# failing test shows what came back. Returns curl's status when curl fails.
+kv_req() {
+	local method=$1 path=$2
+	shift 2
+	local dir=${BATS_TEST_TMPDIR:-${BATS_FILE_TMPDIR:-/tmp}}
+	local hfile="$dir/kv_req.headers" bfile="$dir/kv_req.body" rc=0
+	local -a how
+	if [[ "$method" == HEAD ]]; then
+		how=(--head) # -X HEAD would wait for a body that never comes
+	else
+		how=(-X "$method")
+	fi
+	rm -f "$hfile" "$bfile"
+	code=$(curl -sS --path-as-is --max-time 20 "${how[@]}" "$KV_URL$path" \
+		-D "$hfile" -o "$bfile" -w '%{http_code}' "$@") || rc=$?
+	[[ "$code" =~ ^[0-9]+$ ]] || code=0
+	code=$((10#$code))
+	# -D holds every header block (100 Continue first, say): keep the last.
+	headers=
+	if [[ -f "$hfile" ]]; then
+		headers=$(tr -d '\r' <"$hfile" |
+			awk 'BEGIN { RS = ""; ORS = "" } { last = $0 } END { print last }')
+	fi
+	if [[ "$method" == HEAD ]]; then
+		body=
+	else
+		body=$(cat "$bfile" 2>/dev/null) || body=
+	fi
+	echo "> $method $path${*:+ (curl $*)}"
+	echo "< $code"
+	[[ -n "$headers" ]] && printf '%s\n' "$headers"
+	if ((${#body} > 4096)); then
+		printf '%s... (%d bytes)\n' "${body:0:4096}" "${#body}"
+	else
+		printf '%s\n' "$body"
+	fi
+	return "$rc"
+}
+
+# kv_put PATH JSON [curl args...]: PUT JSON (any bytes, sent as they are)
+# as the request body.
+kv_put() {
+	local path=$1 json=$2
+	shift 2
+	if [[ "$json" == @* ]]; then
+		# curl would read a file named by what follows the @: use stdin.
+		kv_req PUT "$path" -H 'Content-Type: application/json' --data-binary @- "$@" \
+			< <(printf '%s' "$json")
+	else
+		kv_req PUT "$path" -H 'Content-Type: application/json' --data-binary "$json" "$@"
+	fi
+}
+
+# kv_header NAME: print the value of response header NAME from the last
+# kv_req (case-insensitive, first occurrence, trimmed); prints nothing and
+# still succeeds when it is absent.
+kv_header() {
+	local want=${1,,} line value
+	while IFS= read -r line; do
+		if [[ "${line,,}" == "$want:"* ]]; then
+			value=${line#*:}
+			value=${value#"${value%%[![:space:]]*}"}
+			value=${value%"${value##*[![:space:]]}"}
+			printf '%s\n' "$value"
+			return 0
+		fi
+	done <<<"$headers"
+	return 0
+}
+
+# ---------------------------------------------------------------------------
+# Assertions (they print what they compared and fail the test)
+
+# assert_code N: the last response had status N.
+assert_code() {
+	[[ "$code" == "$1" ]] || {
+		fail "expected HTTP status $1, got $code"
+		return 1
+	}
+}
+
+# assert_json FILTER EXPECTED: `jq -c FILTER` over $body prints EXPECTED
+# exactly (compact jq output: assert_json '.key' '"users.john"').
+assert_json() {
+	local filter=$1 expected=$2 actual
+	actual=$(jq -c "$filter" <<<"$body" 2>&1) || {
+		fail "jq '$filter' failed on the body: $actual"
+		return 1
+	}
+	[[ "$actual" == "$expected" ]] || {
+		fail "jq '$filter': expected $expected, got $actual"
+		return 1
+	}
+}
+
+# assert_error STATUS CODE: the last response is the contract's error: that
+# status, JSON, not cacheable, and {"error": {"status": STATUS, "code":
+# "CODE", "message": "..."}} with a message that shows no file path or
+# Berkeley DB internals. (One jq run: tests loop over it a lot.)
+assert_error() {
+	local status=$1 ecode=$2 ctype cache fields got message
+	assert_code "$status" || return 1
+	ctype=$(kv_header Content-Type)
+	[[ "${ctype,,}" == application/json* ]] || {
+		fail "expected Content-Type application/json, got '$ctype'"
+		return 1
+	}
+	cache=$(kv_header Cache-Control)
+	[[ "${cache,,}" == *no-store* ]] || {
+		fail "expected Cache-Control: no-store, got '$cache'"
+		return 1
+	}
+	fields=$(jq -r 'if (.error | type) == "object"
+		then [(.error.status | tojson), (.error.code | tojson),
+		      (.error.message | type), (.error.message | tostring)] | join("\u0001")
+		else "no error object" end' <<<"$body" 2>&1) || {
+		fail "the body is not JSON: $fields"
+		return 1
+	}
+	got=${fields%%$'\001'*}
+	fields=${fields#*$'\001'}
+	[[ "$got" == "$status" ]] || { fail "expected .error.status $status, got $got"; return 1; }
+	got=${fields%%$'\001'*}
+	fields=${fields#*$'\001'}
+	[[ "$got" == "\"$ecode\"" ]] || { fail "expected .error.code \"$ecode\", got $got"; return 1; }
+	got=${fields%%$'\001'*}
+	message=${fields#*$'\001'}
+	[[ "$got" == string ]] || { fail "expected .error.message to be a string, got $got"; return 1; }
+	[[ -n "$message" ]] || { fail "the error message is empty"; return 1; }
+	local re='(^|[^[:alnum:]])/(tmp|var|etc|home|root|usr|srv|opt|proc|dev|run|work|mnt|lib|builds)(/|[^[:alnum:]]|$)'
+	re+='|\.db([^[:alnum:]]|$)|__db\.|log\.[0-9]{10}|BDB[0-9]{4}|DB_[A-Z]{3,}'
+	if [[ "$message" =~ $re ]]; then
+		fail "the error message shows a path or library internals: $message"
+		return 1
+	fi
+	if [[ -n "${KV_STORE:-}" && "$message" == *"$KV_STORE"* ]]; then
+		fail "the error message shows the store path: $message"
+		return 1
+	fi
+}
