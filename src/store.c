@@ -54,6 +54,13 @@
  * big values gets shorter pages and follows the cursor. */
 #define LIST_PAGE_BYTES (4u << 20)
 
+/* A store call, or joining the store, that takes this long is stuck: a
+ * process killed inside Berkeley DB can leave a mutex locked for good, and
+ * whoever waits on it waits forever. Leaving is the way out: the next
+ * process to join sees the dead ones and recovers the store. A healthy
+ * call takes milliseconds, and lock waits give up within seconds. */
+#define WATCHDOG_SECONDS 10
+
 /* Sorts below every encoded keypath, whose first byte is never a control
  * character. */
 static const char META_KEY[] = { '\0' };
@@ -92,6 +99,28 @@ static void on_bdb_event(DB_ENV *env, u_int32_t event, void *info)
 static int is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
 {
 	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+static void on_watchdog(int sig)
+{
+	static const char msg[] = "kvd: stuck in the store; leaving so that it can be recovered\n";
+
+	(void)sig;
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(EXIT_FAILURE);
+	_exit(EXIT_FAILURE);
+}
+
+/* The watchdog is SIGALRM, armed around everything that can wait inside
+ * Berkeley DB; the store owns the signal. */
+static void watchdog_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_watchdog;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
 }
 
 static int env_configure(struct store *st, DB_ENV *env)
@@ -288,9 +317,12 @@ struct store *store_new(const struct config *cfg)
 	if (st == NULL)
 		return NULL;
 	st->cfg = cfg;
+	watchdog_install();
+	alarm(WATCHDOG_SECONDS);
 	if (env_open(st) == 0 && handles_open(st) == 0 &&
 	    cfg->open == CONFIG_OPEN_PER_REQUEST)
 		handles_close(st);
+	alarm(0);
 	return st;
 }
 
@@ -304,8 +336,11 @@ void store_free(struct store *st)
 
 void store_end_request(struct store *st)
 {
-	if (st->cfg->open == CONFIG_OPEN_PER_REQUEST)
+	if (st->cfg->open == CONFIG_OPEN_PER_REQUEST) {
+		alarm(WATCHDOG_SECONDS);
 		handles_close(st);
+		alarm(0);
+	}
 }
 
 bool store_needs_exit(const struct store *st)
@@ -324,8 +359,9 @@ static enum store_status run_txn(struct store *st, bool write, txn_body_fn body,
 	 * a crashed process, not a power cut. */
 	u_int32_t commit_flags = write && !st->cfg->sync ? DB_TXN_WRITE_NOSYNC : 0;
 
+	alarm(WATCHDOG_SECONDS);
 	if ((status = store_ready(st)) != STORE_OK)
-		return status;
+		goto out;
 	for (int attempt = 0; attempt < STORE_ATTEMPTS; attempt++) {
 		ret = st->env->txn_begin(st->env, NULL, &txn, write ? 0 : DB_READ_COMMITTED);
 		if (ret != 0)
@@ -340,6 +376,8 @@ static enum store_status run_txn(struct store *st, bool write, txn_body_fn body,
 			failchk(st);	/* the lock may belong to a dead process */
 		else if (ret != DB_LOCK_DEADLOCK)
 			break;
+		if (st->panic)
+			break;
 	}
 	switch (ret) {
 	case 0:
@@ -351,6 +389,10 @@ static enum store_status run_txn(struct store *st, bool write, txn_body_fn body,
 		break;
 	case DB_LOCK_DEADLOCK:
 	case DB_LOCK_NOTGRANTED:
+		if (st->panic) {
+			status = STORE_UNAVAILABLE;
+			break;
+		}
 		util_log("lock waits did not resolve after %d attempts", STORE_ATTEMPTS);
 		status = STORE_BUSY;
 		break;
@@ -363,6 +405,8 @@ static enum store_status run_txn(struct store *st, bool write, txn_body_fn body,
 		status = st->panic ? STORE_UNAVAILABLE : STORE_ERROR;
 		break;
 	}
+out:
+	alarm(0);
 	return status;
 }
 
@@ -485,26 +529,39 @@ out:
 
 /* ---- operations ---- */
 
-struct get_op {
-	const char *key;	/* encoded */
+/* What a single-key operation carries through its transaction. */
+struct key_op {
+	char key[KEYPATH_MAX];	/* encoded */
 	size_t key_len;
-	struct store_item *item;
+	void *args;		/* the caller's store_item, store_put or store_delete */
 	enum store_status outcome;
 };
 
+static enum store_status run_key_op(struct store *st, bool write, txn_body_fn body,
+				    const char *key, size_t key_len, void *args)
+{
+	struct key_op op = { .key_len = key_len, .args = args, .outcome = STORE_ERROR };
+	enum store_status status;
+
+	keypath_encode(key, key_len, op.key);
+	status = run_txn(st, write, body, &op);
+	return status == STORE_OK ? op.outcome : status;
+}
+
 static int get_body(struct store *st, DB_TXN *txn, void *arg)
 {
-	struct get_op *op = arg;
+	struct key_op *op = arg;
+	struct store_item *item = op->args;
 	struct record rec;
 	DBT k, d;
 	int ret;
 
 	dbt_key(&k, op->key, op->key_len);
 	memset(&d, 0, sizeof(d));
-	d.data = op->item->buf;
+	d.data = item->buf;
 	d.flags = DB_DBT_REALLOC;
 	ret = st->primary->get(st->primary, txn, &k, &d, 0);
-	op->item->buf = d.data;
+	item->buf = d.data;
 	if (ret == DB_NOTFOUND) {
 		op->outcome = STORE_NOTFOUND;
 		return 0;
@@ -516,24 +573,18 @@ static int get_body(struct store *st, DB_TXN *txn, void *arg)
 		return EINVAL;
 	}
 	op->outcome = record_expired(&rec, util_now_ms()) ? STORE_NOTFOUND : STORE_OK;
-	op->item->versionstamp = rec.versionstamp;
-	op->item->expires_at = rec.expires_at;
-	op->item->value = rec.value;
-	op->item->value_len = rec.value_len;
+	item->versionstamp = rec.versionstamp;
+	item->expires_at = rec.expires_at;
+	item->value = rec.value;
+	item->value_len = rec.value_len;
 	return 0;
 }
 
 enum store_status store_get(struct store *st, const char *key, size_t key_len,
 			    struct store_item *item)
 {
-	char encoded[KEYPATH_MAX];
-	struct get_op op = { encoded, key_len, item, STORE_ERROR };
-	enum store_status status;
-
 	memset(item, 0, sizeof(*item));
-	keypath_encode(key, key_len, encoded);
-	status = run_txn(st, false, get_body, &op);
-	return status == STORE_OK ? op.outcome : status;
+	return run_key_op(st, false, get_body, key, key_len, item);
 }
 
 void store_item_free(struct store_item *item)
@@ -542,53 +593,54 @@ void store_item_free(struct store_item *item)
 	item->buf = NULL;
 }
 
-/* Whether the conditions of a write hold for the key's current state. */
-static bool conditions_hold(const char *if_match, const char *if_none_match,
-			    bool live, uint64_t vs)
+/* The start of every single-key write: locks the counter, reads the key's
+ * current state and checks the request's conditions (raw If-Match and
+ * If-None-Match values, or NULL) against it; an expired key counts as
+ * absent. Returns TXN_ROLLBACK with the outcome set when they fail. */
+static int write_prepare(struct store *st, DB_TXN *txn, struct key_op *op,
+			 const char *if_match, const char *if_none_match, int64_t now,
+			 uint64_t *last_vs, bool *found, bool *live)
 {
 	char tag[VERSIONSTAMP_LEN + 1];
-
-	record_format_vs(vs, tag);
-	if (if_match != NULL && !etag_matches(if_match, ETAG_STRONG, live, tag))
-		return false;
-	if (if_none_match != NULL && etag_matches(if_none_match, ETAG_WEAK, live, tag))
-		return false;
-	return true;
-}
-
-struct put_op {
-	const char *key;	/* encoded */
-	struct store_put *put;
-	enum store_status outcome;
-};
-
-static int put_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct put_op *op = arg;
-	struct store_put *put = op->put;
-	int64_t now = util_now_ms();
-	struct record cur, rec;
-	uint64_t last_vs;
-	bool found;
+	struct record cur;
 	int ret;
 
-	if ((ret = write_begin(st, txn, &last_vs)) != 0)
+	if ((ret = write_begin(st, txn, last_vs)) != 0)
 		return ret;
-	ret = read_header(st, txn, op->key, put->key_len, DB_RMW, &found, &cur);
+	ret = read_header(st, txn, op->key, op->key_len, DB_RMW, found, &cur);
 	if (ret != 0)
 		return ret;
-	if (!conditions_hold(put->if_match, put->if_none_match,
-			     found && !record_expired(&cur, now), found ? cur.versionstamp : 0)) {
+	*live = *found && !record_expired(&cur, now);
+	record_format_vs(*found ? cur.versionstamp : 0, tag);
+	if ((if_match != NULL && !etag_matches(if_match, ETAG_STRONG, *live, tag)) ||
+	    (if_none_match != NULL && etag_matches(if_none_match, ETAG_WEAK, *live, tag))) {
 		op->outcome = STORE_PRECONDITION;
 		return TXN_ROLLBACK;
 	}
+	return 0;
+}
+
+static int put_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct key_op *op = arg;
+	struct store_put *put = op->args;
+	int64_t now = util_now_ms();
+	struct record rec;
+	uint64_t last_vs;
+	bool found, live;
+	int ret;
+
+	ret = write_prepare(st, txn, op, put->if_match, put->if_none_match, now,
+			    &last_vs, &found, &live);
+	if (ret != 0)
+		return ret;
 	rec.versionstamp = last_vs + 1;
 	rec.expires_at = put->ttl_ms > 0 ? now + put->ttl_ms : 0;
 	rec.value = put->value;
 	rec.value_len = put->value_len;
 	if ((ret = write_versionstamp(st, txn, rec.versionstamp)) != 0)
 		return ret;
-	if ((ret = put_record(st, txn, op->key, put->key_len, &rec)) != 0)
+	if ((ret = put_record(st, txn, op->key, op->key_len, &rec)) != 0)
 		return ret;
 	if ((ret = purge_expired(st, txn, now)) != 0)
 		return ret;
@@ -600,46 +652,26 @@ static int put_body(struct store *st, DB_TXN *txn, void *arg)
 
 enum store_status store_put(struct store *st, struct store_put *put)
 {
-	char encoded[KEYPATH_MAX];
-	struct put_op op = { encoded, put, STORE_ERROR };
-	enum store_status status;
-
-	keypath_encode(put->key, put->key_len, encoded);
-	status = run_txn(st, true, put_body, &op);
-	return status == STORE_OK ? op.outcome : status;
+	return run_key_op(st, true, put_body, put->key, put->key_len, put);
 }
-
-struct delete_op {
-	const char *key;	/* encoded */
-	struct store_delete *del;
-	enum store_status outcome;
-};
 
 static int delete_body(struct store *st, DB_TXN *txn, void *arg)
 {
-	struct delete_op *op = arg;
-	struct store_delete *del = op->del;
+	struct key_op *op = arg;
+	struct store_delete *del = op->args;
 	int64_t now = util_now_ms();
-	struct record cur;
 	uint64_t last_vs;
 	bool found, live;
 	DBT k;
 	int ret;
 
-	if ((ret = write_begin(st, txn, &last_vs)) != 0)
-		return ret;
-	ret = read_header(st, txn, op->key, del->key_len, DB_RMW, &found, &cur);
+	ret = write_prepare(st, txn, op, del->if_match, NULL, now, &last_vs, &found, &live);
 	if (ret != 0)
 		return ret;
-	live = found && !record_expired(&cur, now);
-	if (!conditions_hold(del->if_match, NULL, live, found ? cur.versionstamp : 0)) {
-		op->outcome = STORE_PRECONDITION;
-		return TXN_ROLLBACK;
-	}
 	if (found) {
 		/* An expired record goes too, though the client is told that
 		 * there was nothing to delete. */
-		dbt_key(&k, op->key, del->key_len);
+		dbt_key(&k, op->key, op->key_len);
 		if ((ret = st->primary->del(st->primary, txn, &k, 0)) != 0)
 			return ret;
 	}
@@ -652,13 +684,7 @@ static int delete_body(struct store *st, DB_TXN *txn, void *arg)
 
 enum store_status store_delete(struct store *st, struct store_delete *del)
 {
-	char encoded[KEYPATH_MAX];
-	struct delete_op op = { encoded, del, STORE_ERROR };
-	enum store_status status;
-
-	keypath_encode(del->key, del->key_len, encoded);
-	status = run_txn(st, true, delete_body, &op);
-	return status == STORE_OK ? op.outcome : status;
+	return run_key_op(st, true, delete_body, del->key, del->key_len, del);
 }
 
 static void list_reset(struct store_list *list)
