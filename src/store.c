@@ -427,6 +427,16 @@ static void dbt_header(DBT *dbt, unsigned char buf[RECORD_HEADER])
 	dbt->flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;
 }
 
+/* Unpacks a record read from the btree; a record of an unknown format is
+ * logged and reported as EINVAL, an error of the store, not of the client. */
+static int unpack(const DBT *d, struct record *rec)
+{
+	if (record_unpack(d->data, d->size, rec))
+		return 0;
+	util_log("a record has an unknown format");
+	return EINVAL;
+}
+
 /* Reads the header of the record under an encoded key. *found is false
  * when there is none; rec->value is not set. With DB_RMW the read takes
  * the write lock at once, so two writers never deadlock upgrading. */
@@ -443,10 +453,8 @@ static int read_header(struct store *st, DB_TXN *txn, const char *key, size_t ke
 	*found = ret == 0;
 	if (ret == DB_NOTFOUND)
 		return 0;
-	if (ret == 0 && !record_unpack(buf, d.size, rec)) {
-		util_log("a record has an unknown format");
-		ret = EINVAL;
-	}
+	if (ret == 0)
+		ret = unpack(&d, rec);
 	return ret;
 }
 
@@ -568,10 +576,8 @@ static int get_body(struct store *st, DB_TXN *txn, void *arg)
 	}
 	if (ret != 0)
 		return ret;
-	if (!record_unpack(d.data, d.size, &rec)) {
-		util_log("a record has an unknown format");
-		return EINVAL;
-	}
+	if ((ret = unpack(&d, &rec)) != 0)
+		return ret;
 	op->outcome = record_expired(&rec, util_now_ms()) ? STORE_NOTFOUND : STORE_OK;
 	item->versionstamp = rec.versionstamp;
 	item->expires_at = rec.expires_at;
@@ -801,11 +807,8 @@ static int list_body(struct store *st, DB_TXN *txn, void *arg)
 		/* The cursor key itself was on the last page. */
 		if (after && k.size == op->start_len && memcmp(k.data, op->start, k.size) == 0)
 			continue;
-		if (!record_unpack(d.data, d.size, &rec)) {
-			util_log("a record has an unknown format");
-			ret = EINVAL;
+		if ((ret = unpack(&d, &rec)) != 0)
 			goto out;
-		}
 		if (record_expired(&rec, now))
 			continue;
 		if (list->count == list->limit || (list->count > 0 &&
