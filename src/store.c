@@ -7,6 +7,7 @@
  * counter that hands out versionstamps is a record under META_KEY, a key no
  * keypath encodes to, updated in the transaction of each write. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -149,11 +150,60 @@ static int env_configure(struct store *st, DB_ENV *env)
 		goto out;
 	if ((ret = env->set_flags(env, DB_TIME_NOTGRANTED, 1)) != 0)
 		goto out;
+	/* The shared regions are files mapped into memory. Written out in
+	 * full when created, they never need a block from a full disk later,
+	 * where touching a page of a sparse file kills the process with
+	 * SIGBUS in the middle of a transaction. */
+	if ((ret = env->set_flags(env, DB_REGION_INIT, 1)) != 0)
+		goto out;
 	if ((ret = env->set_cachesize(env, (u_int32_t)(cache >> 30),
 				      (u_int32_t)(cache & ((1u << 30) - 1)), 1)) != 0)
 		goto out;
 	ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
 out:
+	return ret;
+}
+
+/* Allocates disk blocks for a region file up to the size its region may
+ * grow to. The cache and mutex regions grow on demand by extending their
+ * files sparsely, and a process that touches a page of a sparse file on a
+ * full disk dies of SIGBUS inside a transaction: better to find out now,
+ * and answer 503 while the disk is full, than to crash mid-write. Region
+ * files are named after their region's id: __db.002 holds the mutexes and
+ * __db.003 the cache. */
+static int region_reserve(struct store *st, const char *file, uintmax_t size)
+{
+	char path[4096];
+	int fd, ret;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", st->cfg->store, file) >= sizeof(path))
+		return ENAMETOOLONG;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	ret = posix_fallocate(fd, 0, (off_t)size);
+	close(fd);
+	return ret;
+}
+
+static int regions_reserve(struct store *st, DB_ENV *env)
+{
+	DB_MUTEX_STAT *mutex = NULL;
+	DB_MPOOL_STAT *pool = NULL;
+	int ret;
+
+	if ((ret = env->mutex_stat(env, &mutex, 0)) != 0)
+		goto out;
+	if ((ret = env->memp_stat(env, &pool, NULL, 0)) != 0)
+		goto out;
+	if ((ret = region_reserve(st, "__db.002", mutex->st_regmax)) != 0)
+		goto out;
+	ret = region_reserve(st, "__db.003", pool->st_regmax);
+out:
+	free(mutex);
+	free(pool);
+	if (ret != 0)
+		util_log("cannot reserve disk space for the store's shared memory: %s", db_strerror(ret));
 	return ret;
 }
 
@@ -181,6 +231,8 @@ static int env_open(struct store *st)
 	if ((ret = env_configure(st, env)) != 0)
 		goto out;
 	if ((ret = env->open(env, st->cfg->store, flags, 0660)) != 0)
+		goto out;
+	if ((ret = regions_reserve(st, env)) != 0)
 		goto out;
 	st->env = env;
 	env = NULL;
@@ -308,8 +360,10 @@ static enum store_status store_ready(struct store *st)
 		return STORE_UNAVAILABLE;
 	if (++st->requests % FAILCHK_EVERY == 0)
 		failchk(st);
+	/* A database file that cannot be opened (damaged, unreadable) makes
+	 * the store unavailable, like an environment that cannot be joined. */
 	if (handles_open(st) != 0)
-		return st->panic ? STORE_UNAVAILABLE : STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	return STORE_OK;
 }
 
@@ -402,6 +456,11 @@ static enum store_status run_txn(struct store *st, bool write, txn_body_fn body,
 	case DB_RUNRECOVERY:
 		st->panic = true;
 		status = STORE_UNAVAILABLE;
+		break;
+	case ENOSPC:
+	case EDQUOT:
+		util_log("the disk holding the store is full; a write was refused");
+		status = st->panic ? STORE_UNAVAILABLE : STORE_FULL;
 		break;
 	default:
 		util_log("transaction failed: %s", db_strerror(ret));
