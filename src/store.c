@@ -25,13 +25,21 @@
 #include "store.h"
 #include "util.h"
 
-/* Attempts at a transaction that Berkeley DB aborts to break a deadlock or
- * a lock wait that timed out. Real deadlocks resolve at once; timeouts only
- * happen behind a lock that a dead process held, which failchk frees, so a
- * few attempts are enough and a stuck store answers 503 within seconds. */
-#define STORE_ATTEMPTS 8
+/* Transactions never wait inside Berkeley DB for a lock (DB_TXN_NOWAIT):
+ * a lock wait there ends only when the holder lets go or someone runs the
+ * deadlock detector, so a lone waiter behind a stopped or dead process
+ * would wait for good. Instead a transaction that finds a lock taken is
+ * aborted and tried again after a pause that doubles from BACKOFF_MIN_US
+ * to BACKOFF_MAX_US, for at most STORE_WAIT_MS; then the client gets 503.
+ * A request still waiting after FAILCHK_AFTER_MS runs failchk once, since
+ * the lock may belong to a process that died. */
+#define STORE_WAIT_MS 3000
+#define FAILCHK_AFTER_MS 500
+#define BACKOFF_MIN_US 20
+#define BACKOFF_MAX_US 2000
 
-/* How long one lock wait may last before the transaction is retried. */
+/* How long a lock wait outside transactions (opening the databases) may
+ * last before it fails. */
 #define STORE_LOCK_TIMEOUT_US (500 * 1000)
 
 /* Slots in the environment's thread table, one per process that has joined
@@ -141,9 +149,9 @@ static int env_configure(struct store *st, DB_ENV *env)
 		goto out;
 	if ((ret = env->set_isalive(env, is_alive)) != 0)
 		goto out;
-	/* Run the deadlock detector whenever a lock request blocks; lock
-	 * timeouts are only checked then, and come back as NOTGRANTED so
-	 * that they can be told from deadlocks. */
+	/* For the lock waits that remain (opening the databases): run the
+	 * deadlock detector whenever a lock request blocks, and report a
+	 * timed-out wait as NOTGRANTED so that it can be told from a deadlock. */
 	if ((ret = env->set_lk_detect(env, DB_LOCK_DEFAULT)) != 0)
 		goto out;
 	if ((ret = env->set_timeout(env, STORE_LOCK_TIMEOUT_US, DB_SET_LOCK_TIMEOUT)) != 0)
@@ -407,9 +415,43 @@ bool store_needs_exit(const struct store *st)
 
 /* ---- transactions ---- */
 
+/* How long a transaction has been trying to get its locks. */
+struct lock_wait {
+	int64_t start_us;
+	unsigned pause_us;
+	bool checked;
+};
+
+/* Pauses before the next attempt at a transaction that found a lock
+ * taken; false once it has tried for STORE_WAIT_MS. */
+static bool lock_backoff(struct store *st, struct lock_wait *w)
+{
+	int64_t now = util_monotonic_us(), waited_ms;
+
+	if (w->start_us == 0) {
+		w->start_us = now;
+		w->pause_us = BACKOFF_MIN_US;
+	}
+	waited_ms = (now - w->start_us) / 1000;
+	if (waited_ms >= STORE_WAIT_MS)
+		return false;
+	if (!w->checked && waited_ms >= FAILCHK_AFTER_MS) {
+		failchk(st);	/* the lock may belong to a dead process */
+		w->checked = true;
+		if (st->panic)
+			return false;
+	}
+	/* Some jitter, so that processes that collided do not collide again. */
+	usleep(w->pause_us + (unsigned)(now % w->pause_us));
+	if (w->pause_us < BACKOFF_MAX_US)
+		w->pause_us *= 2;
+	return true;
+}
+
 static enum store_status run_txn(struct store *st, bool write, txn_body_fn body, void *arg)
 {
 	enum store_status status;
+	struct lock_wait wait = { 0 };
 	DB_TXN *txn = NULL;
 	int ret = 0;
 	/* sync = off writes the log at commit without fsync: a commit survives
@@ -419,8 +461,9 @@ static enum store_status run_txn(struct store *st, bool write, txn_body_fn body,
 	alarm(WATCHDOG_SECONDS);
 	if ((status = store_ready(st)) != STORE_OK)
 		goto out;
-	for (int attempt = 0; attempt < STORE_ATTEMPTS; attempt++) {
-		ret = st->env->txn_begin(st->env, NULL, &txn, write ? 0 : DB_READ_COMMITTED);
+	for (;;) {
+		ret = st->env->txn_begin(st->env, NULL, &txn,
+					 DB_TXN_NOWAIT | (write ? 0 : DB_READ_COMMITTED));
 		if (ret != 0)
 			break;
 		ret = body(st, txn, arg);
@@ -429,11 +472,8 @@ static enum store_status run_txn(struct store *st, bool write, txn_body_fn body,
 		else
 			txn->abort(txn);
 		txn = NULL;
-		if (ret == DB_LOCK_NOTGRANTED)
-			failchk(st);	/* the lock may belong to a dead process */
-		else if (ret != DB_LOCK_DEADLOCK)
-			break;
-		if (st->panic)
+		if ((ret != DB_LOCK_NOTGRANTED && ret != DB_LOCK_DEADLOCK) || st->panic ||
+		    !lock_backoff(st, &wait))
 			break;
 	}
 	switch (ret) {
@@ -450,7 +490,7 @@ static enum store_status run_txn(struct store *st, bool write, txn_body_fn body,
 			status = STORE_UNAVAILABLE;
 			break;
 		}
-		util_log("lock waits did not resolve after %d attempts", STORE_ATTEMPTS);
+		util_log("a lock stayed taken for %d ms; the request gave up", STORE_WAIT_MS);
 		status = STORE_BUSY;
 		break;
 	case DB_RUNRECOVERY:

@@ -9,6 +9,17 @@ teardown_file() { kv_teardown_file; }
 
 CLIENTS=8
 
+# run_clients FN TAG: run `FN N $BATS_TEST_TMPDIR/TAG.N` for each of the
+# CLIENTS clients at once, and wait for them all.
+run_clients() {
+	local fn=$1 tag=$2 n pids=()
+	for ((n = 0; n < CLIENTS; n++)); do
+		"$fn" "$n" "$BATS_TEST_TMPDIR/$tag.$n" &
+		pids+=($!)
+	done
+	for n in "${pids[@]}"; do wait "$n"; done
+}
+
 # sum_client N LOG: 100 commits of sum +1 on one counter; each answer's
 # status goes to LOG. A 503 (the store's retries ran out; nothing was
 # written) is retried after a short pause, as its Retry-After asks.
@@ -28,12 +39,8 @@ sum_client() {
 }
 
 @test "(concurrency) 8 clients x 100 sum commits end at exactly 800" {
-	local dir=$BATS_TEST_TMPDIR n pids=()
-	for ((n = 0; n < CLIENTS; n++)); do
-		sum_client "$n" "$dir/sum.$n" &
-		pids+=($!)
-	done
-	for n in "${pids[@]}"; do wait "$n"; done
+	local dir=$BATS_TEST_TMPDIR
+	run_clients sum_client sum
 	local codes
 	codes=$(cat "$dir"/sum.* | sort | uniq -c)
 	echo "answers: $codes"
@@ -65,12 +72,8 @@ cas_client() {
 @test "(concurrency) compare-and-swap loops: one winner per version, no lost update" {
 	kv_put /conc.cas '{"value":0}'
 	assert_code 200
-	local dir=$BATS_TEST_TMPDIR n pids=()
-	for ((n = 0; n < CLIENTS; n++)); do
-		cas_client "$n" "$dir/cas.$n" &
-		pids+=($!)
-	done
-	for n in "${pids[@]}"; do wait "$n"; done
+	local dir=$BATS_TEST_TMPDIR
+	run_clients cas_client cas
 	cat "$dir"/cas.* >"$dir/cas.all"
 	echo "answers: $(cut -d' ' -f1 "$dir/cas.all" | sort | uniq -c)"
 	# Only 200 (won) and 412 (lost the race) are answers a CAS loop may see.
@@ -86,26 +89,25 @@ cas_client() {
 	assert_equal "$body" "$wins"
 }
 
+# pair_client N LOG: 30 commits that each add 1 to two keys, in one order
+# for even N and the other for odd N: the classic deadlock shape, which the
+# counter lock taken first by every write rules out.
+pair_client() {
+	local a=conc.left b=conc.right i code
+	if (($1 % 2)); then
+		a=conc.right b=conc.left
+	fi
+	for ((i = 0; i < 30; i++)); do
+		code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 20 -X POST \
+			--data-binary "{\"mutations\":[{\"type\":\"sum\",\"key\":\"$a\",\"value\":1},{\"type\":\"sum\",\"key\":\"$b\",\"value\":1}]}" \
+			"$KV_URL/") || code=curl-failed
+		echo "$code"
+	done >"$2"
+}
+
 @test "(concurrency) commits racing on two keys in opposite orders all finish" {
-	local dir=$BATS_TEST_TMPDIR n pids=()
-	# Each client's commit touches both keys, half of them in one order and
-	# half in the other: the classic deadlock shape, which the counter lock
-	# taken first by every write rules out.
-	for ((n = 0; n < CLIENTS; n++)); do
-		(
-			local a=conc.left b=conc.right i code
-			((n % 2)) && { a=conc.right b=conc.left; }
-			for ((i = 0; i < 30; i++)); do
-				code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 20 -X POST \
-					--data-binary "{\"mutations\":[{\"type\":\"sum\",\"key\":\"$a\",\"value\":1},{\"type\":\"sum\",\"key\":\"$b\",\"value\":1}]}" \
-					"$KV_URL/") || code=curl-failed
-				echo "$code"
-			done >"$dir/pair.$n"
-		) &
-		pids+=($!)
-	done
-	for n in "${pids[@]}"; do wait "$n"; done
-	local ok
+	local dir=$BATS_TEST_TMPDIR ok
+	run_clients pair_client pair
 	ok=$(cat "$dir"/pair.* | grep -c '^200$')
 	echo "answers: $(cat "$dir"/pair.* | sort | uniq -c)"
 	assert_equal "$(cat "$dir"/pair.* | grep -vc '^\(200\|503\)$')" 0
@@ -113,4 +115,55 @@ cas_client() {
 	assert_equal "$body" "$ok"
 	kv_req GET /conc.right
 	assert_equal "$body" "$ok"
+}
+
+@test "(concurrency) a writer stopped while holding its locks: others get 503 with Retry-After, then all resumes" {
+	command -v gdb >/dev/null || fail "gdb is needed (script/bootstrap installs it)"
+	local dir=$BATS_TEST_TMPDIR pid i t0 t1
+	kv_put /lock.warm '{"value":0}'
+	pid=$(pgrep -g "$KV_SERVER_PID" -x kvd | head -n 1)
+	[[ -n "$pid" ]] || fail "no kvd process"
+	# gdb stops that process at its next write, inside the transaction
+	# that holds the write lock every writer takes first, for 8 s (its
+	# watchdog would end it at 10).
+	gdb -p "$pid" -batch -ex 'break __db_put_pp' -ex continue \
+		-ex "shell touch $dir/held; sleep 8" >"$dir/gdb.log" 2>&1 &
+	local gdb_pid=$!
+	for ((i = 0; i < 300; i++)); do
+		grep -q '^Breakpoint 1 at' "$dir/gdb.log" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q '^Breakpoint 1 at' "$dir/gdb.log" || { cat "$dir/gdb.log"; fail "gdb did not attach"; }
+	# Bursts of writes, so that every process gets some, until one lands
+	# in the stopped process; its answer comes later.
+	for ((i = 0; i < 120; i++)); do
+		[[ -e "$dir/held" ]] && break
+		curl -sS -o /dev/null -w '%{http_code}\n' --max-time 60 -X PUT \
+			--data-binary "{\"value\":$i}" "$KV_URL/lock.w$i" >"$dir/code.w$i" &
+		((i % 6 == 5)) && sleep 0.3
+	done
+	[[ -e "$dir/held" ]] || { cat "$dir/gdb.log"; fail "no write reached the stopped process"; }
+
+	# Meanwhile, once the other writes of the burst have given up (3 s), a
+	# write elsewhere waits for the lock, gives up in its turn, and says so.
+	sleep 3
+	t0=$SECONDS
+	kv_put /lock.blocked '{"value":1}'
+	t1=$SECONDS
+	echo "blocked write: $code after $((t1 - t0)) s"
+	assert_error 503 unavailable
+	[[ -n "$(kv_header Retry-After)" ]] || fail "no Retry-After"
+	((t1 - t0 < 5)) || fail "the blocked write took $((t1 - t0)) s"
+
+	# Released, the stopped write completes and everything works again.
+	wait "$gdb_pid" || true
+	wait
+	local codes
+	codes=$(cat "$dir"/code.w* | sort | uniq -c)
+	echo "writes during the hold: $codes"
+	assert_equal "$(cat "$dir"/code.w* | grep -vc '^\(200\|503\)$')" 0
+	kv_put /lock.after '{"value":2}'
+	assert_code 200
+	kv_req GET /lock.after
+	assert_equal "$body" '2'
 }
