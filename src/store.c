@@ -19,6 +19,7 @@
 #include "keypath.h"
 #include "record.h"
 #include "store.h"
+#include "store_env.h"
 #include "util.h"
 
 /* Attempts at a transaction that Berkeley DB aborts to break a deadlock or
@@ -26,13 +27,6 @@
  * happen behind a lock that a dead process held, which failchk frees, so a
  * few attempts are enough and a stuck store answers 503 within seconds. */
 #define STORE_ATTEMPTS 8
-
-/* How long one lock wait may last before the transaction is retried. */
-#define STORE_LOCK_TIMEOUT_US (500 * 1000)
-
-/* Slots in the environment's thread table, one per process that has joined
- * it (web server workers, admin commands); dead ones are reclaimed by failchk. */
-#define STORE_THREADS 512
 
 /* Expired records each write removes through the expiry index, so dead keys
  * do not pile up; few enough to keep the write's locks short. */
@@ -94,13 +88,6 @@ static void on_bdb_event(DB_ENV *env, u_int32_t event, void *info)
 		st->panic = true;
 }
 
-/* Whether a process that joined the environment still runs; failchk uses
- * it to release what a killed worker left behind. */
-static int is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
-{
-	return kill(pid, 0) == 0 || errno == EPERM;
-}
-
 static void on_watchdog(int sig)
 {
 	static const char msg[] = "kvd: stuck in the store; leaving so that it can be recovered\n";
@@ -126,58 +113,24 @@ static void watchdog_install(void)
 static int env_configure(struct store *st, DB_ENV *env)
 {
 	int ret;
-	uint64_t cache = st->cfg->cache_size;
 
 	env->app_private = st;
 	env->set_errcall(env, on_bdb_error);
 	if ((ret = env->set_event_notify(env, on_bdb_event)) != 0)
-		goto out;
-	/* failchk needs the thread table, sized before the region exists. */
-	if ((ret = env->set_thread_count(env, STORE_THREADS)) != 0)
-		goto out;
-	if ((ret = env->set_isalive(env, is_alive)) != 0)
-		goto out;
-	/* Run the deadlock detector whenever a lock request blocks; lock
-	 * timeouts are only checked then, and come back as NOTGRANTED so
-	 * that they can be told from deadlocks. */
-	if ((ret = env->set_lk_detect(env, DB_LOCK_DEFAULT)) != 0)
-		goto out;
-	if ((ret = env->set_timeout(env, STORE_LOCK_TIMEOUT_US, DB_SET_LOCK_TIMEOUT)) != 0)
-		goto out;
-	if ((ret = env->set_flags(env, DB_TIME_NOTGRANTED, 1)) != 0)
-		goto out;
-	if ((ret = env->set_cachesize(env, (u_int32_t)(cache >> 30),
-				      (u_int32_t)(cache & ((1u << 30) - 1)), 1)) != 0)
-		goto out;
-	ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
-out:
-	return ret;
+		return ret;
+	return store_env_configure(env, st->cfg->cache_size);
 }
 
 static int env_open(struct store *st)
 {
 	DB_ENV *env = NULL;
 	int ret;
-	/* Every web server worker joins with DB_REGISTER, so the first one to
-	 * join after a crash sees the dead registrant. With DB_FAILCHK it then
-	 * aborts the dead process's transactions and frees its locks in place
-	 * while the live workers carry on; DB_RECOVER runs full recovery only
-	 * when that is not enough. */
-	u_int32_t flags =
-		DB_CREATE |		/* the first worker creates the regions */
-		DB_INIT_LOCK |		/* many processes read and write at once */
-		DB_INIT_LOG |		/* write-ahead log: commits survive crashes */
-		DB_INIT_MPOOL |		/* shared page cache */
-		DB_INIT_TXN |		/* transactions */
-		DB_REGISTER |		/* notice processes that died inside */
-		DB_FAILCHK |		/* ...and clean up after them in place */
-		DB_RECOVER;		/* ...or recover when that fails */
 
 	if ((ret = db_env_create(&env, 0)) != 0)
 		goto out;
 	if ((ret = env_configure(st, env)) != 0)
 		goto out;
-	if ((ret = env->open(env, st->cfg->store, flags, 0660)) != 0)
+	if ((ret = env->open(env, st->cfg->store, STORE_ENV_FLAGS, 0660)) != 0)
 		goto out;
 	st->env = env;
 	env = NULL;
@@ -187,42 +140,6 @@ out:
 	if (ret != 0)
 		util_log("cannot open the store: %s", db_strerror(ret));
 	return ret;
-}
-
-static int db_open(struct store *st, DB **out, const char *file, u_int32_t db_flags)
-{
-	DB *db = NULL;
-	int ret;
-
-	if ((ret = db_create(&db, st->env, 0)) != 0)
-		goto out;
-	if (db_flags != 0 && (ret = db->set_flags(db, db_flags)) != 0)
-		goto out;
-	/* DB_AUTO_COMMIT: a handle opened outside a transaction can never
-	 * join one later. */
-	if ((ret = db->open(db, NULL, file, NULL, DB_BTREE,
-			    DB_CREATE | DB_AUTO_COMMIT, 0660)) != 0)
-		goto out;
-	*out = db;
-	db = NULL;
-out:
-	if (db != NULL)
-		db->close(db, 0);
-	return ret;
-}
-
-/* The expiry index key is the record's expiry bytes; keys without a ttl
- * (and the counter record) are not indexed. */
-static int expiry_of(DB *secondary, const DBT *key, const DBT *data, DBT *skey)
-{
-	const unsigned char *rec = data->data;
-
-	if (data->size < RECORD_HEADER || util_get_be64(rec + RECORD_EXPIRY_OFFSET) == 0)
-		return DB_DONOTINDEX;
-	memset(skey, 0, sizeof(*skey));
-	skey->data = (void *)(rec + RECORD_EXPIRY_OFFSET);
-	skey->size = 8;
-	return 0;
 }
 
 static void handles_close(struct store *st)
@@ -242,15 +159,17 @@ static int handles_try_open(struct store *st)
 {
 	int ret;
 
-	if ((ret = db_open(st, &st->primary, "kv.db", 0)) != 0)
+	if ((ret = store_env_db_open(st->env, &st->primary, STORE_PRIMARY_FILE, 0)) != 0)
 		goto out;
-	if ((ret = db_open(st, &st->expiry, "kv-expiry.db", DB_DUP | DB_DUPSORT)) != 0)
+	if ((ret = store_env_db_open(st->env, &st->expiry, STORE_EXPIRY_FILE,
+				     DB_DUP | DB_DUPSORT)) != 0)
 		goto out;
 	/* Associate on every open (Berkeley DB does not remember it), and
 	 * without DB_CREATE: with an empty index that flag rescans the whole
 	 * primary each time. Both files are created together, so the index
 	 * never needs building. */
-	ret = st->primary->associate(st->primary, NULL, st->expiry, expiry_of, 0);
+	ret = st->primary->associate(st->primary, NULL, st->expiry,
+				       store_env_expiry_of, 0);
 out:
 	if (ret != 0)
 		handles_close(st);
