@@ -565,7 +565,8 @@ static const struct command commands[] = {
 	  0, 0, true, cmd_sweep },
 	{ "dump", "[PREFIX]", "Writes every live key (strictly under PREFIX, segment-wise, when given)\n"
 	  "as JSON lines {\"key\", \"value\", \"expiresAt\", \"versionstamp\"} to stdout,\n"
-	  "from one consistent snapshot of the store.",
+	  "from one consistent snapshot of the store: a hot-backup copy made inside the\n"
+	  "store directory for the dump and removed after it.",
 	  0, 1, true, cmd_dump },
 	{ "load", "[FILE]", "Reads the lines of a dump from FILE or stdin and writes them, values and\n"
 	  "expiresAt intact, 100 per transaction. Into a store that never took a write\n"
@@ -581,7 +582,8 @@ static const struct command commands[] = {
 	  "directory (KV_DATA or -c), point the configuration at it, start the service.",
 	  1, 1, false, cmd_restore },
 	{ "verify", "", "Checks the structure of both databases, and that the expiry index holds\n"
-	  "exactly one entry for each key with an expiry. Exits 1 on a problem.",
+	  "exactly one entry for each key with an expiry, on a hot-backup copy of the\n"
+	  "store made for the check. Exits 1 on a problem.",
 	  0, 0, true, cmd_verify },
 	{ "token", "NAME", "Mints a random bearer token and prints it once, then the lines that\n"
 	  "give it access in kv.conf (its SHA-256 hash, read and write prefixes).",
@@ -602,7 +604,8 @@ static void usage(FILE *out)
 
 static void command_help(const struct command *c)
 {
-	printf("usage: kvctl [-c FILE] %s %s\n\n%s\n", c->name, c->usage, c->help);
+	printf("usage: kvctl [-c FILE] %s%s%s\n\n%s\n", c->name, *c->usage != '\0' ? " " : "",
+	       c->usage, c->help);
 }
 
 static const struct command *command_find(const char *name)

@@ -1,9 +1,10 @@
 /* store_admin.h: the store's administrative operations, for kvctl
  *
  * Joins the same environment as the service (store_env.h), so every
- * operation here runs while web server workers serve the store: reads are
- * snapshots that take no locks, and writes go in short transactions that
- * lock the versionstamp counter first, as every write of the service does.
+ * operation here runs while web server workers serve the store: reads that
+ * must be consistent work on a private hot-backup copy, and writes go in
+ * short transactions that lock the versionstamp counter first, as every
+ * write of the service does.
  * Only the store modules know Berkeley DB; what they report back is an
  * int, 0 or an error that store_admin_strerror() describes. */
 #ifndef KV_STORE_ADMIN_H
@@ -66,7 +67,7 @@ struct store_admin_record {
 typedef int (*store_admin_record_fn)(const struct store_admin_record *rec, void *arg);
 
 /* Every live record strictly under prefix (dotted; "" for all), from one
- * consistent snapshot of the store. */
+ * consistent snapshot of the store: a private copy made for the dump. */
 int store_admin_dump(struct store_admin *sa, const char *prefix, size_t prefix_len,
 		     store_admin_record_fn fn, void *arg);
 
@@ -95,8 +96,9 @@ int store_admin_backup(struct store_admin *sa, const char *dir);
 int store_admin_restore(const struct config *cfg, const char *dir, uint64_t *keys);
 
 /* Checks the structure of both databases, then that the expiry index holds
- * exactly one entry for each record with an expiry and nothing else.
- * *problem names the first inconsistency found (0 returned then too). */
+ * exactly one entry for each record with an expiry and nothing else, on a
+ * private copy of the live store. *problem names the first inconsistency
+ * found (0 returned then too). */
 int store_admin_verify(struct store_admin *sa, const char **problem);
 
 #endif
