@@ -43,6 +43,10 @@
  * recovers the store. Re-armed after every batch and every dumped record. */
 #define ADMIN_WATCHDOG_SECONDS 60
 
+/* An error of this module's own: neither an errno value nor Berkeley DB's
+ * (which are between -30999 and -30800). */
+#define ERR_NOT_OWNER (-1)
+
 /* The versionstamp counter's key (see store.c): no keypath encodes to it. */
 static const char COUNTER_KEY[] = { '\0' };
 
@@ -67,9 +71,12 @@ static void on_watchdog(int sig)
 	_exit(EXIT_FAILURE);
 }
 
-static void watchdog_arm(void)
+/* Only the live store can get stuck behind another process; a private
+ * copy cannot, and a dump may wait on a slow reader of its output. */
+static void watchdog_arm(const struct store_admin *sa)
 {
-	alarm(ADMIN_WATCHDOG_SECONDS);
+	if (sa->copy_dir == NULL)
+		alarm(ADMIN_WATCHDOG_SECONDS);
 }
 
 /* Berkeley DB's own messages name files and internals; kvctl reports one
@@ -123,11 +130,17 @@ int store_admin_open(const struct config *cfg, struct store_admin **out)
 		ret = errno;
 		goto out;
 	}
+	/* A log file or a copy that another user creates in the store locks
+	 * its owner's web workers out of it. */
+	if (info.st_uid != geteuid()) {
+		ret = ERR_NOT_OWNER;
+		goto out;
+	}
 	memset(&sig, 0, sizeof(sig));
 	sig.sa_handler = on_watchdog;
 	sigemptyset(&sig.sa_mask);
 	sigaction(SIGALRM, &sig, NULL);
-	watchdog_arm();
+	watchdog_arm(sa);
 	if ((ret = db_env_create(&sa->env, 0)) != 0)
 		goto out;
 	sa->env->set_errcall(sa->env, on_bdb_error);
@@ -168,6 +181,9 @@ const char *store_admin_strerror(int err)
 		return "the store stayed locked by other processes; try again";
 	case ENOTEMPTY:
 		return "the directory is not empty";
+	case ERR_NOT_OWNER:
+		return "run kvctl as the user that owns the store directory "
+		       "(files it would create there would lock that user out)";
 	case DB_RUNRECOVERY:
 		return "the store needs recovery: stop the service, then start it again";
 	case DB_VERIFY_BAD:
@@ -192,7 +208,7 @@ static int run_txn(struct store_admin *sa, bool read_only, txn_body_fn body, voi
 	u_int32_t commit_flags = sa->cfg->sync ? 0 : DB_TXN_WRITE_NOSYNC;
 
 	for (int attempt = 0; attempt < ADMIN_ATTEMPTS; attempt++) {
-		watchdog_arm();
+		watchdog_arm(sa);
 		ret = sa->env->txn_begin(sa->env, NULL, &txn, read_only ? DB_READ_COMMITTED : 0);
 		if (ret != 0)
 			break;
@@ -483,7 +499,7 @@ static int dump_body(struct store_admin *sa, DB_TXN *txn, void *arg)
 		ret = cursor->get(cursor, &k, &d, DB_FIRST);
 	}
 	for (; ret == 0; ret = cursor->get(cursor, &k, &d, DB_NEXT)) {
-		watchdog_arm();
+		watchdog_arm(sa);
 		if (is_counter(&k) && op->range_len == 0)
 			continue;
 		if (!in_range(op, &k) || k.size > KEYPATH_MAX)

@@ -19,8 +19,9 @@
 
 struct store_admin;
 
-/* Joins the environment of cfg->store (which must exist) and opens both
- * databases. Returns 0 and sets *out, or an error. */
+/* Joins the environment of cfg->store (which must exist and belong to the
+ * user kvctl runs as) and opens both databases. Returns 0 and sets *out,
+ * or an error. */
 int store_admin_open(const struct config *cfg, struct store_admin **out);
 
 /* Closes the handles and leaves the environment. */

@@ -156,6 +156,17 @@ teardown_file() { kv_teardown_file; }
 	assert_one_line_error
 	run --separate-stderr "$KVCTL" restore "$BATS_FILE_TMPDIR/no-such-backup"
 	assert_one_line_error
+	# A store of another user: files kvctl made there would lock it out.
+	mkdir "$BATS_TEST_TMPDIR/theirs"
+	if [[ $(id -u) == 0 ]]; then
+		chown nobody "$BATS_TEST_TMPDIR/theirs"
+		run --separate-stderr env KV_DATA="$BATS_TEST_TMPDIR/theirs" "$KVCTL" stats
+	else
+		run --separate-stderr env KV_DATA=/ "$KVCTL" stats
+	fi
+	assert_one_line_error
+	[[ "$stderr" == *"run kvctl as the user that owns the store directory"* ]] || fail "$stderr"
+	[[ -z "$(ls -A "$BATS_TEST_TMPDIR/theirs")" ]] || fail "kvctl wrote into another user's store"
 	printf 'bad.conf.line\n' >"$BATS_FILE_TMPDIR/bad.conf"
 	run --separate-stderr "$KVCTL" -c "$BATS_FILE_TMPDIR/bad.conf" stats
 	assert_one_line_error
