@@ -14,9 +14,9 @@
 #   KV_EXTRA_CONF      extra lines for the kv.conf of this file, e.g.
 #                      KV_EXTRA_CONF=$'open = per_request\nmax_value = 100'
 #   KV_TEST_URL        test an already running service instead of starting one
+#                      (KV_STORE is then empty and KV_LOG /dev/null)
 #   KV_TEST_STORE      serve this existing store directory, as it is, instead
 #                      of a fresh one (a restored backup, say)
-#                      (KV_STORE is then empty and KV_LOG /dev/null)
 #   KV_SRCDIR, KV_BUILDDIR, KV_BIN
 #                      set by `make check`; by hand they default to this source
 #                      tree and its in-tree build ($KV_SRCDIR/src/kvd)
