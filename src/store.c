@@ -50,6 +50,13 @@
 #define CHECKPOINT_KBYTES 4096
 #define CHECKPOINT_MINUTES 1
 
+/* The btree page size of newly created databases. Berkeley DB moves an
+ * item larger than about a quarter of a page to overflow pages of its own:
+ * with the default 4 KiB pages, a 1 KiB value took a leaf entry plus an
+ * overflow page, read and written separately. 16 KiB pages keep values up
+ * to about 4 KiB in the leaf. Existing databases keep their page size. */
+#define STORE_PAGESIZE (16u << 10)
+
 /* A page of a list holds at most this many bytes of values; a client with
  * big values gets shorter pages and follows the cursor. */
 #define LIST_PAGE_BYTES (4u << 20)
@@ -197,6 +204,8 @@ static int db_open(struct store *st, DB **out, const char *file, u_int32_t db_fl
 	if ((ret = db_create(&db, st->env, 0)) != 0)
 		goto out;
 	if (db_flags != 0 && (ret = db->set_flags(db, db_flags)) != 0)
+		goto out;
+	if ((ret = db->set_pagesize(db, STORE_PAGESIZE)) != 0)
 		goto out;
 	/* DB_AUTO_COMMIT: a handle opened outside a transaction can never
 	 * join one later. */
