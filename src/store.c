@@ -364,9 +364,14 @@ static enum store_status run_txn(struct store *st, bool write, txn_body_fn body,
 	enum store_status status;
 	DB_TXN *txn = NULL;
 	int ret = 0;
-	/* sync = off writes the log at commit without fsync: a commit survives
-	 * a crashed process, not a power cut. */
-	u_int32_t commit_flags = write && !st->cfg->sync ? DB_TXN_WRITE_NOSYNC : 0;
+	/* A commit writes the log to the operating system without fsync: it
+	 * survives a crashed process, not a power cut. With sync = on the log
+	 * is flushed after the commit, before the caller answers: a writer
+	 * holds the counter's lock until it commits, so a flush inside the
+	 * commit made each writer wait for the previous one's fsync, while
+	 * after it the flushes of concurrent processes overlap and one fsync
+	 * covers every commit written before it. */
+	u_int32_t commit_flags = write ? DB_TXN_WRITE_NOSYNC : 0;
 
 	alarm(WATCHDOG_SECONDS);
 	if ((status = store_ready(st)) != STORE_OK)
@@ -388,6 +393,8 @@ static enum store_status run_txn(struct store *st, bool write, txn_body_fn body,
 		if (st->panic)
 			break;
 	}
+	if (ret == 0 && write && st->cfg->sync)
+		ret = st->env->log_flush(st->env, NULL);
 	switch (ret) {
 	case 0:
 		if (write)
