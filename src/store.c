@@ -54,7 +54,8 @@
  * DB_LOG_AUTO_REMOVE, every txn_checkpoint call looks for removable logs
  * even when no checkpoint is due: it opened and read a log file, nine
  * system calls and about 7% of the instructions of a PUT. 64 writes of
- * 64 KiB at most add 4 MiB per process to the log between two calls. */
+ * values of the default max_value (64 KiB) add 4 MiB per process to the
+ * log between two calls. */
 #define CHECKPOINT_EVERY 64
 
 /* The btree page size of newly created databases. Berkeley DB moves an
