@@ -102,28 +102,3 @@ void reply_error(const struct request *req, int status, const char *code,
 	json_object_object_add(body, "error", err);
 	reply_json(req, status, extra_headers, body);
 }
-
-static int print_raw(struct json_object *obj, struct printbuf *pb, int level, int flags)
-{
-	const char *text = json_object_get_userdata(obj);
-
-	return printbuf_memappend(pb, text, (int)strlen(text));
-}
-
-struct json_object *reply_raw_json(const char *text, size_t len)
-{
-	/* Any json-c object can carry a serializer of its own; a string is
-	 * the cheapest to make. Stored JSON text holds no NUL byte. */
-	struct json_object *obj = json_object_new_string("");
-	char *copy = malloc(len + 1);
-
-	if (obj == NULL || copy == NULL) {
-		json_object_put(obj);
-		free(copy);
-		return NULL;
-	}
-	memcpy(copy, text, len);
-	copy[len] = '\0';
-	json_object_set_serializer(obj, print_raw, copy, json_object_free_userdata);
-	return obj;
-}
