@@ -9,7 +9,7 @@ setup_file() {
 	export KV_STORE="$BATS_FILE_TMPDIR/store"
 	export KV_CONF="$BATS_FILE_TMPDIR/kv.conf"
 	mkdir -p "$KV_STORE"
-	printf 'store = %s\n' "$KV_STORE" >"$KV_CONF"
+	printf 'store = %s\nauth = off\n' "$KV_STORE" >"$KV_CONF"
 }
 
 # kv_cgi [-d BODY] METHOD PATH [NAME=VALUE | -NAME ...]: run kvd once as
