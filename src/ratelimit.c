@@ -133,8 +133,12 @@ static struct rl_table *map_table(const char *path, const char **why)
 		t = MAP_FAILED;
 	}
 out:
-	if (fd >= 0)
-		close(fd);	/* releases the flock; the mapping stays */
+	/* Unlocked explicitly: the mapping keeps the open file, and with it
+	 * the flock, alive after close(). */
+	if (fd >= 0) {
+		flock(fd, LOCK_UN);
+		close(fd);
+	}
 	return t != MAP_FAILED ? t : NULL;
 }
 
