@@ -7,6 +7,7 @@
  * counter that hands out versionstamps is a record under META_KEY, a key no
  * keypath encodes to, updated in the transaction of each write. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,13 +25,21 @@
 #include "store.h"
 #include "util.h"
 
-/* Attempts at a transaction that Berkeley DB aborts to break a deadlock or
- * a lock wait that timed out. Real deadlocks resolve at once; timeouts only
- * happen behind a lock that a dead process held, which failchk frees, so a
- * few attempts are enough and a stuck store answers 503 within seconds. */
-#define STORE_ATTEMPTS 8
+/* Transactions never wait inside Berkeley DB for a lock (DB_TXN_NOWAIT):
+ * a lock wait there ends only when the holder lets go or someone runs the
+ * deadlock detector, so a lone waiter behind a stopped or dead process
+ * would wait for good. Instead a transaction that finds a lock taken is
+ * aborted and tried again after a pause that doubles from BACKOFF_MIN_US
+ * to BACKOFF_MAX_US, for at most STORE_WAIT_MS; then the client gets 503.
+ * A request still waiting after FAILCHK_AFTER_MS runs failchk once, since
+ * the lock may belong to a process that died. */
+#define STORE_WAIT_MS 3000
+#define FAILCHK_AFTER_MS 500
+#define BACKOFF_MIN_US 20
+#define BACKOFF_MAX_US 2000
 
-/* How long one lock wait may last before the transaction is retried. */
+/* How long a lock wait outside transactions (opening the databases) may
+ * last before it fails. */
 #define STORE_LOCK_TIMEOUT_US (500 * 1000)
 
 /* Slots in the environment's thread table, one per process that has joined
@@ -140,20 +149,69 @@ static int env_configure(struct store *st, DB_ENV *env)
 		goto out;
 	if ((ret = env->set_isalive(env, is_alive)) != 0)
 		goto out;
-	/* Run the deadlock detector whenever a lock request blocks; lock
-	 * timeouts are only checked then, and come back as NOTGRANTED so
-	 * that they can be told from deadlocks. */
+	/* For the lock waits that remain (opening the databases): run the
+	 * deadlock detector whenever a lock request blocks, and report a
+	 * timed-out wait as NOTGRANTED so that it can be told from a deadlock. */
 	if ((ret = env->set_lk_detect(env, DB_LOCK_DEFAULT)) != 0)
 		goto out;
 	if ((ret = env->set_timeout(env, STORE_LOCK_TIMEOUT_US, DB_SET_LOCK_TIMEOUT)) != 0)
 		goto out;
 	if ((ret = env->set_flags(env, DB_TIME_NOTGRANTED, 1)) != 0)
 		goto out;
+	/* The shared regions are files mapped into memory. Written out in
+	 * full when created, they never need a block from a full disk later,
+	 * where touching a page of a sparse file kills the process with
+	 * SIGBUS in the middle of a transaction. */
+	if ((ret = env->set_flags(env, DB_REGION_INIT, 1)) != 0)
+		goto out;
 	if ((ret = env->set_cachesize(env, (u_int32_t)(cache >> 30),
 				      (u_int32_t)(cache & ((1u << 30) - 1)), 1)) != 0)
 		goto out;
 	ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
 out:
+	return ret;
+}
+
+/* Allocates disk blocks for a region file up to the size its region may
+ * grow to. The cache and mutex regions grow on demand by extending their
+ * files sparsely, and a process that touches a page of a sparse file on a
+ * full disk dies of SIGBUS inside a transaction: better to find out now,
+ * and answer 503 while the disk is full, than to crash mid-write. Region
+ * files are named after their region's id: __db.002 holds the mutexes and
+ * __db.003 the cache. */
+static int region_reserve(struct store *st, const char *file, uintmax_t size)
+{
+	char path[4096];
+	int fd, ret;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", st->cfg->store, file) >= sizeof(path))
+		return ENAMETOOLONG;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	ret = posix_fallocate(fd, 0, (off_t)size);
+	close(fd);
+	return ret;
+}
+
+static int regions_reserve(struct store *st, DB_ENV *env)
+{
+	DB_MUTEX_STAT *mutex = NULL;
+	DB_MPOOL_STAT *pool = NULL;
+	int ret;
+
+	if ((ret = env->mutex_stat(env, &mutex, 0)) != 0)
+		goto out;
+	if ((ret = env->memp_stat(env, &pool, NULL, 0)) != 0)
+		goto out;
+	if ((ret = region_reserve(st, "__db.002", mutex->st_regmax)) != 0)
+		goto out;
+	ret = region_reserve(st, "__db.003", pool->st_regmax);
+out:
+	free(mutex);
+	free(pool);
+	if (ret != 0)
+		util_log("cannot reserve disk space for the store's shared memory: %s", db_strerror(ret));
 	return ret;
 }
 
@@ -181,6 +239,8 @@ static int env_open(struct store *st)
 	if ((ret = env_configure(st, env)) != 0)
 		goto out;
 	if ((ret = env->open(env, st->cfg->store, flags, 0660)) != 0)
+		goto out;
+	if ((ret = regions_reserve(st, env)) != 0)
 		goto out;
 	st->env = env;
 	env = NULL;
@@ -308,8 +368,10 @@ static enum store_status store_ready(struct store *st)
 		return STORE_UNAVAILABLE;
 	if (++st->requests % FAILCHK_EVERY == 0)
 		failchk(st);
+	/* A database file that cannot be opened (damaged, unreadable) makes
+	 * the store unavailable, like an environment that cannot be joined. */
 	if (handles_open(st) != 0)
-		return st->panic ? STORE_UNAVAILABLE : STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	return STORE_OK;
 }
 
@@ -353,9 +415,43 @@ bool store_needs_exit(const struct store *st)
 
 /* ---- transactions ---- */
 
+/* How long a transaction has been trying to get its locks. */
+struct lock_wait {
+	int64_t start_us;
+	unsigned pause_us;
+	bool checked;
+};
+
+/* Pauses before the next attempt at a transaction that found a lock
+ * taken; false once it has tried for STORE_WAIT_MS. */
+static bool lock_backoff(struct store *st, struct lock_wait *w)
+{
+	int64_t now = util_monotonic_us(), waited_ms;
+
+	if (w->start_us == 0) {
+		w->start_us = now;
+		w->pause_us = BACKOFF_MIN_US;
+	}
+	waited_ms = (now - w->start_us) / 1000;
+	if (waited_ms >= STORE_WAIT_MS)
+		return false;
+	if (!w->checked && waited_ms >= FAILCHK_AFTER_MS) {
+		failchk(st);	/* the lock may belong to a dead process */
+		w->checked = true;
+		if (st->panic)
+			return false;
+	}
+	/* Some jitter, so that processes that collided do not collide again. */
+	usleep(w->pause_us + (unsigned)(now % w->pause_us));
+	if (w->pause_us < BACKOFF_MAX_US)
+		w->pause_us *= 2;
+	return true;
+}
+
 static enum store_status run_txn(struct store *st, bool write, txn_body_fn body, void *arg)
 {
 	enum store_status status;
+	struct lock_wait wait = { 0 };
 	DB_TXN *txn = NULL;
 	int ret = 0;
 	/* sync = off writes the log at commit without fsync: a commit survives
@@ -365,8 +461,9 @@ static enum store_status run_txn(struct store *st, bool write, txn_body_fn body,
 	alarm(WATCHDOG_SECONDS);
 	if ((status = store_ready(st)) != STORE_OK)
 		goto out;
-	for (int attempt = 0; attempt < STORE_ATTEMPTS; attempt++) {
-		ret = st->env->txn_begin(st->env, NULL, &txn, write ? 0 : DB_READ_COMMITTED);
+	for (;;) {
+		ret = st->env->txn_begin(st->env, NULL, &txn,
+					 DB_TXN_NOWAIT | (write ? 0 : DB_READ_COMMITTED));
 		if (ret != 0)
 			break;
 		ret = body(st, txn, arg);
@@ -375,11 +472,8 @@ static enum store_status run_txn(struct store *st, bool write, txn_body_fn body,
 		else
 			txn->abort(txn);
 		txn = NULL;
-		if (ret == DB_LOCK_NOTGRANTED)
-			failchk(st);	/* the lock may belong to a dead process */
-		else if (ret != DB_LOCK_DEADLOCK)
-			break;
-		if (st->panic)
+		if ((ret != DB_LOCK_NOTGRANTED && ret != DB_LOCK_DEADLOCK) || st->panic ||
+		    !lock_backoff(st, &wait))
 			break;
 	}
 	switch (ret) {
@@ -396,12 +490,17 @@ static enum store_status run_txn(struct store *st, bool write, txn_body_fn body,
 			status = STORE_UNAVAILABLE;
 			break;
 		}
-		util_log("lock waits did not resolve after %d attempts", STORE_ATTEMPTS);
+		util_log("a lock stayed taken for %d ms; the request gave up", STORE_WAIT_MS);
 		status = STORE_BUSY;
 		break;
 	case DB_RUNRECOVERY:
 		st->panic = true;
 		status = STORE_UNAVAILABLE;
+		break;
+	case ENOSPC:
+	case EDQUOT:
+		util_log("the disk holding the store is full; a write was refused");
+		status = st->panic ? STORE_UNAVAILABLE : STORE_FULL;
 		break;
 	default:
 		util_log("transaction failed: %s", db_strerror(ret));

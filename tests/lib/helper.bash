@@ -23,6 +23,11 @@
 #   KV_PROCS           lighttpd's kvd process count (default 4)
 #   KV_SERVER_TIMEOUT  seconds a server may live before `timeout` kills it (1200)
 #   KV_START_TIMEOUT   seconds to wait for the first answer (30)
+#   KV_READY_STATUS    regex of the health check status that means "up"
+#                      (default: below 500)
+#   kv_before_start    a function the test file may define: run once the
+#                      store directory and kv.conf exist, before the server
+#                      starts
 #
 # Exported by kv_setup_file: KV_URL (http://127.0.0.1:PORT/kv), KV_STORE (the
 # store directory), KV_LOG (the web server's error log, which also receives
@@ -103,7 +108,7 @@ _kv_start_apache() {
 	chmod 644 "$KV_CONF"
 	_kv_world_traversable "$KV_RUNDIR" "${BATS_RUN_TMPDIR:-$BATS_FILE_TMPDIR}"
 	if [[ $(id -u) == 0 ]]; then
-		chown -R www-data:www-data "$KV_STORE"
+		chown -R www-data:www-data "$KV_STORE" 2>/dev/null || true # may be missing or read-only on purpose
 	fi
 	KV_BIN="$KV_RUNDIR/kvd" KV_ERRORS="$KV_RUNDIR/errors" KV_DATA="$KV_STORE" \
 		timeout -k 10 "${KV_SERVER_TIMEOUT:-1200}" \
@@ -113,7 +118,8 @@ _kv_start_apache() {
 }
 
 # _kv_wait_ready: poll KV_URL/ until the service answers with a status
-# below 500. Returns 0 when ready, 2 when the server died because its port
+# below 500 (or one matching the regex KV_READY_STATUS, for a test of a
+# store that cannot be opened). Returns 0 when ready, 2 when the server died because its port
 # was taken (the caller retries), 1 on any other failure.
 _kv_wait_ready() {
 	local deadline=$((SECONDS + ${KV_START_TIMEOUT:-30})) status
@@ -125,7 +131,7 @@ _kv_wait_ready() {
 			return 1
 		fi
 		status=$(curl -s -o /dev/null --max-time 5 -w '%{http_code}' "$KV_URL/" 2>/dev/null) || true
-		if [[ "$status" =~ ^[1-4][0-9][0-9]$ ]]; then
+		if [[ "$status" =~ ${KV_READY_STATUS:-^[1-4][0-9][0-9]$} ]]; then
 			return 0
 		fi
 		# A kvd that exits at once (lighttpd respawns it, mod_fcgid answers
@@ -178,6 +184,11 @@ kv_setup_file() {
 		fi
 	} >"$KV_CONF"
 	export KV_STORE KV_RUNDIR KV_CONF KV_LOG
+	# A test file may define kv_before_start to prepare (or break) the
+	# store directory before the server starts.
+	if declare -F kv_before_start >/dev/null; then
+		kv_before_start || return 1
+	fi
 
 	local rc=1
 	for _ in 1 2 3 4 5; do
