@@ -7,7 +7,6 @@
  * counter that hands out versionstamps is a record under META_KEY, a key no
  * keypath encodes to, updated in the transaction of each write. */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +22,7 @@
 #include "keypath.h"
 #include "record.h"
 #include "store.h"
+#include "store_env.h"
 #include "util.h"
 
 /* Transactions never wait inside Berkeley DB for a lock (DB_TXN_NOWAIT):
@@ -37,14 +37,6 @@
 #define FAILCHK_AFTER_MS 500
 #define BACKOFF_MIN_US 20
 #define BACKOFF_MAX_US 2000
-
-/* How long a lock wait outside transactions (opening the databases) may
- * last before it fails. */
-#define STORE_LOCK_TIMEOUT_US (500 * 1000)
-
-/* Slots in the environment's thread table, one per process that has joined
- * it (web server workers, admin commands); dead ones are reclaimed by failchk. */
-#define STORE_THREADS 512
 
 /* Expired records each write removes through the expiry index, so dead keys
  * do not pile up; few enough to keep the write's locks short. */
@@ -106,13 +98,6 @@ static void on_bdb_event(DB_ENV *env, u_int32_t event, void *info)
 		st->panic = true;
 }
 
-/* Whether a process that joined the environment still runs; failchk uses
- * it to release what a killed worker left behind. */
-static int is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
-{
-	return kill(pid, 0) == 0 || errno == EPERM;
-}
-
 static void on_watchdog(int sig)
 {
 	static const char msg[] = "kvd: stuck in the store; leaving so that it can be recovered\n";
@@ -138,109 +123,26 @@ static void watchdog_install(void)
 static int env_configure(struct store *st, DB_ENV *env)
 {
 	int ret;
-	uint64_t cache = st->cfg->cache_size;
 
 	env->app_private = st;
 	env->set_errcall(env, on_bdb_error);
 	if ((ret = env->set_event_notify(env, on_bdb_event)) != 0)
-		goto out;
-	/* failchk needs the thread table, sized before the region exists. */
-	if ((ret = env->set_thread_count(env, STORE_THREADS)) != 0)
-		goto out;
-	if ((ret = env->set_isalive(env, is_alive)) != 0)
-		goto out;
-	/* For the lock waits that remain (opening the databases): run the
-	 * deadlock detector whenever a lock request blocks, and report a
-	 * timed-out wait as NOTGRANTED so that it can be told from a deadlock. */
-	if ((ret = env->set_lk_detect(env, DB_LOCK_DEFAULT)) != 0)
-		goto out;
-	if ((ret = env->set_timeout(env, STORE_LOCK_TIMEOUT_US, DB_SET_LOCK_TIMEOUT)) != 0)
-		goto out;
-	if ((ret = env->set_flags(env, DB_TIME_NOTGRANTED, 1)) != 0)
-		goto out;
-	/* The shared regions are files mapped into memory. Written out in
-	 * full when created, they never need a block from a full disk later,
-	 * where touching a page of a sparse file kills the process with
-	 * SIGBUS in the middle of a transaction. */
-	if ((ret = env->set_flags(env, DB_REGION_INIT, 1)) != 0)
-		goto out;
-	if ((ret = env->set_cachesize(env, (u_int32_t)(cache >> 30),
-				      (u_int32_t)(cache & ((1u << 30) - 1)), 1)) != 0)
-		goto out;
-	ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
-out:
-	return ret;
-}
-
-/* Allocates disk blocks for a region file up to the size its region may
- * grow to. The cache and mutex regions grow on demand by extending their
- * files sparsely, and a process that touches a page of a sparse file on a
- * full disk dies of SIGBUS inside a transaction: better to find out now,
- * and answer 503 while the disk is full, than to crash mid-write. Region
- * files are named after their region's id: __db.002 holds the mutexes and
- * __db.003 the cache. */
-static int region_reserve(struct store *st, const char *file, uintmax_t size)
-{
-	char path[4096];
-	int fd, ret;
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", st->cfg->store, file) >= sizeof(path))
-		return ENAMETOOLONG;
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	ret = posix_fallocate(fd, 0, (off_t)size);
-	close(fd);
-	return ret;
-}
-
-static int regions_reserve(struct store *st, DB_ENV *env)
-{
-	DB_MUTEX_STAT *mutex = NULL;
-	DB_MPOOL_STAT *pool = NULL;
-	int ret;
-
-	if ((ret = env->mutex_stat(env, &mutex, 0)) != 0)
-		goto out;
-	if ((ret = env->memp_stat(env, &pool, NULL, 0)) != 0)
-		goto out;
-	if ((ret = region_reserve(st, "__db.002", mutex->st_regmax)) != 0)
-		goto out;
-	ret = region_reserve(st, "__db.003", pool->st_regmax);
-out:
-	free(mutex);
-	free(pool);
-	if (ret != 0)
-		util_log("cannot reserve disk space for the store's shared memory: %s", db_strerror(ret));
-	return ret;
+		return ret;
+	return store_env_configure(env, st->cfg->cache_size);
 }
 
 static int env_open(struct store *st)
 {
 	DB_ENV *env = NULL;
 	int ret;
-	/* Every web server worker joins with DB_REGISTER, so the first one to
-	 * join after a crash sees the dead registrant. With DB_FAILCHK it then
-	 * aborts the dead process's transactions and frees its locks in place
-	 * while the live workers carry on; DB_RECOVER runs full recovery only
-	 * when that is not enough. */
-	u_int32_t flags =
-		DB_CREATE |		/* the first worker creates the regions */
-		DB_INIT_LOCK |		/* many processes read and write at once */
-		DB_INIT_LOG |		/* write-ahead log: commits survive crashes */
-		DB_INIT_MPOOL |		/* shared page cache */
-		DB_INIT_TXN |		/* transactions */
-		DB_REGISTER |		/* notice processes that died inside */
-		DB_FAILCHK |		/* ...and clean up after them in place */
-		DB_RECOVER;		/* ...or recover when that fails */
 
 	if ((ret = db_env_create(&env, 0)) != 0)
 		goto out;
 	if ((ret = env_configure(st, env)) != 0)
 		goto out;
-	if ((ret = env->open(env, st->cfg->store, flags, 0660)) != 0)
+	if ((ret = env->open(env, st->cfg->store, STORE_ENV_FLAGS, 0660)) != 0)
 		goto out;
-	if ((ret = regions_reserve(st, env)) != 0)
+	if ((ret = store_env_reserve(env, st->cfg->store)) != 0)
 		goto out;
 	st->env = env;
 	env = NULL;
@@ -250,42 +152,6 @@ out:
 	if (ret != 0)
 		util_log("cannot open the store: %s", db_strerror(ret));
 	return ret;
-}
-
-static int db_open(struct store *st, DB **out, const char *file, u_int32_t db_flags)
-{
-	DB *db = NULL;
-	int ret;
-
-	if ((ret = db_create(&db, st->env, 0)) != 0)
-		goto out;
-	if (db_flags != 0 && (ret = db->set_flags(db, db_flags)) != 0)
-		goto out;
-	/* DB_AUTO_COMMIT: a handle opened outside a transaction can never
-	 * join one later. */
-	if ((ret = db->open(db, NULL, file, NULL, DB_BTREE,
-			    DB_CREATE | DB_AUTO_COMMIT, 0660)) != 0)
-		goto out;
-	*out = db;
-	db = NULL;
-out:
-	if (db != NULL)
-		db->close(db, 0);
-	return ret;
-}
-
-/* The expiry index key is the record's expiry bytes; keys without a ttl
- * (and the counter record) are not indexed. */
-static int expiry_of(DB *secondary, const DBT *key, const DBT *data, DBT *skey)
-{
-	const unsigned char *rec = data->data;
-
-	if (data->size < RECORD_HEADER || util_get_be64(rec + RECORD_EXPIRY_OFFSET) == 0)
-		return DB_DONOTINDEX;
-	memset(skey, 0, sizeof(*skey));
-	skey->data = (void *)(rec + RECORD_EXPIRY_OFFSET);
-	skey->size = 8;
-	return 0;
 }
 
 static void handles_close(struct store *st)
@@ -305,15 +171,17 @@ static int handles_try_open(struct store *st)
 {
 	int ret;
 
-	if ((ret = db_open(st, &st->primary, "kv.db", 0)) != 0)
+	if ((ret = store_env_db_open(st->env, &st->primary, STORE_PRIMARY_FILE, 0)) != 0)
 		goto out;
-	if ((ret = db_open(st, &st->expiry, "kv-expiry.db", DB_DUP | DB_DUPSORT)) != 0)
+	if ((ret = store_env_db_open(st->env, &st->expiry, STORE_EXPIRY_FILE,
+				     DB_DUP | DB_DUPSORT)) != 0)
 		goto out;
 	/* Associate on every open (Berkeley DB does not remember it), and
 	 * without DB_CREATE: with an empty index that flag rescans the whole
 	 * primary each time. Both files are created together, so the index
 	 * never needs building. */
-	ret = st->primary->associate(st->primary, NULL, st->expiry, expiry_of, 0);
+	ret = st->primary->associate(st->primary, NULL, st->expiry,
+				       store_env_expiry_of, 0);
 out:
 	if (ret != 0)
 		handles_close(st);

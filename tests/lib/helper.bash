@@ -17,6 +17,8 @@
 #                      turns it back on, and [token] sections go last)
 #   KV_TEST_URL        test an already running service instead of starting one
 #                      (KV_STORE is then empty and KV_LOG /dev/null)
+#   KV_TEST_STORE      serve this existing store directory, as it is, instead
+#                      of a fresh one (a restored backup, say)
 #   KV_SRCDIR, KV_BUILDDIR, KV_BIN
 #                      set by `make check`; by hand they default to this source
 #                      tree and its in-tree build ($KV_SRCDIR/src/kvd)
@@ -169,11 +171,12 @@ kv_setup_file() {
 		;;
 	esac
 
-	KV_STORE="$BATS_FILE_TMPDIR/store"
+	KV_STORE=${KV_TEST_STORE:-$BATS_FILE_TMPDIR/store}
 	KV_RUNDIR="$BATS_FILE_TMPDIR/run"
 	KV_CONF="$BATS_FILE_TMPDIR/kv.conf"
 	KV_LOG="$KV_RUNDIR/error.log"
-	rm -rf "$KV_STORE" "$KV_RUNDIR"
+	[[ -n "${KV_TEST_STORE:-}" ]] || rm -rf "$KV_STORE"
+	rm -rf "$KV_RUNDIR"
 	mkdir -p "$KV_STORE" "$KV_RUNDIR"
 	{
 		echo "# kv.conf written by tests/lib/helper.bash for $BATS_TEST_FILENAME"
