@@ -38,17 +38,17 @@ void reply_send(const struct request *req, int status, const char *extra_headers
 	/* A 304 has no body and no length of its own. */
 	if (status == 304)
 		n = snprintf(head, sizeof(head),
-			     "Status: 304 Not Modified\r\nCache-Control: no-store\r\n%s\r\n",
-			     extra_headers != NULL ? extra_headers : "");
+			     "Status: 304 Not Modified\r\nCache-Control: no-store\r\n%s%s\r\n",
+			     req->common_headers, extra_headers != NULL ? extra_headers : "");
 	else
 		n = snprintf(head, sizeof(head),
 			     "Status: %d %s\r\n"
 			     "Content-Type: application/json; charset=utf-8\r\n"
 			     "Cache-Control: no-store\r\n"
 			     "Content-Length: %lu\r\n"
-			     "%s\r\n",
+			     "%s%s\r\n",
 			     status, reason(status), (unsigned long)len,
-			     extra_headers != NULL ? extra_headers : "");
+			     req->common_headers, extra_headers != NULL ? extra_headers : "");
 	if (n < 0 || (size_t)n >= sizeof(head)) {
 		util_log("response headers too long");
 		return;

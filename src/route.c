@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "commit.h"
 #include "etag.h"
 #include "jsonbuf.h"
@@ -361,6 +362,31 @@ static void reply_commit_refused(struct request *req, enum store_status status,
 	}
 }
 
+/* The token must be allowed to read every check's key and write every mutation's,
+ * or nothing is applied: 403 before the store is touched. */
+static bool commit_permitted(struct request *req, const struct store_commit *op)
+{
+	for (size_t i = 0; i < op->n_checks; i++) {
+		const struct store_check *c = &op->checks[i];
+
+		if (!auth_permits(&req->client, c->key, c->key_len, AUTH_READ)) {
+			reply_error(req, 403, "forbidden", NULL,
+				    "this token may not read %s; nothing was written", c->key);
+			return false;
+		}
+	}
+	for (size_t i = 0; i < op->n_mutations; i++) {
+		const struct store_mutation *m = &op->mutations[i];
+
+		if (!auth_permits(&req->client, m->key, m->key_len, AUTH_WRITE)) {
+			reply_error(req, 403, "forbidden", NULL,
+				    "this token may not write %s; nothing was written", m->key);
+			return false;
+		}
+	}
+	return true;
+}
+
 static void handle_commit(struct request *req, struct store *st, const struct config *cfg)
 {
 	struct commit commit;
@@ -376,6 +402,8 @@ static void handle_commit(struct request *req, struct store *st, const struct co
 		reply_error(req, err.status, err.code, NULL, "%s", err.message);
 		goto out;
 	}
+	if (!commit_permitted(req, &commit.op))
+		goto out;
 	status = store_commit(st, &commit.op);
 	if (status != STORE_OK) {
 		reply_commit_refused(req, status, &commit.op);
