@@ -43,6 +43,8 @@ static void serve_fastcgi(struct store *st, struct ratelimit *rl, const struct c
 		util_log("cannot set up FastCGI");
 		return;
 	}
+	/* Under plain CGI every request is a start-up: only FastCGI says so. */
+	util_log("started: %s %s, FastCGI, store %s", PACKAGE_NAME, PACKAGE_VERSION, cfg->store);
 	/* libfcgi makes the accept fail once SIGTERM arrives, and a request
 	 * under way finishes first. */
 	while (FCGX_Accept_r(&fcgi) >= 0) {

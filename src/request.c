@@ -6,6 +6,9 @@
  * become another. PATH_INFO is used only where no REQUEST_URI is given. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/random.h>
 
 #include "keypath.h"
 #include "reply.h"
@@ -203,10 +206,53 @@ out:
 	return why == NULL;
 }
 
+/* An X-Request-Id is kept when it is 1 to REQUEST_ID_MAX bytes of letters,
+ * digits and "-_.:+/=@": enough for UUIDs, hex and base64 ids, and nothing
+ * that could break a response header or a log line. */
+static bool id_is_sane(const char *id)
+{
+	static const char allowed[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:+/=@";
+	size_t len = strspn(id, allowed);
+
+	return len > 0 && len <= REQUEST_ID_MAX && id[len] == '\0';
+}
+
+/* A fresh id is 64 random bits in hex: unique across processes, restarts
+ * and hosts without a counter shared between requests. Should the kernel
+ * have no randomness yet (early boot), the pid and the clock stand in. */
+_Static_assert(REQUEST_ID_MAX >= 16, "a made id is 16 hex digits");
+
+static void make_id(char *out)
+{
+	unsigned char raw[8];
+
+	if (getrandom(raw, sizeof(raw), GRND_NONBLOCK) != (ssize_t)sizeof(raw)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		util_put_be64(raw, (uint64_t)getpid() << 40 ^ (uint64_t)ts.tv_sec << 20 ^
+			      (uint64_t)ts.tv_nsec);
+	}
+	util_hex_encode(raw, sizeof(raw), out);
+	out[2 * sizeof(raw)] = '\0';
+}
+
+static void set_id(struct request *req)
+{
+	const char *given = io_param(req->io, "HTTP_X_REQUEST_ID");
+
+	if (given != NULL && id_is_sane(given))
+		memcpy(req->id, given, strlen(given) + 1);
+	else
+		make_id(req->id);
+}
+
 bool request_parse(struct request *req, struct io *io)
 {
 	memset(req, 0, sizeof(*req));
 	req->io = io;
+	set_id(req);
 	req->method = parse_method(io_param(io, "REQUEST_METHOD"), &req->head);
 	req->if_match = io_param(io, "HTTP_IF_MATCH");
 	req->if_none_match = io_param(io, "HTTP_IF_NONE_MATCH");

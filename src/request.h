@@ -17,6 +17,10 @@ enum method {
 	METHOD_OTHER,
 };
 
+/* The longest X-Request-Id kept from a client or proxy; a longer one is
+ * replaced by an id of our own. */
+#define REQUEST_ID_MAX 64
+
 /* The list parameters of the query string. */
 struct query {
 	bool list;
@@ -28,6 +32,9 @@ struct query {
 
 struct request {
 	struct io *io;
+	/* Sent back as X-Request-Id and written in every log line about the
+	 * request: the client's or proxy's when sane, else made here. */
+	char id[REQUEST_ID_MAX + 1];
 	enum method method;
 	bool head;		/* HEAD: answer as GET, without the body */
 	char *key;		/* owned: decoded dotted keypath, "" for the root */

@@ -275,3 +275,19 @@ kv_cgi() {
 	assert_output --partial "$conf:3"
 	refute_output --partial 'Status: 200'
 }
+
+@test "(cgi) a failed request writes one stderr line with its request id" {
+	kv_cgi GET /cgi.no.such HTTP_X_REQUEST_ID=cgi-id-1 HTTP_AUTHORIZATION='Bearer cgi-secret'
+	assert_code 404
+	assert_equal "$(kv_header X-Request-Id)" cgi-id-1
+	run cat "$BATS_TEST_TMPDIR/cgi.err"
+	assert_output --regexp '^kvd\[[0-9]+\]: id=cgi-id-1 404 not_found: GET /kv/cgi.no.such: no such key: cgi.no.such$'
+	refute_output --partial cgi-secret
+}
+
+@test "(cgi) a successful request writes nothing to stderr, and no start-up line" {
+	kv_cgi GET / HTTP_X_REQUEST_ID='not sane'
+	assert_code 200
+	assert_regex "$(kv_header X-Request-Id)" '^[0-9a-f]{16}$'
+	assert_equal "$(wc -c <"$BATS_TEST_TMPDIR/cgi.err")" 0
+}

@@ -223,9 +223,10 @@ check_invalid() {
 	check_invalid 'a%F5%80%80%80'
 }
 
-# Apache rejects some escapes itself, before kvd sees the request, and
-# answers with its own JSON error document (conf/apache.conf, conf/errors):
-# %00 is its 404 not_found, a malformed escape its 400 bad_request.
+# Apache and nginx reject some escapes themselves, before kvd sees the
+# request, and answer with their own JSON error documents (conf/apache.conf,
+# conf/nginx.conf, conf/errors): %00 is Apache's 404 not_found and nginx's
+# 400 bad_request, a malformed escape the 400 bad_request of both.
 # check_server_answered RAWPATH STATUS CODE: GET, PUT and DELETE get that
 # error and the store is unchanged.
 check_server_answered() {
@@ -243,11 +244,15 @@ check_server_answered() {
 	assert_equal "$(snapshot)" "$before"
 }
 
-@test "(keys) an encoded NUL: the program's 400 invalid_key, Apache's own 404" {
+@test "(keys) an encoded NUL: the program's 400 invalid_key, Apache's own 404, nginx's own 400" {
 	case ${KV_TEST_SERVER:-lighttpd} in
 	apache)
 		# Apache answers %00 in a path with its own 404 (ap_unescape_url).
 		check_server_answered 'a%00b' 404 not_found
+		;;
+	nginx)
+		# nginx refuses a decoded NUL in a path with its own 400.
+		check_server_answered 'a%00b' 400 bad_request
 		;;
 	*)
 		check_invalid 'a%00b'
@@ -255,9 +260,9 @@ check_server_answered() {
 	esac
 }
 
-@test "(keys) a lone %: the program's 400 invalid_key, Apache's own 400 bad_request" {
+@test "(keys) a lone %: the program's 400 invalid_key, Apache's and nginx's own 400 bad_request" {
 	case ${KV_TEST_SERVER:-lighttpd} in
-	apache)
+	apache | nginx)
 		check_server_answered 'a%' 400 bad_request
 		check_server_answered '%' 400 bad_request
 		;;
@@ -268,9 +273,9 @@ check_server_answered() {
 	esac
 }
 
-@test "(keys) a bad escape %zz: the program's 400 invalid_key, Apache's own 400 bad_request" {
+@test "(keys) a bad escape %zz: the program's 400 invalid_key, Apache's and nginx's own 400 bad_request" {
 	case ${KV_TEST_SERVER:-lighttpd} in
-	apache)
+	apache | nginx)
 		check_server_answered '%zz' 400 bad_request
 		check_server_answered 'a%4' 400 bad_request
 		check_server_answered 'a%4g' 400 bad_request

@@ -10,7 +10,7 @@
 #   }
 #
 # Environment read here:
-#   KV_TEST_SERVER     lighttpd (default) or apache
+#   KV_TEST_SERVER     lighttpd (default), apache or nginx
 #   KV_EXTRA_CONF      extra lines for the kv.conf of this file, e.g.
 #                      KV_EXTRA_CONF=$'open = per_request\nmax_value = 100'
 #                      (the file says `auth = off` first; `auth = on` here
@@ -22,7 +22,7 @@
 #   KV_SRCDIR, KV_BUILDDIR, KV_BIN
 #                      set by `make check`; by hand they default to this source
 #                      tree and its in-tree build ($KV_SRCDIR/src/kvd)
-#   KV_PROCS           lighttpd's kvd process count (default 4)
+#   KV_PROCS           kvd process count under lighttpd and nginx (default 4)
 #   KV_SERVER_TIMEOUT  seconds a server may live before `timeout` kills it (1200)
 #   KV_START_TIMEOUT   seconds to wait for the first answer (30)
 #   KV_READY_STATUS    regex of the health check status that means "up"
@@ -119,6 +119,20 @@ _kv_start_apache() {
 	KV_SERVER_PID=$!
 }
 
+# _kv_start_nginx: start script/nginx-run (nginx, and kvd under spawn-fcgi
+# and multiwatch) in the background; sets KV_SERVER_PID. nginx's workers
+# run as www-data and must reach KV_RUNDIR, where the script puts nginx's
+# files, the socket and a copy of the error documents.
+_kv_start_nginx() {
+	_kv_world_traversable "$KV_RUNDIR" "${BATS_RUN_TMPDIR:-$BATS_FILE_TMPDIR}"
+	KV_ERRORS="$KV_SRCDIR/conf/errors" KV_DATA="$KV_STORE" \
+		KV_PROCS="${KV_PROCS:-4}" \
+		timeout -k 10 "${KV_SERVER_TIMEOUT:-1200}" \
+		"$KV_SRCDIR/script/nginx-run" \
+		</dev/null >>"$KV_LOG" 2>&1 3>&- &
+	KV_SERVER_PID=$!
+}
+
 # _kv_wait_ready: poll KV_URL/ until the service answers with a status
 # below 500 (or one matching the regex KV_READY_STATUS, for a test of a
 # store that cannot be opened). Returns 0 when ready, 2 when the server died because its port
@@ -164,9 +178,9 @@ kv_setup_file() {
 		return 1
 	fi
 	case $KV_TEST_SERVER in
-	lighttpd | apache) ;;
+	lighttpd | apache | nginx) ;;
 	*)
-		echo "kv: KV_TEST_SERVER must be lighttpd or apache, not '$KV_TEST_SERVER'" >&2
+		echo "kv: KV_TEST_SERVER must be lighttpd, apache or nginx, not '$KV_TEST_SERVER'" >&2
 		return 1
 		;;
 	esac
