@@ -151,42 +151,59 @@ static bool parse_ttl(const struct put_body *b, int64_t now, int64_t *ttl)
 	return true;
 }
 
-/* Reads and checks a PUT body; answers bad input itself. */
-static bool read_put_body(struct request *req, const struct config *cfg, struct store_put *put)
+enum put_body_status route_parse_put_body(const char *text, size_t len, size_t max_value,
+					  int64_t now, struct store_put *put, const char **problem)
 {
 	struct put_body b = { 0 };
 
-	if (!request_read_body(req, cfg->max_body))
-		return false;
-	if (jsontext_validate(req->body, req->body_len, VALUE_DEPTH_MAX + 1) != JSONTEXT_OK) {
-		reply_error(req, 400, "invalid_json", NULL,
-			    "the body is not JSON, or nests deeper than %d", VALUE_DEPTH_MAX);
-		return false;
-	}
-	if (!jsontext_members(req->body, req->body_len, put_member, &b)) {
-		reply_error(req, 400, "invalid_body", NULL,
-			    "the body must be a JSON object: {\"value\": ..., \"ttl\": ms}");
-		return false;
-	}
+	*problem = NULL;
+	if (jsontext_validate(text, len, VALUE_DEPTH_MAX + 1) != JSONTEXT_OK)
+		return PUT_BODY_INVALID_JSON;
+	if (!jsontext_members(text, len, put_member, &b))
+		b.problem = "the body must be a JSON object: {\"value\": ..., \"ttl\": ms}";
 	if (b.problem == NULL && b.value == NULL)
 		b.problem = "the body has no \"value\"";
 	if (b.problem != NULL) {
-		reply_error(req, 400, "invalid_body", NULL, "%s", b.problem);
-		return false;
+		*problem = b.problem;
+		return PUT_BODY_INVALID_BODY;
 	}
-	if (!parse_ttl(&b, util_now_ms(), &put->ttl_ms)) {
-		reply_error(req, 400, "invalid_ttl", NULL,
-			    "ttl must be null or a whole number of milliseconds from 1 that keeps the expiry within 2^53 - 1");
-		return false;
-	}
-	if (b.value_len > cfg->max_value) {
-		reply_error(req, 413, "value_too_large", NULL,
-			    "the value is larger than %lu bytes", (unsigned long)cfg->max_value);
-		return false;
-	}
+	if (!parse_ttl(&b, now, &put->ttl_ms))
+		return PUT_BODY_INVALID_TTL;
+	if (b.value_len > max_value)
+		return PUT_BODY_VALUE_TOO_LARGE;
 	put->value = b.value;
 	put->value_len = b.value_len;
-	return true;
+	return PUT_BODY_OK;
+}
+
+/* Reads and checks a PUT body; answers bad input itself. */
+static bool read_put_body(struct request *req, const struct config *cfg, struct store_put *put)
+{
+	const char *problem;
+
+	if (!request_read_body(req, cfg->max_body))
+		return false;
+	switch (route_parse_put_body(req->body, req->body_len, cfg->max_value, util_now_ms(),
+				     put, &problem)) {
+	case PUT_BODY_OK:
+		return true;
+	case PUT_BODY_INVALID_JSON:
+		reply_error(req, 400, "invalid_json", NULL,
+			    "the body is not JSON, or nests deeper than %d", VALUE_DEPTH_MAX);
+		break;
+	case PUT_BODY_INVALID_BODY:
+		reply_error(req, 400, "invalid_body", NULL, "%s", problem);
+		break;
+	case PUT_BODY_INVALID_TTL:
+		reply_error(req, 400, "invalid_ttl", NULL,
+			    "ttl must be null or a whole number of milliseconds from 1 that keeps the expiry within 2^53 - 1");
+		break;
+	case PUT_BODY_VALUE_TOO_LARGE:
+		reply_error(req, 413, "value_too_large", NULL,
+			    "the value is larger than %lu bytes", (unsigned long)cfg->max_value);
+		break;
+	}
+	return false;
 }
 
 static void handle_put(struct request *req, struct store *st, const struct config *cfg)
