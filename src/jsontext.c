@@ -1,4 +1,5 @@
 /* jsontext.c: strict validation of JSON text, and the raw text of members */
+#include <stdlib.h>
 #include <string.h>
 
 #include <json.h>
@@ -256,27 +257,149 @@ bool jsontext_members(const char *text, size_t len, jsontext_member_fn fn, void 
 	return true;
 }
 
-bool jsontext_name_is(const struct jsontext_member *m, const char *name)
+struct fields_walk {
+	struct jsontext_field *fields;
+	size_t n;
+	enum jsontext_fields_status status;
+};
+
+static bool field_member(const struct jsontext_member *m, void *arg)
 {
-	size_t n = strlen(name);
-	bool same = false;
+	struct fields_walk *w = arg;
+
+	for (size_t i = 0; i < w->n; i++) {
+		struct jsontext_field *f = &w->fields[i];
+
+		if (!jsontext_name_is(m, f->name))
+			continue;
+		if (f->value != NULL) {
+			w->status = JSONTEXT_FIELDS_TWICE;
+			return false;
+		}
+		f->value = m->value;
+		f->value_len = m->value_len;
+		return true;
+	}
+	w->status = JSONTEXT_FIELDS_UNKNOWN;
+	return false;
+}
+
+enum jsontext_fields_status jsontext_fields(const char *text, size_t len,
+					    struct jsontext_field *fields, size_t n)
+{
+	struct fields_walk w = { fields, n, JSONTEXT_FIELDS_OK };
+
+	for (size_t i = 0; i < n; i++) {
+		fields[i].value = NULL;
+		fields[i].value_len = 0;
+	}
+	if (!jsontext_members(text, len, field_member, &w))
+		return JSONTEXT_FIELDS_NOT_OBJECT;
+	return w.status;
+}
+
+bool jsontext_elements(const char *text, size_t len, jsontext_element_fn fn, void *arg)
+{
+	const char *end = text + len;
+	const char *p = skip_space(text, end);
+	const char *value;
+
+	if (p == end || *p != '[')
+		return false;
+	p = skip_space(p + 1, end);
+	while (p < end && *p != ']') {
+		value = p;
+		p = skip_value(p, end);
+		if (!fn(value, (size_t)(p - value), arg))
+			break;
+		p = skip_space(p, end);		/* at ',' or ']' */
+		if (*p == ',')
+			p = skip_space(p + 1, end);
+	}
+	return true;
+}
+
+char *jsontext_string(const char *value, size_t len, size_t *out_len)
+{
 	struct json_tokener *tok = NULL;
 	struct json_object *decoded = NULL;
+	char *out = NULL;
+
+	if (len < 2 || value[0] != '"')
+		return NULL;
+	if (memchr(value, '\\', len) == NULL) {
+		/* No escapes: the text between the quotes is the string. */
+		out = malloc(len - 1);
+		if (out == NULL)
+			return NULL;
+		memcpy(out, value + 1, len - 2);
+		out[len - 2] = '\0';
+		*out_len = len - 2;
+		return out;
+	}
+	tok = json_tokener_new();
+	if (tok == NULL)
+		goto out;
+	decoded = json_tokener_parse_ex(tok, value, (int)len);
+	if (decoded == NULL || !json_object_is_type(decoded, json_type_string))
+		goto out;
+	*out_len = (size_t)json_object_get_string_len(decoded);
+	out = malloc(*out_len + 1);
+	if (out != NULL)
+		memcpy(out, json_object_get_string(decoded), *out_len + 1);
+out:
+	json_object_put(decoded);
+	if (tok != NULL)
+		json_tokener_free(tok);
+	return out;
+}
+
+bool jsontext_name_is(const struct jsontext_member *m, const char *name)
+{
+	size_t n = strlen(name), len;
+	char *decoded;
+	bool same;
 
 	if (memchr(m->name, '\\', m->name_len) == NULL)
 		return m->name_len == n && memcmp(m->name, name, n) == 0;
-	/* An escaped name ("valu\u0065"): let json-c decode the string token,
-	 * quotes included. */
-	tok = json_tokener_new();
-	if (tok == NULL)
-		return false;
-	decoded = json_tokener_parse_ex(tok, m->name - 1, (int)m->name_len + 2);
-	json_tokener_free(tok);
-	if (decoded != NULL && json_object_is_type(decoded, json_type_string))
-		same = (size_t)json_object_get_string_len(decoded) == n &&
-		       memcmp(json_object_get_string(decoded), name, n) == 0;
-	json_object_put(decoded);
+	/* An escaped name ("valu\u0065"): decode the string token, quotes
+	 * included. */
+	decoded = jsontext_string(m->name - 1, m->name_len + 2, &len);
+	same = decoded != NULL && len == n && memcmp(decoded, name, n) == 0;
+	free(decoded);
 	return same;
+}
+
+enum jsontext_int jsontext_integer(const char *value, size_t len, int64_t *out)
+{
+	const char *p = value, *end = value + len;
+	bool negative = false;
+	uint64_t n = 0, limit;
+
+	while (p < end && is_space(*p))
+		p++;
+	while (end > p && is_space(end[-1]))
+		end--;
+	if (p < end && *p == '-') {
+		negative = true;
+		p++;
+	}
+	if (p == end)
+		return JSONTEXT_NOT_INTEGER;
+	/* Validated JSON: an integer is digits alone, no fraction or exponent. */
+	for (const char *q = p; q < end; q++)
+		if (*q < '0' || *q > '9')
+			return JSONTEXT_NOT_INTEGER;
+	limit = negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; p < end; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (n > (limit - d) / 10)
+			return JSONTEXT_OUT_OF_RANGE;
+		n = n * 10 + d;
+	}
+	*out = negative ? (int64_t)(0 - n) : (int64_t)n;
+	return JSONTEXT_INTEGER;
 }
 
 bool jsontext_is_null(const char *value, size_t len)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jsontext.h"
 #include "record.h"
 #include "util.h"
 
@@ -29,6 +30,19 @@ bool record_unpack(const unsigned char *buf, size_t len, struct record *rec)
 bool record_expired(const struct record *rec, int64_t now_ms)
 {
 	return rec->expires_at != 0 && rec->expires_at <= now_ms;
+}
+
+bool record_parse_ttl(const char *text, size_t len, int64_t now, int64_t *ttl)
+{
+	uint64_t n;
+
+	*ttl = 0;
+	if (text == NULL || jsontext_is_null(text, len))
+		return true;
+	if (!util_parse_u64(text, len, &n) || n == 0 || n > (uint64_t)(EXPIRES_AT_MAX - now))
+		return false;
+	*ttl = (int64_t)n;
+	return true;
 }
 
 void record_format_vs(uint64_t vs, char out[VERSIONSTAMP_LEN + 1])

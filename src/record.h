@@ -15,6 +15,14 @@
 #define RECORD_EXPIRY_OFFSET 9
 #define RECORD_HEADER 17
 
+/* The latest expiry a ttl may reach: the largest integer a JSON number
+ * carries exactly in every client (2^53 - 1), far beyond any real ttl. */
+#define EXPIRES_AT_MAX INT64_C(9007199254740991)
+
+/* What a client is told about a ttl it got wrong. */
+#define RECORD_TTL_RULE \
+	"ttl must be null or a whole number of milliseconds from 1 that keeps the expiry within 2^53 - 1"
+
 /* 20 hex digits and a terminator. */
 #define VERSIONSTAMP_LEN 20
 
@@ -34,6 +42,11 @@ bool record_unpack(const unsigned char *buf, size_t len, struct record *rec);
 
 /* True when the record has an expiry and it has passed at now_ms. */
 bool record_expired(const struct record *rec, int64_t now_ms);
+
+/* Reads a ttl: absent (text NULL), null, or the raw text of a JSON integer
+ * of milliseconds, at least 1, that keeps now + ttl within EXPIRES_AT_MAX.
+ * *ttl is 0 for none. */
+bool record_parse_ttl(const char *text, size_t len, int64_t now, int64_t *ttl);
 
 /* The client-facing form: VERSIONSTAMP_LEN lowercase hex digits plus NUL. */
 void record_format_vs(uint64_t vs, char out[VERSIONSTAMP_LEN + 1]);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commit.h"
 #include "etag.h"
 #include "jsontext.h"
 #include "keypath.h"
@@ -18,10 +19,6 @@
 /* A value nests at most this many arrays or objects (the contract's
  * bound); the PUT body's own object is one more. */
 #define VALUE_DEPTH_MAX 128
-
-/* The latest expiry a ttl may reach: the largest integer a JSON number
- * carries exactly in every client (2^53 - 1), far beyond any real ttl. */
-#define EXPIRES_AT_MAX INT64_C(9007199254740991)
 
 typedef void (*handler_fn)(struct request *req, struct store *st, const struct config *cfg);
 
@@ -101,78 +98,40 @@ static void handle_get(struct request *req, struct store *st, const struct confi
 	store_item_free(&item);
 }
 
-/* The members of a PUT body, as raw JSON text. */
-struct put_body {
-	const char *value;
-	size_t value_len;
-	const char *ttl;
-	size_t ttl_len;
-	const char *problem;
-};
-
-static bool put_member(const struct jsontext_member *m, void *arg)
-{
-	struct put_body *b = arg;
-	const char **text = NULL;
-	size_t *len = NULL;
-
-	if (jsontext_name_is(m, "value")) {
-		text = &b->value;
-		len = &b->value_len;
-	} else if (jsontext_name_is(m, "ttl")) {
-		text = &b->ttl;
-		len = &b->ttl_len;
-	} else {
-		b->problem = "the body may hold only \"value\" and \"ttl\"";
-		return false;
-	}
-	if (*text != NULL) {
-		b->problem = "a member appears twice in the body";
-		return false;
-	}
-	*text = m->value;
-	*len = m->value_len;
-	return true;
-}
-
-/* A ttl is absent, null, or a JSON integer of milliseconds, at least 1,
- * that keeps the expiry within EXPIRES_AT_MAX. */
-static bool parse_ttl(const struct put_body *b, int64_t now, int64_t *ttl)
-{
-	uint64_t n;
-
-	*ttl = 0;
-	if (b->ttl == NULL || jsontext_is_null(b->ttl, b->ttl_len))
-		return true;
-	if (!util_parse_u64(b->ttl, b->ttl_len, &n) || n == 0 ||
-	    n > (uint64_t)(EXPIRES_AT_MAX - now))
-		return false;
-	*ttl = (int64_t)n;
-	return true;
-}
+/* The fields of a PUT body, in this order. */
+enum { PUT_VALUE, PUT_TTL, PUT_FIELDS };
 
 enum put_body_status route_parse_put_body(const char *text, size_t len, size_t max_value,
 					  int64_t now, struct store_put *put, const char **problem)
 {
-	struct put_body b = { 0 };
+	struct jsontext_field f[PUT_FIELDS] = { [PUT_VALUE] = { "value" }, [PUT_TTL] = { "ttl" } };
 
 	*problem = NULL;
 	if (jsontext_validate(text, len, VALUE_DEPTH_MAX + 1) != JSONTEXT_OK)
 		return PUT_BODY_INVALID_JSON;
-	if (!jsontext_members(text, len, put_member, &b))
-		b.problem = "the body must be a JSON object: {\"value\": ..., \"ttl\": ms}";
-	if (b.problem == NULL && b.value == NULL)
-		b.problem = "the body has no \"value\"";
-	if (b.problem != NULL) {
-		*problem = b.problem;
-		return PUT_BODY_INVALID_BODY;
+	switch (jsontext_fields(text, len, f, PUT_FIELDS)) {
+	case JSONTEXT_FIELDS_NOT_OBJECT:
+		*problem = "the body must be a JSON object: {\"value\": ..., \"ttl\": ms}";
+		break;
+	case JSONTEXT_FIELDS_UNKNOWN:
+		*problem = "the body may hold only \"value\" and \"ttl\"";
+		break;
+	case JSONTEXT_FIELDS_TWICE:
+		*problem = "a member appears twice in the body";
+		break;
+	case JSONTEXT_FIELDS_OK:
+		if (f[PUT_VALUE].value == NULL)
+			*problem = "the body has no \"value\"";
+		break;
 	}
-	if (!parse_ttl(&b, now, &put->ttl_ms))
+	if (*problem != NULL)
+		return PUT_BODY_INVALID_BODY;
+	if (!record_parse_ttl(f[PUT_TTL].value, f[PUT_TTL].value_len, now, &put->ttl_ms))
 		return PUT_BODY_INVALID_TTL;
-	if (b.value_len > max_value)
+	if (f[PUT_VALUE].value_len > max_value)
 		return PUT_BODY_VALUE_TOO_LARGE;
-	put->value = b.value;
-	put->value_len = b.value_len;
+	put->value = f[PUT_VALUE].value;
+	put->value_len = f[PUT_VALUE].value_len;
 	return PUT_BODY_OK;
 }
 
@@ -195,8 +154,7 @@ static bool read_put_body(struct request *req, const struct config *cfg, struct 
 		reply_error(req, 400, "invalid_body", NULL, "%s", problem);
 		break;
 	case PUT_BODY_INVALID_TTL:
-		reply_error(req, 400, "invalid_ttl", NULL,
-			    "ttl must be null or a whole number of milliseconds from 1 that keeps the expiry within 2^53 - 1");
+		reply_error(req, 400, "invalid_ttl", NULL, RECORD_TTL_RULE);
 		break;
 	case PUT_BODY_VALUE_TOO_LARGE:
 		reply_error(req, 413, "value_too_large", NULL,
@@ -366,6 +324,63 @@ static void handle_list(struct request *req, struct store *st, const struct conf
 	free(after);
 }
 
+/* The answer to a commit the store refused: which check or mutation. */
+static void reply_commit_refused(struct request *req, enum store_status status,
+				 const struct store_commit *op)
+{
+	const struct store_mutation *m = &op->mutations[op->failed];
+
+	switch (status) {
+	case STORE_CHECK_FAILED:
+		reply_error(req, 409, "check_failed", NULL,
+			    "the check on %s does not hold; nothing was written",
+			    op->checks[op->failed].key);
+		break;
+	case STORE_TYPE_MISMATCH:
+		reply_error(req, 409, "type_mismatch", NULL,
+			    "%s does not hold an integer; nothing was written", m->key);
+		break;
+	case STORE_OVERFLOW:
+		reply_error(req, 409, "overflow", NULL,
+			    "the result for %s leaves the signed 64-bit range; nothing was written", m->key);
+		break;
+	default:
+		reply_store_failure(req, status);
+		break;
+	}
+}
+
+static void handle_commit(struct request *req, struct store *st, const struct config *cfg)
+{
+	struct commit commit;
+	struct commit_error err;
+	enum store_status status;
+	struct json_object *body;
+	char vs[VERSIONSTAMP_LEN + 1];
+
+	if (!request_read_body(req, cfg->max_body))
+		return;
+	if (!commit_parse(&commit, req->body, req->body_len, cfg->max_value, VALUE_DEPTH_MAX,
+			  util_now_ms(), &err)) {
+		reply_error(req, err.status, err.code, NULL, "%s", err.message);
+		goto out;
+	}
+	status = store_commit(st, &commit.op);
+	if (status != STORE_OK) {
+		reply_commit_refused(req, status, &commit.op);
+		goto out;
+	}
+	record_format_vs(commit.op.versionstamp, vs);
+	body = json_object_new_object();
+	if (body != NULL) {
+		json_object_object_add(body, "ok", json_object_new_boolean(1));
+		json_object_object_add(body, "versionstamp", json_object_new_string(vs));
+	}
+	reply_json(req, 200, NULL, body);
+out:
+	commit_free(&commit);
+}
+
 enum target { TARGET_ROOT, TARGET_KEY };
 enum list_mode { LIST_ANY, LIST_NO, LIST_YES };
 
@@ -378,6 +393,7 @@ static const struct route {
 } routes[] = {
 	{ TARGET_ROOT, METHOD_GET, LIST_NO, "GET, HEAD", handle_health },
 	{ TARGET_ROOT, METHOD_GET, LIST_YES, NULL, handle_list },
+	{ TARGET_ROOT, METHOD_POST, LIST_ANY, "POST", handle_commit },
 	{ TARGET_KEY, METHOD_GET, LIST_NO, "GET, HEAD", handle_get },
 	{ TARGET_KEY, METHOD_GET, LIST_YES, NULL, handle_list },
 	{ TARGET_KEY, METHOD_PUT, LIST_ANY, "PUT", handle_put },

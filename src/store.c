@@ -7,7 +7,9 @@
  * counter that hands out versionstamps is a record under META_KEY, a key no
  * keypath encodes to, updated in the transaction of each write. */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -16,6 +18,7 @@
 #include <db.h>
 
 #include "etag.h"
+#include "jsontext.h"
 #include "keypath.h"
 #include "record.h"
 #include "store.h"
@@ -691,6 +694,169 @@ static int delete_body(struct store *st, DB_TXN *txn, void *arg)
 enum store_status store_delete(struct store *st, struct store_delete *del)
 {
 	return run_key_op(st, true, delete_body, del->key, del->key_len, del);
+}
+
+/* ---- atomic commits ---- */
+
+struct commit_op {
+	struct store_commit *commit;
+	enum store_status outcome;
+};
+
+/* Whether one check holds: an expired key counts as absent. */
+static int check_holds(struct store *st, DB_TXN *txn, const struct store_check *c,
+		       int64_t now, bool *holds)
+{
+	char key[KEYPATH_MAX];
+	struct record cur;
+	bool found;
+	int ret;
+
+	keypath_encode(c->key, c->key_len, key);
+	if ((ret = read_header(st, txn, key, c->key_len, 0, &found, &cur)) != 0)
+		return ret;
+	found = found && !record_expired(&cur, now);
+	*holds = c->absent ? !found : found && cur.versionstamp == c->versionstamp;
+	return 0;
+}
+
+/* sum, min or max of the live value (absent: the operand alone) and the
+ * operand; the outcome says why not when the value is not an integer or
+ * the result leaves the signed 64-bit range. */
+static enum store_status combine(const struct store_mutation *m, const struct record *cur,
+				 bool live, int64_t *result)
+{
+	int64_t v;
+
+	*result = m->operand;
+	if (!live)
+		return STORE_OK;
+	switch (jsontext_integer(cur->value, cur->value_len, &v)) {
+	case JSONTEXT_NOT_INTEGER:
+		return STORE_TYPE_MISMATCH;
+	case JSONTEXT_OUT_OF_RANGE:
+		return STORE_OVERFLOW;
+	case JSONTEXT_INTEGER:
+		break;
+	}
+	if (m->op == STORE_SUM)
+		return __builtin_add_overflow(v, m->operand, result) ? STORE_OVERFLOW : STORE_OK;
+	if ((m->op == STORE_MIN) == (v < m->operand))
+		*result = v;
+	return STORE_OK;
+}
+
+/* Applies sum, min or max to one key: reads its whole record, takes the
+ * write lock at once, and writes the result as a JSON integer. */
+static int apply_combine(struct store *st, DB_TXN *txn, const struct store_mutation *m,
+			 const char *key, struct record *rec, int64_t now,
+			 enum store_status *outcome)
+{
+	char text[24];
+	struct record cur;
+	int64_t result;
+	bool live = false;
+	DBT k, d;
+	int ret;
+
+	dbt_key(&k, key, m->key_len);
+	memset(&d, 0, sizeof(d));
+	d.flags = DB_DBT_MALLOC;
+	ret = st->primary->get(st->primary, txn, &k, &d, DB_RMW);
+	if (ret == 0 && (ret = unpack(&d, &cur)) == 0)
+		live = !record_expired(&cur, now);
+	else if (ret == DB_NOTFOUND)
+		ret = 0;
+	if (ret != 0)
+		goto out;
+	if ((*outcome = combine(m, &cur, live, &result)) != STORE_OK) {
+		ret = TXN_ROLLBACK;
+		goto out;
+	}
+	/* A new ttl replaces the key's expiry; without one it stays. */
+	if (m->ttl_ms == 0 && live)
+		rec->expires_at = cur.expires_at;
+	rec->value = text;
+	rec->value_len = (size_t)snprintf(text, sizeof(text), "%" PRId64, result);
+	ret = put_record(st, txn, key, m->key_len, rec);
+out:
+	free(d.data);
+	return ret;
+}
+
+static int apply_mutation(struct store *st, DB_TXN *txn, const struct store_mutation *m,
+			  uint64_t vs, int64_t now, enum store_status *outcome)
+{
+	char key[KEYPATH_MAX];
+	struct record rec = {
+		.versionstamp = vs,
+		.expires_at = m->ttl_ms > 0 ? now + m->ttl_ms : 0,
+		.value = m->value,
+		.value_len = m->value_len,
+	};
+	DBT k;
+	int ret;
+
+	keypath_encode(m->key, m->key_len, key);
+	switch (m->op) {
+	case STORE_SET:
+		return put_record(st, txn, key, m->key_len, &rec);
+	case STORE_DELETE:
+		dbt_key(&k, key, m->key_len);
+		ret = st->primary->del(st->primary, txn, &k, 0);
+		return ret == DB_NOTFOUND ? 0 : ret;
+	default:
+		return apply_combine(st, txn, m, key, &rec, now, outcome);
+	}
+}
+
+static int commit_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct commit_op *op = arg;
+	struct store_commit *c = op->commit;
+	int64_t now = util_now_ms();
+	uint64_t last_vs;
+	bool holds;
+	int ret;
+
+	if ((ret = write_begin(st, txn, &last_vs)) != 0)
+		return ret;
+	for (size_t i = 0; i < c->n_checks; i++) {
+		if ((ret = check_holds(st, txn, &c->checks[i], now, &holds)) != 0)
+			return ret;
+		if (!holds) {
+			c->failed = i;
+			op->outcome = STORE_CHECK_FAILED;
+			return TXN_ROLLBACK;
+		}
+	}
+	c->versionstamp = last_vs;
+	if (c->n_mutations == 0) {
+		op->outcome = STORE_OK;
+		return TXN_ROLLBACK;	/* nothing to write */
+	}
+	c->versionstamp = last_vs + 1;
+	for (size_t i = 0; i < c->n_mutations; i++) {
+		ret = apply_mutation(st, txn, &c->mutations[i], c->versionstamp, now, &op->outcome);
+		if (ret != 0) {
+			c->failed = i;
+			return ret;
+		}
+	}
+	if ((ret = write_versionstamp(st, txn, c->versionstamp)) != 0)
+		return ret;
+	if ((ret = purge_expired(st, txn, now)) != 0)
+		return ret;
+	op->outcome = STORE_OK;
+	return 0;
+}
+
+enum store_status store_commit(struct store *st, struct store_commit *commit)
+{
+	struct commit_op op = { .commit = commit, .outcome = STORE_ERROR };
+	enum store_status status = run_txn(st, true, commit_body, &op);
+
+	return status == STORE_OK ? op.outcome : status;
 }
 
 static void list_reset(struct store_list *list)

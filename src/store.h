@@ -21,6 +21,9 @@ enum store_status {
 	STORE_BUSY,		/* lock waits did not resolve within the retries */
 	STORE_UNAVAILABLE,	/* the environment cannot be opened or needs recovery */
 	STORE_ERROR,		/* anything else; logged */
+	STORE_CHECK_FAILED,	/* a commit's check did not hold; nothing written */
+	STORE_TYPE_MISMATCH,	/* sum/min/max on a value that is not an integer */
+	STORE_OVERFLOW,		/* sum/min/max beyond the signed 64-bit range */
 };
 
 /* A record as read: value points into buf, which the caller frees with
@@ -101,6 +104,38 @@ struct store_list {
 };
 enum store_status store_list(struct store *st, struct store_list *list);
 void store_list_free(struct store_list *list);
+
+/* An atomic commit: every check holds, then every mutation is applied in
+ * order, in one transaction, all with one new versionstamp; or nothing is
+ * written and the outcome names the check or mutation that refused. */
+enum store_op { STORE_SET, STORE_DELETE, STORE_SUM, STORE_MIN, STORE_MAX };
+
+struct store_check {
+	const char *key;	/* dotted keypath */
+	size_t key_len;
+	bool absent;		/* the key must not exist (a null versionstamp) */
+	uint64_t versionstamp;	/* else the live key must have this one */
+};
+
+struct store_mutation {
+	enum store_op op;
+	const char *key;
+	size_t key_len;
+	const char *value;	/* STORE_SET: the value's JSON text */
+	size_t value_len;
+	int64_t operand;	/* STORE_SUM, STORE_MIN, STORE_MAX */
+	int64_t ttl_ms;		/* 0: a set never expires; sum/min/max keep the key's expiry */
+};
+
+struct store_commit {
+	const struct store_check *checks;
+	size_t n_checks;
+	const struct store_mutation *mutations;
+	size_t n_mutations;
+	uint64_t versionstamp;	/* set on success: the commit's, or the current one without mutations */
+	size_t failed;		/* the index of the refusing check or mutation */
+};
+enum store_status store_commit(struct store *st, struct store_commit *commit);
 
 /* Reads the store's counter record: a health check that touches the store. */
 enum store_status store_ping(struct store *st);

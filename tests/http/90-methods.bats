@@ -42,33 +42,33 @@ assert_allow() {
 	assert_equal "$(kv_header ETag)" "\"$vs\""
 }
 
-@test "(methods) PUT on the root is 405 with Allow: GET, HEAD" {
+@test "(methods) PUT on the root is 405 with Allow: GET, HEAD, POST" {
 	kv_req PUT / --data-binary '{"value":1}'
 	assert_error 405 method_not_allowed
-	assert_allow 'GET, HEAD'
+	assert_allow 'GET, HEAD, POST'
 	kv_req PUT '' --data-binary '{"value":1}'
 	assert_error 405 method_not_allowed
-	assert_allow 'GET, HEAD'
+	assert_allow 'GET, HEAD, POST'
 }
 
-@test "(methods) DELETE on the root is 405 with Allow: GET, HEAD" {
+@test "(methods) DELETE on the root is 405 with Allow: GET, HEAD, POST" {
 	kv_put /m.survivor '{"value":1}'
 	assert_code 200
 	kv_req DELETE /
 	assert_error 405 method_not_allowed
-	assert_allow 'GET, HEAD'
+	assert_allow 'GET, HEAD, POST'
 	kv_req DELETE ''
 	assert_error 405 method_not_allowed
-	assert_allow 'GET, HEAD'
+	assert_allow 'GET, HEAD, POST'
 	kv_req GET /m.survivor
 	assert_code 200
 	assert_equal "$body" '1'
 }
 
-@test "(methods) PATCH on the root is 405 with Allow: GET, HEAD" {
+@test "(methods) PATCH on the root is 405 with Allow: GET, HEAD, POST" {
 	kv_req PATCH /
 	assert_error 405 method_not_allowed
-	assert_allow 'GET, HEAD'
+	assert_allow 'GET, HEAD, POST'
 }
 
 @test "(methods) the Allow header is also sent to a list URL" {
