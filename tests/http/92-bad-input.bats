@@ -283,6 +283,41 @@ raw_body() {
 	assert_unchanged
 }
 
+@test "(bad input) a bad atomic commit is 400 and writes nothing" {
+	local b many
+	# A check without a versionstamp once did arithmetic on a null pointer
+	# (fuzzing found it).
+	for b in '{"checks": [{"key": "sentinel.a"}]}' '[]' '"value"' '{"mutations": {}}' \
+		'{"checks": [{"key": "sentinel.a", "versionstamp": "zz"}]}' \
+		'{"mutations": [{"type": "frob", "key": "sentinel.a", "value": 1}]}' \
+		'{"mutations": [{"type": "set", "key": "sentinel.a"}]}' \
+		'{"mutations": [{"type": "sum", "key": "sentinel.a", "value": 1e999999}]}' \
+		'{"mutations": [{"type": "set", "key": "sentinel.a", "value": 1, "value": 2}]}' \
+		'{"mutations": [{"type": "set", "key": "sentinel.a", "value": 1, "ttl": 1e300}]}' \
+		'{"mutations": [{"type": "set", "key": "sentinel.a", "value": 1}], "mutations": []}'; do
+		kv_req POST / --data-binary "$b"
+		assert_error 400 "$(case $b in
+			*ttl*) echo invalid_ttl ;;
+			*) echo invalid_body ;;
+			esac)"
+	done
+	kv_req POST / --data-binary '{"mutations": [{"type": "set", "key": "sentinel.%FF", "value": 1}, {"type": "delete", "key": "a..b"}]}'
+	assert_error 400 invalid_key
+	many=$(printf '{"type": "delete", "key": "sentinel.a"},%.0s' $(seq 1 1001))
+	kv_req POST / --data-binary "{\"mutations\": [${many%,}]}"
+	assert_error 400 too_many_operations
+	printf '{"mutations": [{"type": "set", "key": "sentinel.a", "value": "a\0b"}]}' >"$BATS_TEST_TMPDIR/nul.json"
+	kv_req POST / --data-binary "@$BATS_TEST_TMPDIR/nul.json"
+	assert_error 400 invalid_json
+	{
+		printf '{"mutations": [{"type": "set", "key": "sentinel.a", "value": '
+		head -c 100000 /dev/zero | tr '\0' '['
+	} >"$BATS_TEST_TMPDIR/deep.json"
+	kv_req POST / --data-binary "@$BATS_TEST_TMPDIR/deep.json"
+	assert_error 400 invalid_json
+	assert_unchanged
+}
+
 # ---------------------------------------------------------------------------
 # Methods
 
