@@ -33,6 +33,10 @@ static void reply_store_failure(struct request *req, enum store_status status)
 		reply_error(req, 503, "unavailable", "Retry-After: 5\r\n",
 			    "the store is unavailable; try again later");
 		break;
+	case STORE_FULL:
+		reply_error(req, 503, "unavailable", "Retry-After: 30\r\n",
+			    "the store is out of disk space; nothing was written");
+		break;
 	default:
 		reply_error(req, 500, "internal", NULL, "internal error");
 		break;

@@ -22,20 +22,21 @@
 #include "keypath.h"
 #include "record.h"
 #include "store.h"
+#include "store_env.h"
 #include "util.h"
 
-/* Attempts at a transaction that Berkeley DB aborts to break a deadlock or
- * a lock wait that timed out. Real deadlocks resolve at once; timeouts only
- * happen behind a lock that a dead process held, which failchk frees, so a
- * few attempts are enough and a stuck store answers 503 within seconds. */
-#define STORE_ATTEMPTS 8
-
-/* How long one lock wait may last before the transaction is retried. */
-#define STORE_LOCK_TIMEOUT_US (500 * 1000)
-
-/* Slots in the environment's thread table, one per process that has joined
- * it (web server workers, admin commands); dead ones are reclaimed by failchk. */
-#define STORE_THREADS 512
+/* Transactions never wait inside Berkeley DB for a lock (DB_TXN_NOWAIT):
+ * a lock wait there ends only when the holder lets go or someone runs the
+ * deadlock detector, so a lone waiter behind a stopped or dead process
+ * would wait for good. Instead a transaction that finds a lock taken is
+ * aborted and tried again after a pause that doubles from BACKOFF_MIN_US
+ * to BACKOFF_MAX_US, for at most STORE_WAIT_MS; then the client gets 503.
+ * A request still waiting after FAILCHK_AFTER_MS runs failchk once, since
+ * the lock may belong to a process that died. */
+#define STORE_WAIT_MS 3000
+#define FAILCHK_AFTER_MS 500
+#define BACKOFF_MIN_US 20
+#define BACKOFF_MAX_US 2000
 
 /* Expired records each write removes through the expiry index, so dead keys
  * do not pile up; few enough to keep the write's locks short. */
@@ -97,13 +98,6 @@ static void on_bdb_event(DB_ENV *env, u_int32_t event, void *info)
 		st->panic = true;
 }
 
-/* Whether a process that joined the environment still runs; failchk uses
- * it to release what a killed worker left behind. */
-static int is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
-{
-	return kill(pid, 0) == 0 || errno == EPERM;
-}
-
 static void on_watchdog(int sig)
 {
 	static const char msg[] = "kvd: stuck in the store; leaving so that it can be recovered\n";
@@ -129,58 +123,26 @@ static void watchdog_install(void)
 static int env_configure(struct store *st, DB_ENV *env)
 {
 	int ret;
-	uint64_t cache = st->cfg->cache_size;
 
 	env->app_private = st;
 	env->set_errcall(env, on_bdb_error);
 	if ((ret = env->set_event_notify(env, on_bdb_event)) != 0)
-		goto out;
-	/* failchk needs the thread table, sized before the region exists. */
-	if ((ret = env->set_thread_count(env, STORE_THREADS)) != 0)
-		goto out;
-	if ((ret = env->set_isalive(env, is_alive)) != 0)
-		goto out;
-	/* Run the deadlock detector whenever a lock request blocks; lock
-	 * timeouts are only checked then, and come back as NOTGRANTED so
-	 * that they can be told from deadlocks. */
-	if ((ret = env->set_lk_detect(env, DB_LOCK_DEFAULT)) != 0)
-		goto out;
-	if ((ret = env->set_timeout(env, STORE_LOCK_TIMEOUT_US, DB_SET_LOCK_TIMEOUT)) != 0)
-		goto out;
-	if ((ret = env->set_flags(env, DB_TIME_NOTGRANTED, 1)) != 0)
-		goto out;
-	if ((ret = env->set_cachesize(env, (u_int32_t)(cache >> 30),
-				      (u_int32_t)(cache & ((1u << 30) - 1)), 1)) != 0)
-		goto out;
-	ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
-out:
-	return ret;
+		return ret;
+	return store_env_configure(env, st->cfg->cache_size);
 }
 
 static int env_open(struct store *st)
 {
 	DB_ENV *env = NULL;
 	int ret;
-	/* Every web server worker joins with DB_REGISTER, so the first one to
-	 * join after a crash sees the dead registrant. With DB_FAILCHK it then
-	 * aborts the dead process's transactions and frees its locks in place
-	 * while the live workers carry on; DB_RECOVER runs full recovery only
-	 * when that is not enough. */
-	u_int32_t flags =
-		DB_CREATE |		/* the first worker creates the regions */
-		DB_INIT_LOCK |		/* many processes read and write at once */
-		DB_INIT_LOG |		/* write-ahead log: commits survive crashes */
-		DB_INIT_MPOOL |		/* shared page cache */
-		DB_INIT_TXN |		/* transactions */
-		DB_REGISTER |		/* notice processes that died inside */
-		DB_FAILCHK |		/* ...and clean up after them in place */
-		DB_RECOVER;		/* ...or recover when that fails */
 
 	if ((ret = db_env_create(&env, 0)) != 0)
 		goto out;
 	if ((ret = env_configure(st, env)) != 0)
 		goto out;
-	if ((ret = env->open(env, st->cfg->store, flags, 0660)) != 0)
+	if ((ret = env->open(env, st->cfg->store, STORE_ENV_FLAGS, 0660)) != 0)
+		goto out;
+	if ((ret = store_env_reserve(env, st->cfg->store)) != 0)
 		goto out;
 	st->env = env;
 	env = NULL;
@@ -190,42 +152,6 @@ out:
 	if (ret != 0)
 		util_log("cannot open the store: %s", db_strerror(ret));
 	return ret;
-}
-
-static int db_open(struct store *st, DB **out, const char *file, u_int32_t db_flags)
-{
-	DB *db = NULL;
-	int ret;
-
-	if ((ret = db_create(&db, st->env, 0)) != 0)
-		goto out;
-	if (db_flags != 0 && (ret = db->set_flags(db, db_flags)) != 0)
-		goto out;
-	/* DB_AUTO_COMMIT: a handle opened outside a transaction can never
-	 * join one later. */
-	if ((ret = db->open(db, NULL, file, NULL, DB_BTREE,
-			    DB_CREATE | DB_AUTO_COMMIT, 0660)) != 0)
-		goto out;
-	*out = db;
-	db = NULL;
-out:
-	if (db != NULL)
-		db->close(db, 0);
-	return ret;
-}
-
-/* The expiry index key is the record's expiry bytes; keys without a ttl
- * (and the counter record) are not indexed. */
-static int expiry_of(DB *secondary, const DBT *key, const DBT *data, DBT *skey)
-{
-	const unsigned char *rec = data->data;
-
-	if (data->size < RECORD_HEADER || util_get_be64(rec + RECORD_EXPIRY_OFFSET) == 0)
-		return DB_DONOTINDEX;
-	memset(skey, 0, sizeof(*skey));
-	skey->data = (void *)(rec + RECORD_EXPIRY_OFFSET);
-	skey->size = 8;
-	return 0;
 }
 
 static void handles_close(struct store *st)
@@ -245,15 +171,17 @@ static int handles_try_open(struct store *st)
 {
 	int ret;
 
-	if ((ret = db_open(st, &st->primary, "kv.db", 0)) != 0)
+	if ((ret = store_env_db_open(st->env, &st->primary, STORE_PRIMARY_FILE, 0)) != 0)
 		goto out;
-	if ((ret = db_open(st, &st->expiry, "kv-expiry.db", DB_DUP | DB_DUPSORT)) != 0)
+	if ((ret = store_env_db_open(st->env, &st->expiry, STORE_EXPIRY_FILE,
+				     DB_DUP | DB_DUPSORT)) != 0)
 		goto out;
 	/* Associate on every open (Berkeley DB does not remember it), and
 	 * without DB_CREATE: with an empty index that flag rescans the whole
 	 * primary each time. Both files are created together, so the index
 	 * never needs building. */
-	ret = st->primary->associate(st->primary, NULL, st->expiry, expiry_of, 0);
+	ret = st->primary->associate(st->primary, NULL, st->expiry,
+				       store_env_expiry_of, 0);
 out:
 	if (ret != 0)
 		handles_close(st);
@@ -308,8 +236,10 @@ static enum store_status store_ready(struct store *st)
 		return STORE_UNAVAILABLE;
 	if (++st->requests % FAILCHK_EVERY == 0)
 		failchk(st);
+	/* A database file that cannot be opened (damaged, unreadable) makes
+	 * the store unavailable, like an environment that cannot be joined. */
 	if (handles_open(st) != 0)
-		return st->panic ? STORE_UNAVAILABLE : STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	return STORE_OK;
 }
 
@@ -353,9 +283,43 @@ bool store_needs_exit(const struct store *st)
 
 /* ---- transactions ---- */
 
+/* How long a transaction has been trying to get its locks. */
+struct lock_wait {
+	int64_t start_us;
+	unsigned pause_us;
+	bool checked;
+};
+
+/* Pauses before the next attempt at a transaction that found a lock
+ * taken; false once it has tried for STORE_WAIT_MS. */
+static bool lock_backoff(struct store *st, struct lock_wait *w)
+{
+	int64_t now = util_monotonic_us(), waited_ms;
+
+	if (w->start_us == 0) {
+		w->start_us = now;
+		w->pause_us = BACKOFF_MIN_US;
+	}
+	waited_ms = (now - w->start_us) / 1000;
+	if (waited_ms >= STORE_WAIT_MS)
+		return false;
+	if (!w->checked && waited_ms >= FAILCHK_AFTER_MS) {
+		failchk(st);	/* the lock may belong to a dead process */
+		w->checked = true;
+		if (st->panic)
+			return false;
+	}
+	/* Some jitter, so that processes that collided do not collide again. */
+	usleep(w->pause_us + (unsigned)(now % w->pause_us));
+	if (w->pause_us < BACKOFF_MAX_US)
+		w->pause_us *= 2;
+	return true;
+}
+
 static enum store_status run_txn(struct store *st, bool write, txn_body_fn body, void *arg)
 {
 	enum store_status status;
+	struct lock_wait wait = { 0 };
 	DB_TXN *txn = NULL;
 	int ret = 0;
 	/* sync = off writes the log at commit without fsync: a commit survives
@@ -365,8 +329,9 @@ static enum store_status run_txn(struct store *st, bool write, txn_body_fn body,
 	alarm(WATCHDOG_SECONDS);
 	if ((status = store_ready(st)) != STORE_OK)
 		goto out;
-	for (int attempt = 0; attempt < STORE_ATTEMPTS; attempt++) {
-		ret = st->env->txn_begin(st->env, NULL, &txn, write ? 0 : DB_READ_COMMITTED);
+	for (;;) {
+		ret = st->env->txn_begin(st->env, NULL, &txn,
+					 DB_TXN_NOWAIT | (write ? 0 : DB_READ_COMMITTED));
 		if (ret != 0)
 			break;
 		ret = body(st, txn, arg);
@@ -375,11 +340,8 @@ static enum store_status run_txn(struct store *st, bool write, txn_body_fn body,
 		else
 			txn->abort(txn);
 		txn = NULL;
-		if (ret == DB_LOCK_NOTGRANTED)
-			failchk(st);	/* the lock may belong to a dead process */
-		else if (ret != DB_LOCK_DEADLOCK)
-			break;
-		if (st->panic)
+		if ((ret != DB_LOCK_NOTGRANTED && ret != DB_LOCK_DEADLOCK) || st->panic ||
+		    !lock_backoff(st, &wait))
 			break;
 	}
 	switch (ret) {
@@ -396,12 +358,17 @@ static enum store_status run_txn(struct store *st, bool write, txn_body_fn body,
 			status = STORE_UNAVAILABLE;
 			break;
 		}
-		util_log("lock waits did not resolve after %d attempts", STORE_ATTEMPTS);
+		util_log("a lock stayed taken for %d ms; the request gave up", STORE_WAIT_MS);
 		status = STORE_BUSY;
 		break;
 	case DB_RUNRECOVERY:
 		st->panic = true;
 		status = STORE_UNAVAILABLE;
+		break;
+	case ENOSPC:
+	case EDQUOT:
+		util_log("the disk holding the store is full; a write was refused");
+		status = st->panic ? STORE_UNAVAILABLE : STORE_FULL;
 		break;
 	default:
 		util_log("transaction failed: %s", db_strerror(ret));

@@ -20,6 +20,7 @@ enum store_status {
 	STORE_PRECONDITION,	/* If-Match / If-None-Match not met; nothing written */
 	STORE_BUSY,		/* lock waits did not resolve within the retries */
 	STORE_UNAVAILABLE,	/* the environment cannot be opened or needs recovery */
+	STORE_FULL,		/* the disk holding the store is full; nothing written */
 	STORE_ERROR,		/* anything else; logged */
 	STORE_CHECK_FAILED,	/* a commit's check did not hold; nothing written */
 	STORE_TYPE_MISMATCH,	/* sum/min/max on a value that is not an integer */

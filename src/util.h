@@ -13,6 +13,9 @@ bool util_parse_u64(const char *s, size_t len, uint64_t *out);
 /* Milliseconds since the Unix epoch, from the real-time clock. */
 int64_t util_now_ms(void);
 
+/* Microseconds on a clock that never jumps, for measuring waits. */
+int64_t util_monotonic_us(void);
+
 /* Writes 2 * len lowercase hex digits to out (no terminator). */
 void util_hex_encode(const unsigned char *in, size_t len, char *out);
 

@@ -15,12 +15,19 @@
 #                      KV_EXTRA_CONF=$'open = per_request\nmax_value = 100'
 #   KV_TEST_URL        test an already running service instead of starting one
 #                      (KV_STORE is then empty and KV_LOG /dev/null)
+#   KV_TEST_STORE      serve this existing store directory, as it is, instead
+#                      of a fresh one (a restored backup, say)
 #   KV_SRCDIR, KV_BUILDDIR, KV_BIN
 #                      set by `make check`; by hand they default to this source
 #                      tree and its in-tree build ($KV_SRCDIR/src/kvd)
 #   KV_PROCS           lighttpd's kvd process count (default 4)
 #   KV_SERVER_TIMEOUT  seconds a server may live before `timeout` kills it (1200)
 #   KV_START_TIMEOUT   seconds to wait for the first answer (30)
+#   KV_READY_STATUS    regex of the health check status that means "up"
+#                      (default: below 500)
+#   kv_before_start    a function the test file may define: run once the
+#                      store directory and kv.conf exist, before the server
+#                      starts
 #
 # Exported by kv_setup_file: KV_URL (http://127.0.0.1:PORT/kv), KV_STORE (the
 # store directory), KV_LOG (the web server's error log, which also receives
@@ -101,7 +108,7 @@ _kv_start_apache() {
 	chmod 644 "$KV_CONF"
 	_kv_world_traversable "$KV_RUNDIR" "${BATS_RUN_TMPDIR:-$BATS_FILE_TMPDIR}"
 	if [[ $(id -u) == 0 ]]; then
-		chown -R www-data:www-data "$KV_STORE"
+		chown -R www-data:www-data "$KV_STORE" 2>/dev/null || true # may be missing or read-only on purpose
 	fi
 	KV_BIN="$KV_RUNDIR/kvd" KV_ERRORS="$KV_RUNDIR/errors" KV_DATA="$KV_STORE" \
 		timeout -k 10 "${KV_SERVER_TIMEOUT:-1200}" \
@@ -111,7 +118,8 @@ _kv_start_apache() {
 }
 
 # _kv_wait_ready: poll KV_URL/ until the service answers with a status
-# below 500. Returns 0 when ready, 2 when the server died because its port
+# below 500 (or one matching the regex KV_READY_STATUS, for a test of a
+# store that cannot be opened). Returns 0 when ready, 2 when the server died because its port
 # was taken (the caller retries), 1 on any other failure.
 _kv_wait_ready() {
 	local deadline=$((SECONDS + ${KV_START_TIMEOUT:-30})) status
@@ -123,7 +131,7 @@ _kv_wait_ready() {
 			return 1
 		fi
 		status=$(curl -s -o /dev/null --max-time 5 -w '%{http_code}' "$KV_URL/" 2>/dev/null) || true
-		if [[ "$status" =~ ^[1-4][0-9][0-9]$ ]]; then
+		if [[ "$status" =~ ${KV_READY_STATUS:-^[1-4][0-9][0-9]$} ]]; then
 			return 0
 		fi
 		# A kvd that exits at once (lighttpd respawns it, mod_fcgid answers
@@ -161,11 +169,12 @@ kv_setup_file() {
 		;;
 	esac
 
-	KV_STORE="$BATS_FILE_TMPDIR/store"
+	KV_STORE=${KV_TEST_STORE:-$BATS_FILE_TMPDIR/store}
 	KV_RUNDIR="$BATS_FILE_TMPDIR/run"
 	KV_CONF="$BATS_FILE_TMPDIR/kv.conf"
 	KV_LOG="$KV_RUNDIR/error.log"
-	rm -rf "$KV_STORE" "$KV_RUNDIR"
+	[[ -n "${KV_TEST_STORE:-}" ]] || rm -rf "$KV_STORE"
+	rm -rf "$KV_RUNDIR"
 	mkdir -p "$KV_STORE" "$KV_RUNDIR"
 	{
 		echo "# kv.conf written by tests/lib/helper.bash for $BATS_TEST_FILENAME"
@@ -175,6 +184,11 @@ kv_setup_file() {
 		fi
 	} >"$KV_CONF"
 	export KV_STORE KV_RUNDIR KV_CONF KV_LOG
+	# A test file may define kv_before_start to prepare (or break) the
+	# store directory before the server starts.
+	if declare -F kv_before_start >/dev/null; then
+		kv_before_start || return 1
+	fi
 
 	local rc=1
 	for _ in 1 2 3 4 5; do

@@ -94,11 +94,77 @@ static void test_members(void)
 	CHECK(!jsontext_is_null("nul", 3));
 }
 
+static bool count_elements(const char *value, size_t len, void *arg)
+{
+	size_t *n = arg;
+
+	(void)value;
+	(void)len;
+	++*n;
+	return true;
+}
+
+static void test_elements_and_fields(void)
+{
+	const char *list = " [ {\"a\": [1, 2]}, \"]\", 3 ] ";
+	const char *obj = "{\"key\": \"a.b\", \"v\\u0061lue\": [1]}";
+	struct jsontext_field f[2] = { { "key" }, { "value" } };
+	size_t n = 0;
+
+	CHECK(jsontext_elements(list, strlen(list), count_elements, &n) && n == 3);
+	n = 0;
+	CHECK(jsontext_elements("[]", 2, count_elements, &n) && n == 0);
+	CHECK(!jsontext_elements("{}", 2, count_elements, &n));
+
+	CHECK(jsontext_fields(obj, strlen(obj), f, 2) == JSONTEXT_FIELDS_OK);
+	CHECK(f[0].value_len == 5 && memcmp(f[0].value, "\"a.b\"", 5) == 0);
+	CHECK(f[1].value_len == 3 && memcmp(f[1].value, "[1]", 3) == 0);
+	CHECK(jsontext_fields(obj, strlen(obj), f, 1) == JSONTEXT_FIELDS_UNKNOWN);
+	CHECK(jsontext_fields("{\"key\":1,\"key\":2}", 17, f, 2) == JSONTEXT_FIELDS_TWICE);
+	CHECK(jsontext_fields("[1]", 3, f, 2) == JSONTEXT_FIELDS_NOT_OBJECT);
+	CHECK(jsontext_fields("{}", 2, f, 2) == JSONTEXT_FIELDS_OK && f[0].value == NULL);
+}
+
+static void test_string(void)
+{
+	size_t len = 99;
+	char *s;
+
+	s = jsontext_string("\"plain\"", 7, &len);
+	CHECK(s != NULL && len == 5 && strcmp(s, "plain") == 0);
+	free(s);
+	s = jsontext_string("\"\\u00e9\\n\\u0000x\"", 17, &len);
+	CHECK(s != NULL && len == 5 && memcmp(s, "\xc3\xa9\n\0x", 5) == 0);
+	free(s);
+	CHECK(jsontext_string("12", 2, &len) == NULL);
+	CHECK(jsontext_string("null", 4, &len) == NULL);
+}
+
+static void test_integer(void)
+{
+	int64_t v = 1;
+
+	CHECK(jsontext_integer(" 42 ", 4, &v) == JSONTEXT_INTEGER && v == 42);
+	CHECK(jsontext_integer("-0", 2, &v) == JSONTEXT_INTEGER && v == 0);
+	CHECK(jsontext_integer("9223372036854775807", 19, &v) == JSONTEXT_INTEGER && v == INT64_MAX);
+	CHECK(jsontext_integer("-9223372036854775808", 20, &v) == JSONTEXT_INTEGER && v == INT64_MIN);
+	CHECK(jsontext_integer("9223372036854775808", 19, &v) == JSONTEXT_OUT_OF_RANGE);
+	CHECK(jsontext_integer("-9223372036854775809", 20, &v) == JSONTEXT_OUT_OF_RANGE);
+	CHECK(jsontext_integer("1.0", 3, &v) == JSONTEXT_NOT_INTEGER);
+	CHECK(jsontext_integer("1e3", 3, &v) == JSONTEXT_NOT_INTEGER);
+	CHECK(jsontext_integer("\"1\"", 3, &v) == JSONTEXT_NOT_INTEGER);
+	CHECK(jsontext_integer("-", 1, &v) == JSONTEXT_NOT_INTEGER);
+	CHECK(jsontext_integer("", 0, &v) == JSONTEXT_NOT_INTEGER);
+}
+
 int main(void)
 {
 	test_accepts();
 	test_rejects();
 	test_depth();
 	test_members();
+	test_elements_and_fields();
+	test_string();
+	test_integer();
 	return UNIT_DONE();
 }

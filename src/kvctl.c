@@ -1,0 +1,718 @@
+/* kvctl.c: the administrative command of the store
+ *
+ * kvctl finds its configuration as the service does (KV_CONF, or the
+ * compiled-in default, or -c FILE; KV_DATA overrides the store directory)
+ * and joins the same Berkeley DB environment through store_admin.h, so it
+ * runs while the web server's workers serve the store. Every failure is one
+ * line on stderr and a non-zero exit: 2 for a bad command line, 1 for
+ * anything else. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "config.h"
+#include "jsontext.h"
+#include "keypath.h"
+#include "record.h"
+#include "store_admin.h"
+#include "util.h"
+
+#ifndef KV_DEFAULT_CONF
+#define KV_DEFAULT_CONF "/etc/kv.conf"
+#endif
+
+#define EXIT_USAGE 2
+
+/* The nesting bound of a value, as the service checks it on PUT (route.c). */
+#define VALUE_DEPTH_MAX 128
+
+/* Records per transaction of sweep and load: short enough that a web
+ * worker's write waits a few milliseconds at most behind one. */
+#define BATCH_RECORDS 100
+
+/* load also ends a batch at this many bytes of values. */
+#define BATCH_BYTES (1u << 20)
+
+/* The largest expiresAt the service writes: 2^53 - 1 ms. */
+#define EXPIRES_MAX ((1ULL << 53) - 1)
+
+/* Random bytes in a token: 256 bits. */
+#define TOKEN_BYTES 32
+
+struct command {
+	const char *name;
+	const char *usage;	/* arguments after the name */
+	const char *help;	/* what it does, a few lines */
+	int min_args, max_args;
+	bool needs_store;	/* joins the live environment */
+	int (*run)(struct config *cfg, struct store_admin *sa, char **args);
+};
+
+/* One line on stderr for every failure. */
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("kvctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* ---- stats ---- */
+
+static int cmd_stats(struct config *cfg, struct store_admin *sa, char **args)
+{
+	struct store_admin_stats st;
+	char vs[VERSIONSTAMP_LEN + 1], when[32] = "none";
+	uint64_t lookups;
+	int ret;
+
+	if ((ret = store_admin_stats(sa, &st)) != 0) {
+		fail("stats: %s", store_admin_strerror(ret));
+		return EXIT_FAILURE;
+	}
+	record_format_vs(st.versionstamp, vs);
+	if (st.last_checkpoint != 0)
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&st.last_checkpoint));
+	lookups = st.cache_hits + st.cache_misses;
+	printf("keys_live: %" PRIu64 "\n", st.keys_live);
+	printf("keys_expired: %" PRIu64 "\n", st.keys_expired);
+	printf("value_bytes: %" PRIu64 "\n", st.value_bytes);
+	printf("last_versionstamp: %s\n", vs);
+	printf("database_bytes: %" PRIu64 "\n", st.db_bytes);
+	printf("log_bytes: %" PRIu64 "\n", st.log_bytes);
+	printf("log_files: %u\n", st.log_files);
+	printf("last_checkpoint: %s\n", when);
+	printf("cache_bytes: %" PRIu64 "\n", st.cache_bytes);
+	printf("cache_hits: %" PRIu64 "\n", st.cache_hits);
+	printf("cache_misses: %" PRIu64 "\n", st.cache_misses);
+	if (lookups > 0)
+		printf("cache_hit_rate: %.2f%%\n", 100.0 * (double)st.cache_hits / (double)lookups);
+	else
+		printf("cache_hit_rate: none\n");
+	return EXIT_SUCCESS;
+}
+
+/* ---- sweep ---- */
+
+static void sweep_progress(uint64_t done, void *arg)
+{
+	fprintf(stderr, "\rkvctl: swept %" PRIu64 " expired keys", done);
+}
+
+static int cmd_sweep(struct config *cfg, struct store_admin *sa, char **args)
+{
+	bool tty = isatty(STDERR_FILENO);
+	uint64_t removed;
+	int ret;
+
+	ret = store_admin_sweep(sa, BATCH_RECORDS, tty ? sweep_progress : NULL, NULL, &removed);
+	if (tty)
+		fputc('\n', stderr);
+	if (ret != 0) {
+		fail("sweep: %s (%" PRIu64 " expired keys removed before)",
+		     store_admin_strerror(ret), removed);
+		return EXIT_FAILURE;
+	}
+	printf("swept %" PRIu64 " expired keys\n", removed);
+	return EXIT_SUCCESS;
+}
+
+/* ---- dump ---- */
+
+/* Writes s as a JSON string; json-c escapes what JSON needs. */
+static void put_json_string(FILE *out, const char *s, size_t len)
+{
+	struct json_object *o = json_object_new_string_len(s, (int)len);
+
+	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+					     JSON_C_TO_STRING_NOSLASHESCAPE), out);
+	json_object_put(o);
+}
+
+/* One JSON line per record. A value is stored as the client sent it, and
+ * whitespace between its tokens may hold line breaks, which a JSON line
+ * cannot: such a value is written with spaces in their place (the same
+ * JSON) and its exact text goes in "valueText" too, which load prefers. */
+static int dump_record(const struct store_admin_record *rec, void *arg)
+{
+	FILE *out = arg;
+	bool breaks = memchr(rec->value, '\n', rec->value_len) != NULL ||
+		      memchr(rec->value, '\r', rec->value_len) != NULL;
+	char vs[VERSIONSTAMP_LEN + 1];
+
+	fputs("{\"key\":", out);
+	put_json_string(out, rec->key, rec->key_len);
+	fputs(",\"value\":", out);
+	for (size_t i = 0; i < rec->value_len; i++) {
+		char c = rec->value[i];
+
+		putc(c == '\n' || c == '\r' ? ' ' : c, out);
+	}
+	if (breaks) {
+		fputs(",\"valueText\":", out);
+		put_json_string(out, rec->value, rec->value_len);
+	}
+	if (rec->expires_at != 0)
+		fprintf(out, ",\"expiresAt\":%" PRId64, rec->expires_at);
+	else
+		fputs(",\"expiresAt\":null", out);
+	record_format_vs(rec->versionstamp, vs);
+	fprintf(out, ",\"versionstamp\":\"%s\"}\n", vs);
+	return ferror(out) ? EPIPE : 0;
+}
+
+static int cmd_dump(struct config *cfg, struct store_admin *sa, char **args)
+{
+	const char *prefix = args[0] != NULL ? args[0] : "";
+	size_t len = strlen(prefix);
+	int ret;
+
+	if (len > 0 && !keypath_valid(prefix, len)) {
+		fail("dump: '%s' is not a valid keypath", prefix);
+		return EXIT_USAGE;
+	}
+	ret = store_admin_dump(sa, prefix, len, dump_record, stdout);
+	if (ret == 0 && fflush(stdout) != 0)
+		ret = EPIPE;
+	if (ret == EPIPE) {
+		fail("dump: cannot write the output");
+		return EXIT_FAILURE;
+	}
+	if (ret != 0) {
+		fail("dump: %s", store_admin_strerror(ret));
+		return EXIT_FAILURE;
+	}
+	return EXIT_SUCCESS;
+}
+
+/* ---- load ---- */
+
+/* The members of one dumped line, raw text pointing into the line. */
+struct line_members {
+	struct jsontext_member key, value, value_text, expires_at, versionstamp;
+	const char *problem;
+};
+
+static bool take_member(const struct jsontext_member *m, void *arg)
+{
+	struct line_members *lm = arg;
+	struct { const char *name; struct jsontext_member *slot; } slots[] = {
+		{ "key", &lm->key }, { "value", &lm->value }, { "valueText", &lm->value_text },
+		{ "expiresAt", &lm->expires_at }, { "versionstamp", &lm->versionstamp },
+	};
+
+	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
+		if (!jsontext_name_is(m, slots[i].name))
+			continue;
+		if (slots[i].slot->value != NULL) {
+			lm->problem = "a member appears twice";
+			return false;
+		}
+		*slots[i].slot = *m;
+		return true;
+	}
+	lm->problem = "an unknown member (a line holds key, value, expiresAt, versionstamp)";
+	return false;
+}
+
+/* Decodes a raw JSON string into a new NUL-terminated copy; NULL when the
+ * text is not a string. */
+static char *json_string_copy(const char *raw, size_t len, size_t *out_len)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *o = NULL;
+	char *copy = NULL;
+
+	if (tok == NULL)
+		return NULL;
+	o = json_tokener_parse_ex(tok, raw, (int)len);
+	if (o != NULL && json_object_is_type(o, json_type_string)) {
+		*out_len = (size_t)json_object_get_string_len(o);
+		copy = malloc(*out_len + 1);
+		if (copy != NULL)
+			memcpy(copy, json_object_get_string(o), *out_len + 1);
+	}
+	json_object_put(o);
+	json_tokener_free(tok);
+	return copy;
+}
+
+/* A batch of parsed lines; the records point into keys and texts. */
+struct batch {
+	struct store_admin_record recs[BATCH_RECORDS];
+	char *owned[2 * BATCH_RECORDS];	/* lines and decoded strings */
+	size_t n, n_owned, bytes;
+};
+
+static void batch_reset(struct batch *b)
+{
+	for (size_t i = 0; i < b->n_owned; i++)
+		free(b->owned[i]);
+	b->n = b->n_owned = b->bytes = 0;
+}
+
+/* Parses one line into the next record of b, which takes the line. Returns
+ * NULL, or what is wrong with the line. */
+static const char *parse_line(struct batch *b, char *line, size_t len, const struct config *cfg)
+{
+	struct store_admin_record *rec = &b->recs[b->n];
+	struct line_members lm = { .problem = NULL };
+	char vs[VERSIONSTAMP_LEN];
+	unsigned char raw[8];
+	uint64_t n;
+	char *s;
+	size_t slen;
+
+	b->owned[b->n_owned++] = line;
+	if (jsontext_validate(line, len, VALUE_DEPTH_MAX + 1) != JSONTEXT_OK)
+		return "not JSON, or nested deeper than the service allows";
+	if (!jsontext_members(line, len, take_member, &lm))
+		return lm.problem != NULL ? lm.problem : "not a JSON object";
+	if (lm.key.value == NULL || lm.value.value == NULL || lm.versionstamp.value == NULL)
+		return "key, value and versionstamp are required";
+	if ((s = json_string_copy(lm.key.value, lm.key.value_len, &slen)) == NULL)
+		return "the key is not a string";
+	b->owned[b->n_owned++] = s;
+	if (!keypath_valid(s, slen))
+		return "the key is not a valid keypath";
+	rec->key = s;
+	rec->key_len = slen;
+	rec->value = lm.value.value;
+	rec->value_len = lm.value.value_len;
+	if (lm.value_text.value != NULL) {
+		/* The exact text of a value whose whitespace held line breaks. */
+		s = json_string_copy(lm.value_text.value, lm.value_text.value_len, &slen);
+		if (s == NULL)
+			return "valueText is not a string";
+		b->owned[b->n_owned++] = s;
+		if (jsontext_validate(s, slen, VALUE_DEPTH_MAX) != JSONTEXT_OK)
+			return "valueText is not the text of a JSON value";
+		rec->value = s;
+		rec->value_len = slen;
+	}
+	if (rec->value_len > cfg->max_value)
+		return "the value is larger than max_value";
+	rec->expires_at = 0;
+	if (lm.expires_at.value != NULL && !jsontext_is_null(lm.expires_at.value,
+							    lm.expires_at.value_len)) {
+		if (!util_parse_u64(lm.expires_at.value, lm.expires_at.value_len, &n) ||
+		    n == 0 || n > EXPIRES_MAX)
+			return "expiresAt must be null or a whole number of milliseconds";
+		rec->expires_at = (int64_t)n;
+	}
+	if (lm.versionstamp.value_len != VERSIONSTAMP_LEN + 2 ||
+	    lm.versionstamp.value[0] != '"')
+		return "versionstamp must be 20 hex digits in a string";
+	/* 20 digits of a 64-bit counter: the first 4 are zeros. */
+	memcpy(vs, lm.versionstamp.value + 1, VERSIONSTAMP_LEN);
+	if (memcmp(vs, "0000", 4) != 0 || !util_hex_decode(vs + 4, 16, raw))
+		return "versionstamp must be 20 hex digits in a string";
+	rec->versionstamp = util_get_be64(raw);
+	b->bytes += rec->value_len;
+	b->n++;
+	return NULL;
+}
+
+struct load_totals {
+	uint64_t loaded, skipped;
+};
+
+static int load_flush(struct store_admin *sa, struct batch *b, bool keep,
+		      struct load_totals *t)
+{
+	uint64_t skipped = 0;
+	int ret = 0;
+
+	if (b->n > 0)
+		ret = store_admin_load(sa, b->recs, b->n, keep, &skipped);
+	if (ret == 0) {
+		t->loaded += b->n - skipped;
+		t->skipped += skipped;
+	}
+	batch_reset(b);
+	return ret;
+}
+
+static int load_stream(FILE *in, const char *name, struct config *cfg,
+		       struct store_admin *sa, bool keep, struct load_totals *t)
+{
+	struct batch *b = calloc(1, sizeof(*b));
+	unsigned long lineno = 0;
+	const char *problem;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int status = EXIT_FAILURE, ret;
+
+	if (b == NULL) {
+		fail("load: out of memory");
+		return EXIT_FAILURE;
+	}
+	while ((len = getline(&line, &cap, in)) >= 0) {
+		lineno++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (len == 0)
+			continue;
+		problem = parse_line(b, line, (size_t)len, cfg);
+		line = NULL;	/* the batch owns it now */
+		cap = 0;
+		if (problem != NULL) {
+			fail("load: %s line %lu: %s", name, lineno, problem);
+			goto out;
+		}
+		if (b->n == BATCH_RECORDS || b->bytes >= BATCH_BYTES) {
+			if ((ret = load_flush(sa, b, keep, t)) != 0) {
+				fail("load: %s (before line %lu)", store_admin_strerror(ret), lineno);
+				goto out;
+			}
+		}
+	}
+	if (ferror(in)) {
+		fail("load: cannot read %s: %s", name, strerror(errno));
+		goto out;
+	}
+	if ((ret = load_flush(sa, b, keep, t)) != 0) {
+		fail("load: %s", store_admin_strerror(ret));
+		goto out;
+	}
+	status = EXIT_SUCCESS;
+out:
+	batch_reset(b);
+	free(b);
+	free(line);
+	return status;
+}
+
+static int cmd_load(struct config *cfg, struct store_admin *sa, char **args)
+{
+	const char *name = args[0] != NULL && strcmp(args[0], "-") != 0 ? args[0] : NULL;
+	struct load_totals t = { 0, 0 };
+	FILE *in = stdin;
+	bool fresh;
+	int ret, status;
+
+	if (name != NULL && (in = fopen(name, "r")) == NULL) {
+		fail("load: cannot open %s: %s", name, strerror(errno));
+		return EXIT_FAILURE;
+	}
+	/* Into a store that never took a write, records keep their
+	 * versionstamps, so the entity tags clients hold stay valid; into one
+	 * that did, each takes a new one, so none ever repeats. */
+	if ((ret = store_admin_fresh(sa, &fresh)) != 0) {
+		fail("load: %s", store_admin_strerror(ret));
+		status = EXIT_FAILURE;
+		goto out;
+	}
+	status = load_stream(in, name != NULL ? name : "stdin", cfg, sa, fresh, &t);
+	if (status == EXIT_SUCCESS)
+		printf("loaded %" PRIu64 " keys%s; %" PRIu64 " already expired, left out\n",
+		       t.loaded, fresh ? " with their versionstamps" : " with new versionstamps",
+		       t.skipped);
+	else if (t.loaded > 0)
+		fprintf(stderr, "kvctl: %" PRIu64 " keys were loaded before that\n", t.loaded);
+out:
+	if (in != stdin)
+		fclose(in);
+	return status;
+}
+
+/* ---- backup, restore, verify ---- */
+
+static int cmd_backup(struct config *cfg, struct store_admin *sa, char **args)
+{
+	int ret = store_admin_backup(sa, args[0]);
+
+	if (ret != 0) {
+		fail("backup into %s: %s", args[0], store_admin_strerror(ret));
+		return EXIT_FAILURE;
+	}
+	printf("backed up the store into %s\n", args[0]);
+	return EXIT_SUCCESS;
+}
+
+static int cmd_restore(struct config *cfg, struct store_admin *sa, char **args)
+{
+	uint64_t keys;
+	int ret = store_admin_restore(cfg, args[0], &keys);
+
+	if (ret == ENOENT) {
+		fail("restore: %s holds no backup of a store", args[0]);
+		return EXIT_FAILURE;
+	}
+	if (ret == ENOTEMPTY) {
+		fail("restore: the store directory %s is not empty; restore into a new one", cfg->store);
+		return EXIT_FAILURE;
+	}
+	if (ret != 0) {
+		fail("restore from %s: %s", args[0], store_admin_strerror(ret));
+		return EXIT_FAILURE;
+	}
+	printf("restored %" PRIu64 " keys into %s\n", keys, cfg->store);
+	return EXIT_SUCCESS;
+}
+
+static int cmd_verify(struct config *cfg, struct store_admin *sa, char **args)
+{
+	const char *problem;
+	int ret = store_admin_verify(sa, &problem);
+
+	if (ret != 0) {
+		fail("verify: %s", store_admin_strerror(ret));
+		return EXIT_FAILURE;
+	}
+	if (problem != NULL) {
+		fail("verify: %s", problem);
+		return EXIT_FAILURE;
+	}
+	printf("the databases and the expiry index are sound\n");
+	return EXIT_SUCCESS;
+}
+
+/* ---- token ---- */
+
+static bool token_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > 64)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+/* Base64url without padding: the token travels in an Authorization
+ * header and in shell commands, where +, / and = get in the way. */
+static void base64url(const unsigned char *in, size_t len, char *out)
+{
+	static const char digits[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	uint32_t bits = 0;
+	int have = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		bits = bits << 8 | in[i];
+		have += 8;
+		while (have >= 6) {
+			have -= 6;
+			*out++ = digits[(bits >> have) & 63];
+		}
+	}
+	if (have > 0)
+		*out++ = digits[(bits << (6 - have)) & 63];
+	*out = '\0';
+}
+
+static int cmd_token(struct config *cfg, struct store_admin *sa, char **args)
+{
+	unsigned char random[TOKEN_BYTES], digest[EVP_MAX_MD_SIZE];
+	char token[(TOKEN_BYTES * 4 + 2) / 3 + 1], hex[2 * EVP_MAX_MD_SIZE + 1];
+	unsigned int digest_len = 0;
+	const char *name = args[0];
+
+	if (!token_name_valid(name)) {
+		fail("token: a name is 1 to 64 letters, digits, '-', '_' or '.'");
+		return EXIT_USAGE;
+	}
+	if (RAND_bytes(random, sizeof(random)) != 1) {
+		fail("token: the system gave no random bytes");
+		return EXIT_FAILURE;
+	}
+	base64url(random, sizeof(random), token);
+	if (EVP_Digest(token, strlen(token), digest, &digest_len, EVP_sha256(), NULL) != 1) {
+		fail("token: cannot hash the token");
+		return EXIT_FAILURE;
+	}
+	util_hex_encode(digest, digest_len, hex);
+	hex[2 * digest_len] = '\0';
+	printf("%s\n\n", token);
+	printf("# Give the token above to its user: it is shown once and stored nowhere.\n"
+	       "# Add these lines to kv.conf; read and write take key prefixes.\n");
+	printf("[token %s]\nhash = sha256:%s\nread = %s\nwrite = %s\n", name, hex, name, name);
+	return EXIT_SUCCESS;
+}
+
+/* ---- command line ---- */
+
+static const struct command commands[] = {
+	{ "stats", "", "Counts live keys and expired keys not yet removed, bytes of values,\n"
+	  "the size of the databases and logs, the last checkpoint and the cache hit rate.",
+	  0, 0, true, cmd_stats },
+	{ "sweep", "", "Removes every expired key through the expiry index, 100 per transaction,\n"
+	  "so that the web workers never wait long. Safe to run from cron while the\n"
+	  "service serves; shows its progress when stderr is a terminal.",
+	  0, 0, true, cmd_sweep },
+	{ "dump", "[PREFIX]", "Writes every live key (strictly under PREFIX, segment-wise, when given)\n"
+	  "as JSON lines {\"key\", \"value\", \"expiresAt\", \"versionstamp\"} to stdout,\n"
+	  "from one consistent snapshot of the store: a hot-backup copy made inside the\n"
+	  "store directory for the dump and removed after it.",
+	  0, 1, true, cmd_dump },
+	{ "load", "[FILE]", "Reads the lines of a dump from FILE or stdin and writes them, values and\n"
+	  "expiresAt intact, 100 per transaction. Into a store that never took a write\n"
+	  "the keys keep their versionstamps; otherwise each gets a new one. Either way\n"
+	  "later writes get versionstamps above every loaded one.",
+	  0, 1, true, cmd_load },
+	{ "backup", "DIR", "Makes a hot backup of the live store into DIR (missing or empty):\n"
+	  "Berkeley DB's own copy of the databases and logs, recovered so that DIR\n"
+	  "holds a consistent store.",
+	  1, 1, true, cmd_backup },
+	{ "restore", "DIR", "Copies the backup in DIR into the store directory, which must be missing\n"
+	  "or empty, and recovers it. Stop the service first, restore into a new\n"
+	  "directory (KV_DATA or -c), point the configuration at it, start the service.",
+	  1, 1, false, cmd_restore },
+	{ "verify", "", "Checks the structure of both databases, and that the expiry index holds\n"
+	  "exactly one entry for each key with an expiry, on a hot-backup copy of the\n"
+	  "store made for the check. Exits 1 on a problem.",
+	  0, 0, true, cmd_verify },
+	{ "token", "NAME", "Mints a random bearer token and prints it once, then the lines that\n"
+	  "give it access in kv.conf (its SHA-256 hash, read and write prefixes).",
+	  1, 1, false, cmd_token },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: kvctl [-c FILE] COMMAND [ARGS]\n\n"
+		"Administers the kv store. The configuration is -c FILE, else $KV_CONF, else\n"
+		"%s; $KV_DATA overrides its store directory.\n\ncommands:\n", KV_DEFAULT_CONF);
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].usage);
+	fprintf(out, "\n`kvctl COMMAND --help` says what each does.\n");
+}
+
+static void command_help(const struct command *c)
+{
+	printf("usage: kvctl [-c FILE] %s%s%s\n\n%s\n", c->name, *c->usage != '\0' ? " " : "",
+	       c->usage, c->help);
+}
+
+static const struct command *command_find(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static bool config_read(struct config *cfg, const char *conf_arg)
+{
+	const char *path = conf_arg != NULL ? conf_arg : getenv("KV_CONF");
+	const char *data = getenv("KV_DATA");
+	char err[512];
+
+	if (!config_load(cfg, path != NULL ? path : KV_DEFAULT_CONF, path != NULL,
+			 err, sizeof(err))) {
+		fail("configuration: %s", err);
+		return false;
+	}
+	if (data != NULL && *data != '\0' && !config_set_store(cfg, data)) {
+		fail("out of memory");
+		return false;
+	}
+	return true;
+}
+
+static int run(const struct command *c, const char *conf_arg, char **args)
+{
+	struct config cfg = { 0 };
+	struct store_admin *sa = NULL;
+	int status = EXIT_FAILURE, ret;
+
+	if (!config_read(&cfg, conf_arg))
+		goto out;
+	if (c->needs_store && (ret = store_admin_open(&cfg, &sa)) != 0) {
+		fail("cannot open the store in %s: %s", cfg.store, store_admin_strerror(ret));
+		goto out;
+	}
+	status = c->run(&cfg, sa, args);
+out:
+	store_admin_close(sa);
+	config_free(&cfg);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option global[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *conf_arg = NULL;
+	const struct command *c;
+	int opt, nargs;
+
+	/* A reader that goes away (kvctl dump | head) is a write error that
+	 * ends the command cleanly, not a signal that kills it inside the store. */
+	signal(SIGPIPE, SIG_IGN);
+	/* "+": options end at the command's name. */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+c:h", global, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			conf_arg = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_SUCCESS;
+		default:
+			fail("unknown option or missing argument: %s (kvctl --help)", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fail("no command given (kvctl --help lists them)");
+		return EXIT_USAGE;
+	}
+	if ((c = command_find(argv[optind])) == NULL) {
+		fail("unknown command: %s (kvctl --help lists them)", argv[optind]);
+		return EXIT_USAGE;
+	}
+	argv += optind + 1;
+	argc -= optind + 1;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {	/* a key that starts with '-' follows */
+			memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof(*argv));
+			argc--;
+			break;
+		}
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			command_help(c);
+			return EXIT_SUCCESS;
+		}
+		if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			fail("%s: unknown option %s (kvctl %s --help)", c->name, argv[i], c->name);
+			return EXIT_USAGE;
+		}
+	}
+	nargs = argc;
+	if (nargs < c->min_args || nargs > c->max_args) {
+		fail("%s: expects %s%s (kvctl %s --help)", c->name,
+		     c->max_args == 0 ? "no arguments" : "arguments: ",
+		     c->max_args == 0 ? "" : c->usage, c->name);
+		return EXIT_USAGE;
+	}
+	return run(c, conf_arg, argv);
+}

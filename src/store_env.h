@@ -1,0 +1,62 @@
+/* store_env.h: joining the store's Berkeley DB environment
+ *
+ * Internal to the store modules (store.c for the service, store_admin.c for
+ * kvctl): both join the same environment with the same settings and flags
+ * and open the same two databases, so that kvctl can work on a store that
+ * web server workers are serving at the same time. */
+#ifndef KV_STORE_ENV_H
+#define KV_STORE_ENV_H
+
+#include <stdint.h>
+
+#include <db.h>
+
+/* The btree from encoded keypath to record, and its expiry index. */
+#define STORE_PRIMARY_FILE "kv.db"
+#define STORE_EXPIRY_FILE "kv-expiry.db"
+
+/* How long one lock wait may last before it fails (the service's
+ * transactions do not wait; kvctl's and opening the databases do). */
+#define STORE_LOCK_TIMEOUT_US (500 * 1000)
+
+/* Slots in the environment's thread table, one per process that has joined
+ * it (web server workers, admin commands); dead ones are reclaimed by failchk. */
+#define STORE_THREADS 512
+
+/* Every process joins with DB_REGISTER, so the first one to join after a
+ * crash sees the dead registrant. With DB_FAILCHK it then aborts the dead
+ * process's transactions and frees its locks in place while the live
+ * processes carry on; DB_RECOVER runs full recovery only when that is not
+ * enough. */
+#define STORE_ENV_FLAGS ( \
+	DB_CREATE |		/* the first process creates the regions */ \
+	DB_INIT_LOCK |		/* many processes read and write at once */ \
+	DB_INIT_LOG |		/* write-ahead log: commits survive crashes */ \
+	DB_INIT_MPOOL |		/* shared page cache */ \
+	DB_INIT_TXN |		/* transactions */ \
+	DB_REGISTER |		/* notice processes that died inside */ \
+	DB_FAILCHK |		/* ...and clean up after them in place */ \
+	DB_RECOVER)		/* ...or recover when that fails */
+
+/* Applies the settings every joiner makes before DB_ENV->open: the thread
+ * table and is-alive check for failchk, deadlock detection and lock
+ * timeouts, the cache, and log removal. */
+int store_env_configure(DB_ENV *env, uint64_t cache_size);
+
+/* Allocates disk blocks for the region files up to the size their regions
+ * may grow to, after DB_ENV->open. The cache and mutex regions grow on
+ * demand by extending their files sparsely, and a process that touches a
+ * page of a sparse file on a full disk dies of SIGBUS inside a
+ * transaction: better to find out now, and refuse to work while the disk
+ * is full, than to crash mid-write. */
+int store_env_reserve(DB_ENV *env, const char *dir);
+
+/* Opens one database of the environment, transactionally, creating it when
+ * missing; db_flags are DB->set_flags flags. */
+int store_env_db_open(DB_ENV *env, DB **out, const char *file, uint32_t db_flags);
+
+/* The expiry index's key callback for DB->associate: the record's expiry
+ * bytes; keys without a ttl (and the counter record) are not indexed. */
+int store_env_expiry_of(DB *secondary, const DBT *key, const DBT *data, DBT *skey);
+
+#endif
