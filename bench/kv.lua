@@ -1,20 +1,29 @@
 -- bench/kv.lua: the wrk script of bench/run
 --
---   wrk --latency -s bench/kv.lua http://127.0.0.1:PORT -- MODE KEYS VALUE_BYTES
+--   wrk --latency -s bench/kv.lua http://127.0.0.1:PORT -- MODE KEYS VALUE_BYTES [TTL_MS]
 --
---   MODE get   GET /kv/bench.kNNNNN of a key drawn at random among KEYS
---        put   PUT /kv/bench.kNNNNN of a random key; the body is
---              {"value": V} where V is VALUE_BYTES of JSON (bench_value below)
+--   MODE get      GET /kv/bench.kNNNNN of a key drawn at random among KEYS
+--        put      PUT /kv/bench.kNNNNN of a random key; the body is
+--                 {"value": V} where V is VALUE_BYTES of JSON (bench_value)
+--        putttl   PUT /kv/bench.tNNNNN (keys of their own) with
+--                 {"value": V, "ttl": TTL_MS}
+--        list     GET /kv/bench?list=true&limit=100&cursor=C, C the cursor
+--                 of a random key, so a page of 100 entries with values
+--        mix      90% get, 10% put
+--        missing  GET /kv/bench.missing.kNNNNN: a 404 is the expected answer
 --
 -- Keys are bench.k00000 .. bench.k(KEYS-1); bench/run seeds them all first
--- with the same values, so a GET always finds its key and a PUT overwrites
--- one. Requests are built once per key and reused. Every response with a
--- status >= 300 is counted, and done() prints one machine-readable line:
+-- with the same values (bench/seed.c writes the same bench_value), so a
+-- GET always finds its key and a PUT overwrites one. Requests are built
+-- once per key and reused. Every response with a status >= 300 is counted,
+-- but for the 404s of `missing`, and done() prints one machine-readable
+-- line:
 --
---   RESULT requests=N duration_us=N rps=N p50_us=N p99_us=N non2xx=N
---          errors=N first_non2xx=STATUS_BODY
+--   RESULT requests=N duration_us=N rps=N p50_us=N p99_us=N max_us=N
+--          non2xx=N n404=N errors=N first_non2xx=STATUS_BODY
 --
--- (errors: wrk's socket connect/read/write errors and timeouts).
+-- (n404: the expected 404s; errors: wrk's socket connect/read/write errors
+-- and timeouts).
 
 local threads = {}
 
@@ -33,18 +42,21 @@ function bench_value(i, size)
 	return head .. string.rep("x", pad) .. '"}'
 end
 
-local mode, keys, size
+local mode, keys, size, ttl
 local cache = {}
+local modes = { get = true, put = true, putttl = true, list = true, mix = true, missing = true }
 
 -- Per-thread state read by done() through thread:get().
 non2xx = 0
+n404 = 0
 first_non2xx = ""
 
 function init(args)
 	mode = args[1] or "get"
 	keys = tonumber(args[2] or "10000")
 	size = tonumber(args[3] or "1024")
-	if mode ~= "get" and mode ~= "put" then
+	ttl = tonumber(args[4] or "3600000")
+	if not modes[mode] then
 		error("bench/kv.lua: unknown mode " .. mode)
 	end
 	-- Overriding init drops wrk's default one, which sets Host.
@@ -54,25 +66,57 @@ function init(args)
 	math.randomseed(os.time() * 7919 + (id or 0) * 104729)
 end
 
+local function hex(text)
+	return (string.gsub(text, ".", function(c)
+		return string.format("%02x", string.byte(c))
+	end))
+end
+
+-- The request of kind k ("get", "put", ...) for key number i.
+local function build(k, i)
+	local key = string.format("bench.k%05d", i)
+	if k == "get" then
+		return wrk.format("GET", "/kv/" .. key)
+	elseif k == "put" then
+		return wrk.format("PUT", "/kv/" .. key,
+			{ ["Content-Type"] = "application/json" },
+			'{"value":' .. bench_value(i, size) .. '}')
+	elseif k == "putttl" then
+		return wrk.format("PUT", string.format("/kv/bench.t%05d", i),
+			{ ["Content-Type"] = "application/json" },
+			'{"value":' .. bench_value(i, size) .. ',"ttl":' .. ttl .. '}')
+	elseif k == "list" then
+		return wrk.format("GET", "/kv/bench?list=true&limit=100&cursor=" .. hex(key))
+	else
+		return wrk.format("GET", "/kv/bench.missing." .. key)
+	end
+end
+
 function request()
-	local i = math.random(0, keys - 1)
-	local req = cache[i]
+	local k = mode
+	local i
+	if k == "mix" then
+		k = math.random(1, 10) == 1 and "put" or "get"
+	end
+	if k == "list" then
+		-- a cursor with at least 100 keys after it
+		i = math.random(0, math.max(keys - 101, 0))
+	else
+		i = math.random(0, keys - 1)
+	end
+	local slot = k .. i
+	local req = cache[slot]
 	if req == nil then
-		local path = string.format("/kv/bench.k%05d", i)
-		if mode == "get" then
-			req = wrk.format("GET", path)
-		else
-			req = wrk.format("PUT", path,
-				{ ["Content-Type"] = "application/json" },
-				'{"value":' .. bench_value(i, size) .. '}')
-		end
-		cache[i] = req
+		req = build(k, i)
+		cache[slot] = req
 	end
 	return req
 end
 
 function response(status, headers, body)
-	if status >= 300 then
+	if status == 404 and mode == "missing" then
+		n404 = n404 + 1
+	elseif status >= 300 then
 		non2xx = non2xx + 1
 		if first_non2xx == "" then
 			-- The error body names the key; the raw request is not
@@ -83,9 +127,10 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-	local n, first = 0, ""
+	local n, m, first = 0, 0, ""
 	for _, t in ipairs(threads) do
 		n = n + (t:get("non2xx") or 0)
+		m = m + (t:get("n404") or 0)
 		if first == "" then
 			first = t:get("first_non2xx") or ""
 		end
@@ -94,8 +139,8 @@ function done(summary, latency, requests)
 	local errors = e.connect + e.read + e.write + e.timeout
 	local secs = summary.duration / 1e6
 	io.write(string.format(
-		"RESULT requests=%d duration_us=%d rps=%.1f p50_us=%d p99_us=%d non2xx=%d errors=%d first_non2xx=%s\n",
+		"RESULT requests=%d duration_us=%d rps=%.1f p50_us=%d p99_us=%d max_us=%d non2xx=%d n404=%d errors=%d first_non2xx=%s\n",
 		summary.requests, summary.duration, summary.requests / secs,
-		latency:percentile(50.0), latency:percentile(99.0), n, errors,
+		latency:percentile(50.0), latency:percentile(99.0), latency.max, n, m, errors,
 		(string.gsub(first, "%s+", "_"))))
 end

@@ -11,6 +11,24 @@ enum config_open {
 	CONFIG_OPEN_PER_REQUEST,	/* opened at the start of each request, closed at its end */
 };
 
+/* SHA-256 digests of tokens: the configuration never holds a token. */
+#define CONFIG_HASH_LEN 32
+/* A token's name is its rate-limit bucket and appears in the log. */
+#define CONFIG_TOKEN_NAME_MAX 64
+
+/* One [token NAME] section. A grant is "*" or a keypath: it covers that key
+ * and every key under it. */
+struct config_token {
+	char *name;			/* owned */
+	unsigned char hash[CONFIG_HASH_LEN];
+	bool has_hash;
+	char **read;			/* owned grants; write grants imply read */
+	size_t n_read;
+	char **write;
+	size_t n_write;
+	unsigned line;			/* of the section header, for messages */
+};
+
 struct config {
 	char *store;		/* Berkeley DB environment directory (owned) */
 	size_t max_value;	/* bytes of a value's JSON text */
@@ -18,6 +36,13 @@ struct config {
 	bool sync;		/* fsync the log at every commit */
 	enum config_open open;
 	uint64_t cache_size;	/* bytes of Berkeley DB cache */
+	bool auth;		/* on unless the file says off */
+	struct config_token *tokens;	/* owned */
+	size_t n_tokens;
+	uint32_t rate;		/* requests per rate_period_s; 0: no rate limit */
+	uint32_t rate_period_s;
+	uint32_t burst;		/* bucket size; the rate's count when not set */
+	bool read_only;		/* maintenance: writes answer 503 */
 };
 
 /* Fills cfg with the defaults, then reads path (which must exist when

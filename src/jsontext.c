@@ -39,6 +39,15 @@ static bool hex4(const char *p, const char *end, unsigned *out)
 	return true;
 }
 
+/* Bytes that stand for themselves inside a string: printable ASCII but the
+ * quote and the backslash. Values are mostly such bytes, and a table lookup
+ * per byte is the cheapest test for all four conditions at once. */
+static const bool string_plain[256] = {
+	[0x20 ... 0x21] = true,		/* '"' is 0x22 */
+	[0x23 ... 0x5b] = true,		/* '\\' is 0x5c */
+	[0x5d ... 0x7f] = true,
+};
+
 /* Skips the string token starting at the opening quote *p. Returns the byte
  * after the closing quote, or NULL when the string breaks a lexical rule. */
 static const char *lex_string(const char *p, const char *end)
@@ -47,6 +56,8 @@ static const char *lex_string(const char *p, const char *end)
 		unsigned char c = (unsigned char)*p;
 		unsigned cp, low;
 
+		if (string_plain[c])
+			continue;
 		if (c == '"')
 			return p + 1;
 		if (c < 0x20)
@@ -126,83 +137,87 @@ static const char *lex_literal(const char *p, const char *end)
 	return NULL;
 }
 
-/* Every token of the text must be a strict JSON token; json-c has already
- * checked how they fit together. Counts nesting exactly, too: json-c's
- * depth counts a scalar inside the innermost array as one more level. */
-static enum jsontext_status lex_all(const char *p, const char *end, int max_depth)
-{
-	int depth = 0;
-
-	while (p != NULL && p < end) {
-		char c = *p;
-
-		if (c == '[' || c == '{') {
-			if (++depth > max_depth)
-				return JSONTEXT_TOO_DEEP;
-			p++;
-		} else if (c == ']' || c == '}') {
-			depth--;
-			p++;
-		} else if (is_space(c) || (c == ',' || c == ':'))
-			p++;
-		else if (c == '"')
-			p = lex_string(p, end);
-		else if (c == '-' || is_digit(c))
-			p = lex_number(p, end);
-		else
-			p = lex_literal(p, end);
-	}
-	return p != NULL ? JSONTEXT_OK : JSONTEXT_INVALID;
-}
-
-enum jsontext_status jsontext_validate(const char *text, size_t len, int max_depth)
-{
-	enum jsontext_status status = JSONTEXT_INVALID;
-	/* One more level than allowed: json-c counts a scalar leaf as one;
-	 * lex_all() applies the exact bound. */
-	struct json_tokener *tok = json_tokener_new_ex(max_depth + 1);
-	struct json_object *doc = NULL;
-	enum json_tokener_error err;
-	size_t end;
-
-	if (tok == NULL)
-		goto out;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	doc = json_tokener_parse_ex(tok, text, (int)len);
-	err = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	if (err == json_tokener_continue) {
-		/* A bare number or literal at the end of the text is only
-		 * complete once the parser sees the end: hand it the terminator.
-		 * The whole text was consumed then. */
-		doc = json_tokener_parse_ex(tok, "", 1);
-		err = json_tokener_get_error(tok);
-		end = len;
-	}
-	if (err == json_tokener_error_depth) {
-		status = JSONTEXT_TOO_DEEP;
-		goto out;
-	}
-	if (doc == NULL && err != json_tokener_success)
-		goto out;
-	if (end > len)
-		end = len;
-	for (size_t i = end; i < len; i++)
-		if (!is_space(text[i]))
-			goto out;
-	status = lex_all(text, text + len, max_depth);
-out:
-	json_object_put(doc);
-	if (tok != NULL)
-		json_tokener_free(tok);
-	return status;
-}
-
 static const char *skip_space(const char *p, const char *end)
 {
 	while (p < end && is_space(*p))
 		p++;
 	return p;
+}
+
+/* One pass over the text checks both the grammar and every token, with
+ * no allocation: a PUT validates its whole body, and building json-c's
+ * object tree only to throw it away cost more than storing the value. */
+struct validator {
+	const char *end;
+	int depth;		/* arrays and objects open around p */
+	int max_depth;
+	bool too_deep;
+};
+
+static const char *check_value(struct validator *v, const char *p);
+
+/* An array or object, from its opening bracket; nesting is bounded by
+ * max_depth, so the recursion is too. */
+static const char *check_container(struct validator *v, const char *p)
+{
+	bool object = *p == '{';
+	char close = object ? '}' : ']';
+
+	if (++v->depth > v->max_depth) {
+		v->too_deep = true;
+		return NULL;
+	}
+	p = skip_space(p + 1, v->end);
+	if (p < v->end && *p == close) {
+		v->depth--;
+		return p + 1;
+	}
+	for (;;) {
+		if (object) {
+			if (p == v->end || *p != '"' || (p = lex_string(p, v->end)) == NULL)
+				return NULL;
+			p = skip_space(p, v->end);
+			if (p == v->end || *p != ':')
+				return NULL;
+			p = skip_space(p + 1, v->end);
+		}
+		if ((p = check_value(v, p)) == NULL)
+			return NULL;
+		p = skip_space(p, v->end);
+		if (p == v->end)
+			return NULL;
+		if (*p == close) {
+			v->depth--;
+			return p + 1;
+		}
+		if (*p != ',')
+			return NULL;
+		p = skip_space(p + 1, v->end);
+	}
+}
+
+/* One value starting at p (no leading space); the byte after it, or NULL. */
+static const char *check_value(struct validator *v, const char *p)
+{
+	if (p == v->end)
+		return NULL;
+	if (*p == '{' || *p == '[')
+		return check_container(v, p);
+	if (*p == '"')
+		return lex_string(p, v->end);
+	if (*p == '-' || is_digit(*p))
+		return lex_number(p, v->end);
+	return lex_literal(p, v->end);
+}
+
+enum jsontext_status jsontext_validate(const char *text, size_t len, int max_depth)
+{
+	struct validator v = { .end = text + len, .max_depth = max_depth };
+	const char *p = check_value(&v, skip_space(text, v.end));
+
+	if (p == NULL)
+		return v.too_deep ? JSONTEXT_TOO_DEEP : JSONTEXT_INVALID;
+	return skip_space(p, v.end) == v.end ? JSONTEXT_OK : JSONTEXT_INVALID;
 }
 
 /* Skips one value of a validated text. */

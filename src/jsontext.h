@@ -1,12 +1,13 @@
 /* jsontext.h: strict validation of JSON text, and the raw text of members
  *
  * Values are stored as the text the client sent, so that numbers keep their
- * digits, which json-c's re-serialisation would not. json-c checks
- * structure, nesting depth and UTF-8; this module adds the lexical rules of
- * RFC 8259 that json-c's parser leaves out even in strict mode (it takes
- * NaN, Infinity, "1.", single-quoted strings, raw control characters in
- * strings and lone surrogate escapes) and finds the byte span of a member
- * so that it can be stored without a parse-and-print round trip. */
+ * digits, which json-c's re-serialisation would not. The validator is
+ * this module's own single pass, without allocation: the grammar, the
+ * nesting depth, UTF-8, and the lexical rules of RFC 8259 that json-c's
+ * parser leaves out even in strict mode (it takes NaN, Infinity, "1.",
+ * single-quoted strings, raw control characters in strings and lone
+ * surrogate escapes). It also finds the byte span of a member so that it
+ * can be stored without a parse-and-print round trip. */
 #ifndef KV_JSONTEXT_H
 #define KV_JSONTEXT_H
 

@@ -9,7 +9,9 @@
 #include <fcgiapp.h>
 
 #include "config.h"
+#include "gate.h"
 #include "io.h"
+#include "ratelimit.h"
 #include "request.h"
 #include "route.h"
 #include "store.h"
@@ -19,19 +21,20 @@
 #define KV_DEFAULT_CONF "/etc/kv.conf"
 #endif
 
-/* parse, then (with the auth and rate-limit steps between them) handle
- * and reply; the store is touched only by the handler. */
-static void serve(struct io *io, struct store *st, const struct config *cfg)
+/* parse, pass the gate (rate limit, token, maintenance, grant), then
+ * handle and reply; the store is touched only by the handler. */
+static void serve(struct io *io, struct store *st, struct ratelimit *rl,
+		  const struct config *cfg)
 {
 	struct request req;
 
-	if (request_parse(&req, io))
+	if (request_parse(&req, io) && gate_pass(&req, cfg, rl))
 		route_dispatch(&req, st, cfg);
 	store_end_request(st);
 	request_free(&req);
 }
 
-static void serve_fastcgi(struct store *st, const struct config *cfg)
+static void serve_fastcgi(struct store *st, struct ratelimit *rl, const struct config *cfg)
 {
 	FCGX_Request fcgi;
 	struct io io = { &fcgi };
@@ -43,7 +46,7 @@ static void serve_fastcgi(struct store *st, const struct config *cfg)
 	/* libfcgi makes the accept fail once SIGTERM arrives, and a request
 	 * under way finishes first. */
 	while (FCGX_Accept_r(&fcgi) >= 0) {
-		serve(&io, st, cfg);
+		serve(&io, st, rl, cfg);
 		FCGX_Finish_r(&fcgi);
 		if (store_needs_exit(st)) {
 			util_log("the store needs recovery; leaving so that the next process runs it");
@@ -59,6 +62,7 @@ int main(void)
 	const char *data = getenv("KV_DATA");
 	struct config cfg = { 0 };
 	struct store *st = NULL;
+	struct ratelimit *rl = NULL;
 	char err[512];
 	int status = EXIT_FAILURE;
 
@@ -72,20 +76,22 @@ int main(void)
 		goto out;
 	}
 	st = store_new(&cfg);
-	if (st == NULL) {
+	rl = rl_new(&cfg);
+	if (st == NULL || rl == NULL) {
 		util_log("out of memory");
 		goto out;
 	}
 	if (FCGX_IsCGI()) {
 		struct io io = { NULL };
 
-		serve(&io, st, &cfg);
+		serve(&io, st, rl, &cfg);
 		fflush(stdout);
 	} else {
-		serve_fastcgi(st, &cfg);
+		serve_fastcgi(st, rl, &cfg);
 	}
 	status = EXIT_SUCCESS;
 out:
+	rl_free(rl);
 	store_free(st);
 	config_free(&cfg);
 	return status;

@@ -38,17 +38,17 @@ void reply_send(const struct request *req, int status, const char *extra_headers
 	/* A 304 has no body and no length of its own. */
 	if (status == 304)
 		n = snprintf(head, sizeof(head),
-			     "Status: 304 Not Modified\r\nCache-Control: no-store\r\n%s\r\n",
-			     extra_headers != NULL ? extra_headers : "");
+			     "Status: 304 Not Modified\r\nCache-Control: no-store\r\n%s%s\r\n",
+			     req->common_headers, extra_headers != NULL ? extra_headers : "");
 	else
 		n = snprintf(head, sizeof(head),
 			     "Status: %d %s\r\n"
 			     "Content-Type: application/json; charset=utf-8\r\n"
 			     "Cache-Control: no-store\r\n"
 			     "Content-Length: %lu\r\n"
-			     "%s\r\n",
+			     "%s%s\r\n",
 			     status, reason(status), (unsigned long)len,
-			     extra_headers != NULL ? extra_headers : "");
+			     req->common_headers, extra_headers != NULL ? extra_headers : "");
 	if (n < 0 || (size_t)n >= sizeof(head)) {
 		util_log("response headers too long");
 		return;
@@ -101,29 +101,4 @@ void reply_error(const struct request *req, int status, const char *code,
 	json_object_object_add(err, "message", json_object_new_string(message));
 	json_object_object_add(body, "error", err);
 	reply_json(req, status, extra_headers, body);
-}
-
-static int print_raw(struct json_object *obj, struct printbuf *pb, int level, int flags)
-{
-	const char *text = json_object_get_userdata(obj);
-
-	return printbuf_memappend(pb, text, (int)strlen(text));
-}
-
-struct json_object *reply_raw_json(const char *text, size_t len)
-{
-	/* Any json-c object can carry a serializer of its own; a string is
-	 * the cheapest to make. Stored JSON text holds no NUL byte. */
-	struct json_object *obj = json_object_new_string("");
-	char *copy = malloc(len + 1);
-
-	if (obj == NULL || copy == NULL) {
-		json_object_put(obj);
-		free(copy);
-		return NULL;
-	}
-	memcpy(copy, text, len);
-	copy[len] = '\0';
-	json_object_set_serializer(obj, print_raw, copy, json_object_free_userdata);
-	return obj;
 }

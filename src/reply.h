@@ -26,8 +26,4 @@ void reply_error(const struct request *req, int status, const char *code,
 		 const char *extra_headers, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
-/* A json-c value that prints as the given JSON text, copied: stored values
- * go out exactly as they came in. NULL when out of memory. */
-struct json_object *reply_raw_json(const char *text, size_t len);
-
 #endif

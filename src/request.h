@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "auth.h"
 #include "config.h"
 #include "io.h"
 
@@ -38,6 +39,10 @@ struct request {
 	const char *if_none_match;
 	char *body;		/* owned, NUL-terminated; NULL until read */
 	size_t body_len;
+	/* Set by gate_pass() before any handler runs: who asks, and the
+	 * "Name: value\r\n" lines (RateLimit-*) that every reply carries. */
+	struct auth_client client;
+	char common_headers[160];
 };
 
 /* Reads the method, the keypath and the query of the request on io. On

@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "commit.h"
 #include "etag.h"
+#include "jsonbuf.h"
 #include "jsontext.h"
 #include "keypath.h"
 #include "record.h"
@@ -261,49 +263,65 @@ out:
 	return ok;
 }
 
-static struct json_object *list_entry(const struct store_entry *e, bool with_value)
+/* One entry of a list page: {"key", "value", "versionstamp", "expiresAt"},
+ * the value being the stored JSON text as it is. */
+static void list_entry(struct jsonbuf *out, const struct store_entry *e, bool with_value)
 {
-	struct json_object *obj = json_object_new_object();
 	char vs[VERSIONSTAMP_LEN + 1];
+	char num[24];
 
-	if (obj == NULL)
-		return NULL;
 	record_format_vs(e->item.versionstamp, vs);
-	json_object_object_add(obj, "key", json_object_new_string_len(e->key, (int)e->key_len));
-	if (with_value)
-		json_object_object_add(obj, "value", reply_raw_json(e->item.value, e->item.value_len));
-	json_object_object_add(obj, "versionstamp", json_object_new_string(vs));
-	json_object_object_add(obj, "expiresAt", json_expires_at(e->item.expires_at));
-	return obj;
+	jsonbuf_lit(out, "{\"key\":");
+	jsonbuf_string(out, e->key, e->key_len);
+	if (with_value) {
+		jsonbuf_lit(out, ",\"value\":");
+		jsonbuf_raw(out, e->item.value, e->item.value_len);
+	}
+	jsonbuf_lit(out, ",\"versionstamp\":\"");
+	jsonbuf_lit(out, vs);
+	jsonbuf_lit(out, "\",\"expiresAt\":");
+	if (e->item.expires_at != 0) {
+		snprintf(num, sizeof(num), "%" PRId64, e->item.expires_at);
+		jsonbuf_lit(out, num);
+	} else {
+		jsonbuf_lit(out, "null");
+	}
+	jsonbuf_lit(out, "}");
 }
 
-static struct json_object *list_page(const struct store_list *list)
+/* The page as JSON text, written directly: a json-c tree of 100 entries
+ * cost more to build, print and free than reading them from the store. */
+static void list_page(struct jsonbuf *out, const struct store_list *list)
 {
-	struct json_object *body = json_object_new_object();
-	struct json_object *entries = json_object_new_array_ext((int)list->count);
-	struct json_object *cursor = NULL;
+	size_t hint = 64;
 
-	if (body == NULL || entries == NULL) {
-		json_object_put(body);
-		json_object_put(entries);
-		return NULL;
-	}
 	for (size_t i = 0; i < list->count; i++)
-		json_object_array_add(entries, list_entry(&list->entries[i], list->with_values));
+		hint += list->entries[i].key_len + list->entries[i].item.value_len + 96;
+	jsonbuf_init(out, hint);
+	jsonbuf_lit(out, "{\"entries\":[");
+	for (size_t i = 0; i < list->count; i++) {
+		if (i > 0)
+			jsonbuf_lit(out, ",");
+		list_entry(out, &list->entries[i], list->with_values);
+	}
+	jsonbuf_lit(out, "],\"cursor\":");
 	if (list->more) {
 		const struct store_entry *last = &list->entries[list->count - 1];
-		char *hex = malloc(2 * last->key_len + 1);
+		char *hex = malloc(2 * last->key_len);
 
-		if (hex != NULL) {
-			util_hex_encode((const unsigned char *)last->key, last->key_len, hex);
-			hex[2 * last->key_len] = '\0';
-			cursor = json_object_new_string(hex);
-			free(hex);
+		if (hex == NULL) {
+			out->failed = true;
+			return;
 		}
+		util_hex_encode((const unsigned char *)last->key, last->key_len, hex);
+		jsonbuf_lit(out, "\"");
+		jsonbuf_raw(out, hex, 2 * last->key_len);
+		jsonbuf_lit(out, "\"");
+		free(hex);
+	} else {
+		jsonbuf_lit(out, "null");
 	}
-	json_object_object_add(body, "entries", entries);
-	json_object_object_add(body, "cursor", cursor);
-	return body;
+	jsonbuf_lit(out, "}");
 }
 
 static void handle_list(struct request *req, struct store *st, const struct config *cfg)
@@ -313,6 +331,7 @@ static void handle_list(struct request *req, struct store *st, const struct conf
 		.reverse = req->query.reverse, .with_values = req->query.values,
 		.limit = req->query.limit,
 	};
+	struct jsonbuf page;
 	char *after = NULL;
 	enum store_status status;
 
@@ -320,10 +339,16 @@ static void handle_list(struct request *req, struct store *st, const struct conf
 		return;
 	list.after = after;
 	status = store_list(st, &list);
-	if (status != STORE_OK)
+	if (status != STORE_OK) {
 		reply_store_failure(req, status);
-	else
-		reply_json(req, 200, NULL, list_page(&list));
+	} else {
+		list_page(&page, &list);
+		if (page.failed)
+			reply_json(req, 200, NULL, NULL);	/* answers 500: out of memory */
+		else
+			reply_send(req, 200, NULL, page.data, page.len);
+		jsonbuf_free(&page);
+	}
 	store_list_free(&list);
 	free(after);
 }
@@ -354,6 +379,31 @@ static void reply_commit_refused(struct request *req, enum store_status status,
 	}
 }
 
+/* The token must be allowed to read every check's key and write every mutation's,
+ * or nothing is applied: 403 before the store is touched. */
+static bool commit_permitted(struct request *req, const struct store_commit *op)
+{
+	for (size_t i = 0; i < op->n_checks; i++) {
+		const struct store_check *c = &op->checks[i];
+
+		if (!auth_permits(&req->client, c->key, c->key_len, AUTH_READ)) {
+			reply_error(req, 403, "forbidden", NULL,
+				    "this token may not read %s; nothing was written", c->key);
+			return false;
+		}
+	}
+	for (size_t i = 0; i < op->n_mutations; i++) {
+		const struct store_mutation *m = &op->mutations[i];
+
+		if (!auth_permits(&req->client, m->key, m->key_len, AUTH_WRITE)) {
+			reply_error(req, 403, "forbidden", NULL,
+				    "this token may not write %s; nothing was written", m->key);
+			return false;
+		}
+	}
+	return true;
+}
+
 static void handle_commit(struct request *req, struct store *st, const struct config *cfg)
 {
 	struct commit commit;
@@ -369,6 +419,8 @@ static void handle_commit(struct request *req, struct store *st, const struct co
 		reply_error(req, err.status, err.code, NULL, "%s", err.message);
 		goto out;
 	}
+	if (!commit_permitted(req, &commit.op))
+		goto out;
 	status = store_commit(st, &commit.op);
 	if (status != STORE_OK) {
 		reply_commit_refused(req, status, &commit.op);

@@ -1,7 +1,8 @@
 /* store.h: the Berkeley DB store: environment, transactions, key operations
  *
- * The only module that knows Berkeley DB. Every operation runs in its own
- * transaction, retried a bounded number of times when Berkeley DB resolves
+ * The only module that knows Berkeley DB. Every write runs in its own
+ * transaction and every read outside any (with the isolation of read
+ * committed), retried a bounded number of times when Berkeley DB resolves
  * a deadlock or a lock wait times out. */
 #ifndef KV_STORE_H
 #define KV_STORE_H

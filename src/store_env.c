@@ -100,6 +100,8 @@ int store_env_db_open(DB_ENV *env, DB **out, const char *file, uint32_t db_flags
 		goto out;
 	if (db_flags != 0 && (ret = db->set_flags(db, db_flags)) != 0)
 		goto out;
+	if ((ret = db->set_pagesize(db, STORE_PAGESIZE)) != 0)
+		goto out;
 	/* DB_AUTO_COMMIT: a handle opened outside a transaction can never
 	 * join one later. */
 	if ((ret = db->open(db, NULL, file, NULL, DB_BTREE,

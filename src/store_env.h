@@ -15,6 +15,13 @@
 #define STORE_PRIMARY_FILE "kv.db"
 #define STORE_EXPIRY_FILE "kv-expiry.db"
 
+/* The btree page size of newly created databases. Berkeley DB moves an
+ * item larger than about a quarter of a page to overflow pages of its own:
+ * with the default 4 KiB pages, a 1 KiB value took a leaf entry plus an
+ * overflow page, read and written separately. 16 KiB pages keep values up
+ * to about 4 KiB in the leaf. Existing databases keep their page size. */
+#define STORE_PAGESIZE (16u << 10)
+
 /* How long one lock wait may last before it fails (the service's
  * transactions do not wait; kvctl's and opening the databases do). */
 #define STORE_LOCK_TIMEOUT_US (500 * 1000)

@@ -9,7 +9,7 @@ setup_file() {
 	export KV_STORE="$BATS_FILE_TMPDIR/store"
 	export KV_CONF="$BATS_FILE_TMPDIR/kv.conf"
 	mkdir -p "$KV_STORE"
-	printf 'store = %s\n' "$KV_STORE" >"$KV_CONF"
+	printf 'store = %s\nauth = off\n' "$KV_STORE" >"$KV_CONF"
 }
 
 # kv_cgi [-d BODY] METHOD PATH [NAME=VALUE | -NAME ...]: run kvd once as
@@ -226,11 +226,52 @@ kv_cgi() {
 
 @test "(cgi) a body above max_body is 413 body_too_large" {
 	local conf="$BATS_TEST_TMPDIR/small.conf"
-	printf 'store = %s\nmax_body = 100\n' "$KV_STORE" >"$conf"
+	printf 'store = %s\nauth = off\nmax_body = 100\n' "$KV_STORE" >"$conf"
 	local big
 	big=$(printf '{"value":"%0200d"}' 0)
 	kv_cgi -d "$big" PUT /too.big KV_CONF="$conf"
 	assert_error 413 body_too_large
 	kv_cgi GET /too.big
 	assert_error 404 not_found
+}
+
+@test "(cgi) every process takes from one shared rate budget" {
+	local conf="$BATS_TEST_TMPDIR/rate.conf" store="$BATS_TEST_TMPDIR/rate-store" i
+	mkdir -p "$store"
+	printf 'store = %s\nauth = off\nrate = 1/h\nburst = 3\n' "$store" >"$conf"
+	for i in 2 1 0; do
+		kv_cgi GET / KV_CONF="$conf"
+		assert_code 200
+		assert_equal "$(kv_header RateLimit-Limit)" 3
+		assert_equal "$(kv_header RateLimit-Remaining)" "$i"
+	done
+	kv_cgi GET / KV_CONF="$conf"
+	assert_error 429 rate_limited
+	assert_equal "$(kv_header RateLimit-Remaining)" 0
+	assert_regex "$(kv_header Retry-After)" '^[0-9]+$'
+	(($(kv_header Retry-After) > 3000)) || fail "Retry-After for a rate of 1/h"
+	# another address is another bucket
+	kv_cgi GET / KV_CONF="$conf" REMOTE_ADDR=127.0.0.2
+	assert_code 200
+}
+
+@test "(cgi) auth = on takes the token from HTTP_AUTHORIZATION; bad token lines name file and line" {
+	local conf="$BATS_TEST_TMPDIR/auth.conf" tok=cgi-test-token-0123456789
+	printf 'store = %s\nauth = on\n[token cgi]\nhash = sha256:%s\nread = users\n' \
+		"$KV_STORE" "$(printf %s "$tok" | sha256sum | cut -d' ' -f1)" >"$conf"
+	kv_cgi GET /users.john KV_CONF="$conf" "HTTP_AUTHORIZATION=Bearer $tok"
+	assert_code 200
+	kv_cgi GET /fruit.apple KV_CONF="$conf" "HTTP_AUTHORIZATION=Bearer $tok"
+	assert_error 403 forbidden
+	kv_cgi GET /users.john KV_CONF="$conf"
+	assert_error 401 unauthorized
+	assert_equal "$(kv_header WWW-Authenticate)" 'Bearer realm="kv"'
+	if grep -qF "$tok" "$BATS_TEST_TMPDIR/cgi.err"; then fail "the token was logged"; fi
+
+	printf '[token cgi]\nhash = sha256:%s\nread = users..x\n' "$(printf %s "$tok" | sha256sum | cut -d' ' -f1)" >"$conf"
+	run -1 env -i "PATH=/usr/bin:/bin" "KV_CONF=$conf" REQUEST_METHOD=GET \
+		REQUEST_URI=/kv/ SCRIPT_NAME=/kv "$KV_BIN"
+	echo "$output"
+	assert_output --partial "$conf:3"
+	refute_output --partial 'Status: 200'
 }

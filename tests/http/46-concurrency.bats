@@ -120,8 +120,17 @@ pair_client() {
 @test "(concurrency) a writer stopped while holding its locks: others get 503 with Retry-After, then all resumes" {
 	command -v gdb >/dev/null || fail "gdb is needed (script/bootstrap installs it)"
 	local dir=$BATS_TEST_TMPDIR pid i t0 t1
-	kv_put /lock.warm '{"value":0}'
-	pid=$(pgrep -g "$KV_SERVER_PID" -x kvd | head -n 1)
+	# The process that serves writes sent one at a time: the one whose
+	# count of write syscalls grows while ten of them are made.
+	local p before=() after=()
+	for p in $(pgrep -g "$KV_SERVER_PID" -x kvd); do
+		before+=("$p $(awk '/^syscw/ { print $2 }' "/proc/$p/io")")
+	done
+	for ((i = 0; i < 10; i++)); do kv_put /lock.warm "{\"value\":$i}" >/dev/null; done
+	pid=$(for entry in "${before[@]}"; do
+		set -- $entry
+		echo "$(($(awk '/^syscw/ { print $2 }' "/proc/$1/io" 2>/dev/null || echo "$2") - $2)) $1"
+	done | sort -rn | head -n 1 | cut -d' ' -f2)
 	[[ -n "$pid" ]] || fail "no kvd process"
 	# gdb stops that process at its next write, inside the transaction
 	# that holds the write lock every writer takes first, for 8 s (its

@@ -13,6 +13,8 @@
 #   KV_TEST_SERVER     lighttpd (default) or apache
 #   KV_EXTRA_CONF      extra lines for the kv.conf of this file, e.g.
 #                      KV_EXTRA_CONF=$'open = per_request\nmax_value = 100'
+#                      (the file says `auth = off` first; `auth = on` here
+#                      turns it back on, and [token] sections go last)
 #   KV_TEST_URL        test an already running service instead of starting one
 #                      (KV_STORE is then empty and KV_LOG /dev/null)
 #   KV_TEST_STORE      serve this existing store directory, as it is, instead
@@ -179,6 +181,7 @@ kv_setup_file() {
 	{
 		echo "# kv.conf written by tests/lib/helper.bash for $BATS_TEST_FILENAME"
 		echo "store = $KV_STORE"
+		echo "auth = off"
 		if [[ -n "${KV_EXTRA_CONF:-}" ]]; then
 			printf '%s\n' "$KV_EXTRA_CONF"
 		fi

@@ -1,0 +1,42 @@
+/* auth.h: bearer tokens and the key prefixes they grant
+ *
+ * A token is known by the SHA-256 of its text only; the configuration
+ * lists the hashes (config_token). Nothing here logs or keeps a token. */
+#ifndef KV_AUTH_H
+#define KV_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+
+/* Who sent a request, as far as the service knows. */
+struct auth_client {
+	bool anyone;				/* auth = off: every grant */
+	const struct config_token *token;	/* the token that matched, or NULL */
+};
+
+enum auth_result {
+	AUTH_OK,		/* a configured token matched */
+	AUTH_MISSING,		/* no Authorization header */
+	AUTH_UNKNOWN,		/* a header that is not a bearer token we know */
+	AUTH_ERROR,		/* hashing failed (out of memory); logged */
+};
+
+enum auth_need { AUTH_READ, AUTH_WRITE };
+
+/* Finds the configured token whose hash is the SHA-256 of the bearer token
+ * in header (the raw Authorization value, or NULL). Every configured hash
+ * is compared, in constant time, so the timing tells nothing about which
+ * one matched or how much of it. Sets client->token on AUTH_OK. */
+enum auth_result auth_identify(const struct config *cfg, const char *header,
+			       struct auth_client *client);
+
+/* True when client may read (or write) the dotted key (len bytes; "" for
+ * the root, which only a "*" grant covers). A grant covers its own key and
+ * every key under it: "users" covers "users" and "users.x", not "usersx".
+ * A write grant implies read. */
+bool auth_permits(const struct auth_client *client, const char *key, size_t key_len,
+		  enum auth_need need);
+
+#endif

@@ -1,0 +1,108 @@
+/* gate.c: what a request must pass before any handler runs
+ *
+ * The budget comes first, so that guessing tokens costs budget too: a
+ * request without a known token is counted against its remote address. */
+#include <stdio.h>
+#include <string.h>
+
+#include "auth.h"
+#include "gate.h"
+#include "reply.h"
+
+/* Maintenance takes minutes, not seconds: no point in retrying sooner. */
+#define READ_ONLY_RETRY_S 60
+
+/* The bucket's name: "t:" and the token's name, or "a:" and the address. */
+static size_t client_name(const struct request *req, char *out, size_t size)
+{
+	const char *addr = io_param(req->io, "REMOTE_ADDR");
+	int n;
+
+	if (req->client.token != NULL)
+		n = snprintf(out, size, "t:%s", req->client.token->name);
+	else
+		n = snprintf(out, size, "a:%s", addr != NULL ? addr : "");
+	return n < 0 ? 0 : (size_t)n >= size ? size - 1 : (size_t)n;
+}
+
+static bool take_budget(struct request *req, struct ratelimit *rl)
+{
+	char name[128];
+	char retry[64];
+	struct rl_verdict v;
+	enum rl_status status = rl_take(rl, name, client_name(req, name, sizeof(name)), &v);
+
+	if (status == RL_UNAVAILABLE) {
+		reply_error(req, 503, "unavailable", "Retry-After: 5\r\n",
+			    "the service is unavailable; try again later");
+		return false;
+	}
+	snprintf(req->common_headers, sizeof(req->common_headers),
+		 "RateLimit-Limit: %u\r\nRateLimit-Remaining: %u\r\nRateLimit-Reset: %u\r\n",
+		 (unsigned)v.limit, (unsigned)v.remaining, (unsigned)v.reset_s);
+	if (status == RL_ALLOW)
+		return true;
+	snprintf(retry, sizeof(retry), "Retry-After: %u\r\n", (unsigned)v.retry_after_s);
+	reply_error(req, 429, "rate_limited", retry,
+		    "too many requests; try again in %u s", (unsigned)v.retry_after_s);
+	return false;
+}
+
+static bool is_write(enum method m)
+{
+	return m == METHOD_PUT || m == METHOD_DELETE || m == METHOD_POST;
+}
+
+/* The key of a GET, PUT or DELETE, or the prefix of a list. The root's
+ * health check names no key; a POST is the commit, whose handler checks
+ * its own keys; other methods get their 405 from the router. */
+static bool key_permitted(struct request *req)
+{
+	bool list = req->method == METHOD_GET && req->query.list;
+	enum auth_need need;
+
+	if (req->method == METHOD_GET)
+		need = AUTH_READ;
+	else if (req->method == METHOD_PUT || req->method == METHOD_DELETE)
+		need = AUTH_WRITE;
+	else
+		return true;
+	if ((req->key_len == 0 && !list) ||
+	    auth_permits(&req->client, req->key, req->key_len, need))
+		return true;
+	if (list)
+		reply_error(req, 403, "forbidden", NULL, "this token may not list %s",
+			    req->key_len > 0 ? req->key : "every key");
+	else
+		reply_error(req, 403, "forbidden", NULL, "this token may not %s %s",
+			    need == AUTH_READ ? "read" : "write", req->key);
+	return false;
+}
+
+bool gate_pass(struct request *req, const struct config *cfg, struct ratelimit *rl)
+{
+	enum auth_result who = auth_identify(cfg, io_param(req->io, "HTTP_AUTHORIZATION"),
+					     &req->client);
+
+	if (who == AUTH_ERROR) {
+		reply_error(req, 500, "internal", NULL, "internal error");
+		return false;
+	}
+	if (cfg->rate != 0 && !take_budget(req, rl))
+		return false;
+	if (cfg->auth && who != AUTH_OK) {
+		reply_error(req, 401, "unauthorized", "WWW-Authenticate: Bearer realm=\"kv\"\r\n",
+			    who == AUTH_MISSING ? "this service needs a bearer token"
+						: "the bearer token is not valid");
+		return false;
+	}
+	if (cfg->read_only && is_write(req->method)) {
+		char retry[32];
+
+		snprintf(retry, sizeof(retry), "Retry-After: %d\r\n", READ_ONLY_RETRY_S);
+		reply_error(req, 503, "unavailable", retry,
+			    "the service is read-only for maintenance; try again later");
+		return false;
+	}
+	return key_permitted(req);
+}

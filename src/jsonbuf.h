@@ -1,0 +1,37 @@
+/* jsonbuf.h: JSON text written straight into a growing buffer
+ *
+ * For responses whose size grows with the data (a list page holds up to
+ * 1000 entries and 4 MiB of values): building a json-c tree of such a
+ * page, printing it and freeing it cost more than reading the page from
+ * the store. Writes after an allocation failure are ignored, and the
+ * failure is reported once at the end. */
+#ifndef KV_JSONBUF_H
+#define KV_JSONBUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct jsonbuf {
+	char *data;		/* owned; not NUL-terminated */
+	size_t len;
+	size_t cap;
+	bool failed;		/* an allocation failed: the text is incomplete */
+};
+
+/* Starts an empty buffer with room for about hint bytes. */
+void jsonbuf_init(struct jsonbuf *b, size_t hint);
+
+/* Appends n bytes as they are (punctuation, numbers, stored JSON text). */
+void jsonbuf_raw(struct jsonbuf *b, const char *s, size_t n);
+
+/* Appends a NUL-terminated literal as it is. */
+void jsonbuf_lit(struct jsonbuf *b, const char *s);
+
+/* Appends n bytes of UTF-8 as a quoted JSON string: quote, backslash and
+ * control characters escaped, '/' and non-ASCII bytes as they are, as
+ * json-c prints them with JSON_C_TO_STRING_NOSLASHESCAPE. */
+void jsonbuf_string(struct jsonbuf *b, const char *s, size_t n);
+
+void jsonbuf_free(struct jsonbuf *b);
+
+#endif
