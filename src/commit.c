@@ -115,10 +115,12 @@ static bool read_versionstamp(struct parse *p, const struct jsontext_field *f,
 			      struct store_check *c)
 {
 	unsigned char bytes[VERSIONSTAMP_LEN / 2];
-	const char *hex = f->value + 1;
+	const char *hex;
 
+	/* f->value + 1 only after this: arithmetic on NULL is undefined. */
 	if (f->value == NULL)
 		return fail(p, 400, "invalid_body", "\"versionstamp\" is required (null for an absent key)");
+	hex = f->value + 1;
 	c->absent = jsontext_is_null(f->value, f->value_len);
 	if (c->absent)
 		return true;

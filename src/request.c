@@ -166,22 +166,21 @@ static const char *apply_param(struct query *q, const char *name, char *value)
 	return NULL;
 }
 
-static bool parse_query(struct request *req)
+const char *request_parse_query(const char *qs, struct query *q)
 {
-	const char *qs = io_param(req->io, "QUERY_STRING");
 	const char *why = NULL;
 	char *buf = NULL;
-	struct query *q = &req->query;
 
 	q->limit = LIST_LIMIT_MAX;
 	q->values = true;
 	if (qs == NULL || *qs == '\0')
-		return true;
-	buf = malloc(strlen(qs) + 1);
-	if (buf == NULL) {
-		why = "out of memory";
-		goto out;
-	}
+		return NULL;
+	/* Each name and value is decoded into buf with its terminator after
+	 * it, the value starting one byte past the name's: a last parameter
+	 * without '=' ("?list") puts its empty value at strlen(qs) + 1. */
+	buf = malloc(strlen(qs) + 2);
+	if (buf == NULL)
+		return "out of memory";
 	for (const char *p = qs; *p != '\0' && why == NULL;) {
 		size_t len = strcspn(p, "&");
 		size_t name_len = strcspn(p, "=&");
@@ -199,8 +198,14 @@ static bool parse_query(struct request *req)
 		}
 		p += len + (p[len] == '&');
 	}
-out:
 	free(buf);
+	return why;
+}
+
+static bool parse_query(struct request *req)
+{
+	const char *why = request_parse_query(io_param(req->io, "QUERY_STRING"), &req->query);
+
 	if (why != NULL)
 		reply_error(req, 400, "invalid_query", NULL, "%s", why);
 	return why == NULL;

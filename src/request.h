@@ -58,6 +58,12 @@ struct request {
  * either way. */
 bool request_parse(struct request *req, struct io *io);
 
+/* Parses a query string (NULL or "" for none) into q, which starts zeroed
+ * and gets the defaults first; returns NULL, or what is wrong with it for
+ * a 400 invalid_query. q->cursor is owned by q either way. Needs no
+ * request, so that it can be fuzzed. */
+const char *request_parse_query(const char *qs, struct query *q);
+
 /* Reads the body, at most max_body bytes; answers 413 body_too_large or
  * 400 invalid_body itself and returns false when it cannot. */
 bool request_read_body(struct request *req, size_t max_body);

@@ -107,50 +107,67 @@ static void handle_get(struct request *req, struct store *st, const struct confi
 /* The fields of a PUT body, in this order. */
 enum { PUT_VALUE, PUT_TTL, PUT_FIELDS };
 
-/* Reads and checks a PUT body; answers bad input itself. */
-static bool read_put_body(struct request *req, const struct config *cfg, struct store_put *put)
+enum put_body_status route_parse_put_body(const char *text, size_t len, size_t max_value,
+					  int64_t now, struct store_put *put, const char **problem)
 {
 	struct jsontext_field f[PUT_FIELDS] = { [PUT_VALUE] = { "value" }, [PUT_TTL] = { "ttl" } };
-	const char *problem = NULL;
 
-	if (!request_read_body(req, cfg->max_body))
-		return false;
-	if (jsontext_validate(req->body, req->body_len, VALUE_DEPTH_MAX + 1) != JSONTEXT_OK) {
-		reply_error(req, 400, "invalid_json", NULL,
-			    "the body is not JSON, or nests deeper than %d", VALUE_DEPTH_MAX);
-		return false;
-	}
-	switch (jsontext_fields(req->body, req->body_len, f, PUT_FIELDS)) {
+	*problem = NULL;
+	if (jsontext_validate(text, len, VALUE_DEPTH_MAX + 1) != JSONTEXT_OK)
+		return PUT_BODY_INVALID_JSON;
+	switch (jsontext_fields(text, len, f, PUT_FIELDS)) {
 	case JSONTEXT_FIELDS_NOT_OBJECT:
-		problem = "the body must be a JSON object: {\"value\": ..., \"ttl\": ms}";
+		*problem = "the body must be a JSON object: {\"value\": ..., \"ttl\": ms}";
 		break;
 	case JSONTEXT_FIELDS_UNKNOWN:
-		problem = "the body may hold only \"value\" and \"ttl\"";
+		*problem = "the body may hold only \"value\" and \"ttl\"";
 		break;
 	case JSONTEXT_FIELDS_TWICE:
-		problem = "a member appears twice in the body";
+		*problem = "a member appears twice in the body";
 		break;
 	case JSONTEXT_FIELDS_OK:
 		if (f[PUT_VALUE].value == NULL)
-			problem = "the body has no \"value\"";
+			*problem = "the body has no \"value\"";
 		break;
 	}
-	if (problem != NULL) {
-		reply_error(req, 400, "invalid_body", NULL, "%s", problem);
-		return false;
-	}
-	if (!record_parse_ttl(f[PUT_TTL].value, f[PUT_TTL].value_len, util_now_ms(), &put->ttl_ms)) {
-		reply_error(req, 400, "invalid_ttl", NULL, RECORD_TTL_RULE);
-		return false;
-	}
-	if (f[PUT_VALUE].value_len > cfg->max_value) {
-		reply_error(req, 413, "value_too_large", NULL,
-			    "the value is larger than %lu bytes", (unsigned long)cfg->max_value);
-		return false;
-	}
+	if (*problem != NULL)
+		return PUT_BODY_INVALID_BODY;
+	if (!record_parse_ttl(f[PUT_TTL].value, f[PUT_TTL].value_len, now, &put->ttl_ms))
+		return PUT_BODY_INVALID_TTL;
+	if (f[PUT_VALUE].value_len > max_value)
+		return PUT_BODY_VALUE_TOO_LARGE;
 	put->value = f[PUT_VALUE].value;
 	put->value_len = f[PUT_VALUE].value_len;
-	return true;
+	return PUT_BODY_OK;
+}
+
+/* Reads and checks a PUT body; answers bad input itself. */
+static bool read_put_body(struct request *req, const struct config *cfg, struct store_put *put)
+{
+	const char *problem;
+
+	if (!request_read_body(req, cfg->max_body))
+		return false;
+	switch (route_parse_put_body(req->body, req->body_len, cfg->max_value, util_now_ms(),
+				     put, &problem)) {
+	case PUT_BODY_OK:
+		return true;
+	case PUT_BODY_INVALID_JSON:
+		reply_error(req, 400, "invalid_json", NULL,
+			    "the body is not JSON, or nests deeper than %d", VALUE_DEPTH_MAX);
+		break;
+	case PUT_BODY_INVALID_BODY:
+		reply_error(req, 400, "invalid_body", NULL, "%s", problem);
+		break;
+	case PUT_BODY_INVALID_TTL:
+		reply_error(req, 400, "invalid_ttl", NULL, RECORD_TTL_RULE);
+		break;
+	case PUT_BODY_VALUE_TOO_LARGE:
+		reply_error(req, 413, "value_too_large", NULL,
+			    "the value is larger than %lu bytes", (unsigned long)cfg->max_value);
+		break;
+	}
+	return false;
 }
 
 static void handle_put(struct request *req, struct store *st, const struct config *cfg)
