@@ -4,8 +4,8 @@
  * holding kv.db, a btree from encoded keypath (keypath.h) to record
  * (record.h), and kv-expiry.db, its secondary index from expiry time to
  * key, with sorted duplicates and no entry for keys without a ttl. The
- * counter that hands out versionstamps is a record under META_KEY, a key no
- * keypath encodes to, updated in the transaction of each write. */
+ * counter that hands out versionstamps is a record under STORE_COUNTER_KEY
+ * (store_env.h), updated in the transaction of each write. */
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -73,10 +73,6 @@
  * process to join sees the dead ones and recovers the store. A healthy
  * call takes milliseconds, and lock waits give up within seconds. */
 #define WATCHDOG_SECONDS 10
-
-/* Sorts below every encoded keypath, whose first byte is never a control
- * character. */
-static const char META_KEY[] = { '\0' };
 
 /* A transaction body returns 0 to commit, TXN_ROLLBACK to abort on purpose
  * (the outcome is in its argument), or a Berkeley DB error. */
@@ -455,7 +451,7 @@ static int write_begin(struct store *st, DB_TXN *txn, uint64_t *last_vs)
 	bool found;
 	int ret;
 
-	ret = read_header(st, txn, META_KEY, sizeof(META_KEY), DB_RMW, &found, &counter);
+	ret = read_header(st, txn, STORE_COUNTER_KEY, sizeof(STORE_COUNTER_KEY), DB_RMW, &found, &counter);
 	*last_vs = found ? counter.versionstamp : 0;
 	return ret;
 }
@@ -463,28 +459,14 @@ static int write_begin(struct store *st, DB_TXN *txn, uint64_t *last_vs)
 static int put_record(struct store *st, DB_TXN *txn, const char *key, size_t key_len,
 		      const struct record *rec)
 {
-	size_t size = RECORD_HEADER + rec->value_len;
-	unsigned char *buf = malloc(size);
-	DBT k, d;
-	int ret;
-
-	if (buf == NULL)
-		return ENOMEM;
-	record_pack(rec, buf);
-	dbt_key(&k, key, key_len);
-	memset(&d, 0, sizeof(d));
-	d.data = buf;
-	d.size = (u_int32_t)size;
-	ret = st->primary->put(st->primary, txn, &k, &d, 0);
-	free(buf);
-	return ret;
+	return store_env_put_record(st->primary, txn, key, key_len, rec);
 }
 
 static int write_versionstamp(struct store *st, DB_TXN *txn, uint64_t vs)
 {
 	struct record counter = { .versionstamp = vs };
 
-	return put_record(st, txn, META_KEY, sizeof(META_KEY), &counter);
+	return put_record(st, txn, STORE_COUNTER_KEY, sizeof(STORE_COUNTER_KEY), &counter);
 }
 
 /* Removes up to PURGE_BATCH records whose expiry has passed, oldest first,
@@ -919,7 +901,7 @@ static int list_position(DBC *cursor, struct list_op *op, DBT *k, DBT *d)
 static bool in_range(const struct list_op *op, const DBT *k)
 {
 	if (op->range_len == 0)	/* every key but the counter */
-		return k->size > 0 && ((const char *)k->data)[0] != META_KEY[0];
+		return k->size > 0 && ((const char *)k->data)[0] != STORE_COUNTER_KEY[0];
 	return k->size > op->range_len && memcmp(k->data, op->range, op->range_len) == 0;
 }
 
@@ -1028,7 +1010,7 @@ static int ping_body(struct store *st, DB_TXN *txn, void *arg)
 	struct record counter;
 	bool found;
 
-	return read_header(st, txn, META_KEY, sizeof(META_KEY), 0, &found, &counter);
+	return read_header(st, txn, STORE_COUNTER_KEY, sizeof(STORE_COUNTER_KEY), 0, &found, &counter);
 }
 
 enum store_status store_ping(struct store *st)

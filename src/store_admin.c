@@ -47,9 +47,6 @@
  * (which are between -30999 and -30800). */
 #define ERR_NOT_OWNER (-1)
 
-/* The versionstamp counter's key (see store.c): no keypath encodes to it. */
-static const char COUNTER_KEY[] = { '\0' };
-
 struct store_admin {
 	const struct config *cfg;
 	DB_ENV *env;
@@ -245,7 +242,7 @@ static int counter_lock(struct store_admin *sa, DB_TXN *txn, uint64_t *vs)
 	DBT k, d;
 	int ret;
 
-	dbt_init(&k, COUNTER_KEY, sizeof(COUNTER_KEY));
+	dbt_init(&k, STORE_COUNTER_KEY, sizeof(STORE_COUNTER_KEY));
 	memset(&d, 0, sizeof(d));
 	d.data = buf;
 	d.ulen = d.dlen = RECORD_HEADER;
@@ -265,24 +262,12 @@ static int counter_lock(struct store_admin *sa, DB_TXN *txn, uint64_t *vs)
 static int put_record(struct store_admin *sa, DB_TXN *txn, const char *key, size_t key_len,
 		      const struct record *rec)
 {
-	size_t size = RECORD_HEADER + rec->value_len;
-	unsigned char *buf = malloc(size);
-	DBT k, d;
-	int ret;
-
-	if (buf == NULL)
-		return ENOMEM;
-	record_pack(rec, buf);
-	dbt_init(&k, key, key_len);
-	dbt_init(&d, buf, size);
-	ret = sa->primary->put(sa->primary, txn, &k, &d, 0);
-	free(buf);
-	return ret;
+	return store_env_put_record(sa->primary, txn, key, key_len, rec);
 }
 
 static bool is_counter(const DBT *k)
 {
-	return k->size == sizeof(COUNTER_KEY) && memcmp(k->data, COUNTER_KEY, k->size) == 0;
+	return k->size == sizeof(STORE_COUNTER_KEY) && memcmp(k->data, STORE_COUNTER_KEY, k->size) == 0;
 }
 
 /* ---- stats ---- */
@@ -571,7 +556,7 @@ static int fresh_body(struct store_admin *sa, DB_TXN *txn, void *arg)
 	DBT k, d;
 	int ret;
 
-	dbt_init(&k, COUNTER_KEY, sizeof(COUNTER_KEY));
+	dbt_init(&k, STORE_COUNTER_KEY, sizeof(STORE_COUNTER_KEY));
 	memset(&d, 0, sizeof(d));
 	d.flags = DB_DBT_PARTIAL;
 	ret = sa->primary->get(sa->primary, txn, &k, &d, 0);
@@ -623,7 +608,7 @@ static int load_body(struct store_admin *sa, DB_TXN *txn, void *arg)
 			return ret;
 	}
 	counter.versionstamp = vs;
-	return put_record(sa, txn, COUNTER_KEY, sizeof(COUNTER_KEY), &counter);
+	return put_record(sa, txn, STORE_COUNTER_KEY, sizeof(STORE_COUNTER_KEY), &counter);
 }
 
 int store_admin_load(struct store_admin *sa, const struct store_admin_record *recs, size_t n,

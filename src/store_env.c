@@ -19,6 +19,30 @@ static int is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
+const char STORE_COUNTER_KEY[1] = { '\0' };
+
+int store_env_put_record(DB *primary, DB_TXN *txn, const char *key, size_t key_len,
+			 const struct record *rec)
+{
+	size_t size = RECORD_HEADER + rec->value_len;
+	unsigned char *buf = malloc(size);
+	DBT k, d;
+	int ret;
+
+	if (buf == NULL)
+		return ENOMEM;
+	record_pack(rec, buf);
+	memset(&k, 0, sizeof(k));
+	k.data = (void *)key;
+	k.size = (u_int32_t)key_len;
+	memset(&d, 0, sizeof(d));
+	d.data = buf;
+	d.size = (u_int32_t)size;
+	ret = primary->put(primary, txn, &k, &d, 0);
+	free(buf);
+	return ret;
+}
+
 int store_env_configure(DB_ENV *env, uint64_t cache)
 {
 	int ret;

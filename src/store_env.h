@@ -11,6 +11,8 @@
 
 #include <db.h>
 
+#include "record.h"
+
 /* The btree from encoded keypath to record, and its expiry index. */
 #define STORE_PRIMARY_FILE "kv.db"
 #define STORE_EXPIRY_FILE "kv-expiry.db"
@@ -44,6 +46,14 @@
 	DB_REGISTER |		/* notice processes that died inside */ \
 	DB_FAILCHK |		/* ...and clean up after them in place */ \
 	DB_RECOVER)		/* ...or recover when that fails */
+
+/* The key of the record that holds the last versionstamp given out: one
+ * zero byte, which no keypath encodes to and which sorts first. */
+extern const char STORE_COUNTER_KEY[1];
+
+/* Writes rec under an encoded key of the primary, in txn. */
+int store_env_put_record(DB *primary, DB_TXN *txn, const char *key, size_t key_len,
+			 const struct record *rec);
 
 /* Applies the settings every joiner makes before DB_ENV->open: the thread
  * table and is-alive check for failchk, deadlock detection and lock
