@@ -67,7 +67,9 @@ raw_request() {
 	local wait=$1 text=$2 out=$BATS_TEST_TMPDIR/raw sock
 	# Not fd 3: bats reports through it.
 	exec {sock}<>"/dev/tcp/127.0.0.1/$KV_PORT"
-	printf '%b' "$text" >&"$sock"
+	# A server may answer and close before it has read all of TEXT (nginx
+	# does, on a second Content-Length): the rest then fails to send.
+	printf '%b' "$text" >&"$sock" 2>/dev/null || true
 	timeout "$wait" cat <&"$sock" >"$out" || true
 	exec {sock}<&-
 	raw=$(tr -d '\r' <"$out")
