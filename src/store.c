@@ -469,41 +469,12 @@ static int write_versionstamp(struct store *st, DB_TXN *txn, uint64_t vs)
 	return put_record(st, txn, STORE_COUNTER_KEY, sizeof(STORE_COUNTER_KEY), &counter);
 }
 
-/* Removes up to PURGE_BATCH records whose expiry has passed, oldest first,
- * through the expiry index; deleting through a secondary cursor removes
- * the primary record too. */
+/* Removes up to PURGE_BATCH expired records, oldest first. */
 static int purge_expired(struct store *st, DB_TXN *txn, int64_t now)
 {
-	unsigned char when[8];
-	DBC *cursor = NULL;
-	DBT skey, data;
-	int ret, closed;
+	unsigned removed;
 
-	if ((ret = st->expiry->cursor(st->expiry, txn, &cursor, 0)) != 0)
-		goto out;
-	for (int n = 0; n < PURGE_BATCH; n++) {
-		memset(&skey, 0, sizeof(skey));
-		skey.data = when;
-		skey.ulen = sizeof(when);
-		skey.flags = DB_DBT_USERMEM;
-		memset(&data, 0, sizeof(data));
-		data.flags = DB_DBT_PARTIAL;	/* the record itself is not needed */
-		ret = cursor->get(cursor, &skey, &data, (n == 0 ? DB_FIRST : DB_NEXT) | DB_RMW);
-		if (ret == DB_NOTFOUND) {
-			ret = 0;
-			break;
-		}
-		if (ret != 0)
-			goto out;
-		if (skey.size != sizeof(when) || (int64_t)util_get_be64(when) > now)
-			break;
-		if ((ret = cursor->del(cursor, 0)) != 0)
-			goto out;
-	}
-out:
-	if (cursor != NULL && (closed = cursor->close(cursor)) != 0 && ret == 0)
-		ret = closed;
-	return ret;
+	return store_env_purge_expired(st->expiry, txn, now, PURGE_BATCH, &removed);
 }
 
 /* ---- operations ---- */

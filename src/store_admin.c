@@ -375,47 +375,18 @@ struct sweep_op {
 	unsigned removed;	/* by the last transaction */
 };
 
-/* Removes up to op->batch expired records, oldest expiry first; deleting
- * through the index's cursor removes the primary record too. */
+/* Removes up to op->batch expired records, oldest expiry first, after
+ * locking the counter as every write does. */
 static int sweep_body(struct store_admin *sa, DB_TXN *txn, void *arg)
 {
 	struct sweep_op *op = arg;
-	int64_t now = util_now_ms();
-	unsigned char when[8];
 	uint64_t vs;
-	DBC *cursor = NULL;
-	DBT skey, data;
-	int ret, closed;
+	int ret;
 
 	op->removed = 0;
 	if ((ret = counter_lock(sa, txn, &vs)) != 0)
 		return ret;
-	if ((ret = sa->expiry->cursor(sa->expiry, txn, &cursor, 0)) != 0)
-		goto out;
-	while (op->removed < op->batch) {
-		memset(&skey, 0, sizeof(skey));
-		skey.data = when;
-		skey.ulen = sizeof(when);
-		skey.flags = DB_DBT_USERMEM;
-		memset(&data, 0, sizeof(data));
-		data.flags = DB_DBT_PARTIAL;	/* the record itself is not needed */
-		ret = cursor->get(cursor, &skey, &data, DB_NEXT | DB_RMW);
-		if (ret == DB_NOTFOUND) {
-			ret = 0;
-			break;
-		}
-		if (ret != 0)
-			goto out;
-		if (skey.size != sizeof(when) || (int64_t)util_get_be64(when) > now)
-			break;
-		if ((ret = cursor->del(cursor, 0)) != 0)
-			goto out;
-		op->removed++;
-	}
-out:
-	if (cursor != NULL && (closed = cursor->close(cursor)) != 0 && ret == 0)
-		ret = closed;
-	return ret;
+	return store_env_purge_expired(sa->expiry, txn, util_now_ms(), op->batch, &op->removed);
 }
 
 int store_admin_sweep(struct store_admin *sa, unsigned batch,

@@ -43,6 +43,43 @@ int store_env_put_record(DB *primary, DB_TXN *txn, const char *key, size_t key_l
 	return ret;
 }
 
+int store_env_purge_expired(DB *expiry, DB_TXN *txn, int64_t now, unsigned max,
+			    unsigned *removed)
+{
+	unsigned char when[8];
+	DBC *cursor = NULL;
+	DBT skey, data;
+	int ret, closed;
+
+	*removed = 0;
+	if ((ret = expiry->cursor(expiry, txn, &cursor, 0)) != 0)
+		goto out;
+	while (*removed < max) {
+		memset(&skey, 0, sizeof(skey));
+		skey.data = when;
+		skey.ulen = sizeof(when);
+		skey.flags = DB_DBT_USERMEM;
+		memset(&data, 0, sizeof(data));
+		data.flags = DB_DBT_PARTIAL;	/* the record itself is not needed */
+		ret = cursor->get(cursor, &skey, &data, DB_NEXT | DB_RMW);
+		if (ret == DB_NOTFOUND) {
+			ret = 0;
+			break;
+		}
+		if (ret != 0)
+			goto out;
+		if (skey.size != sizeof(when) || (int64_t)util_get_be64(when) > now)
+			break;
+		if ((ret = cursor->del(cursor, 0)) != 0)
+			goto out;
+		++*removed;
+	}
+out:
+	if (cursor != NULL && (closed = cursor->close(cursor)) != 0 && ret == 0)
+		ret = closed;
+	return ret;
+}
+
 int store_env_configure(DB_ENV *env, uint64_t cache)
 {
 	int ret;

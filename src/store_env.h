@@ -55,6 +55,12 @@ extern const char STORE_COUNTER_KEY[1];
 int store_env_put_record(DB *primary, DB_TXN *txn, const char *key, size_t key_len,
 			 const struct record *rec);
 
+/* Removes up to max records whose expiry has passed at now, oldest first,
+ * through the expiry index, in txn; deleting through the index's cursor
+ * removes the primary record too. *removed counts them. */
+int store_env_purge_expired(DB *expiry, DB_TXN *txn, int64_t now, unsigned max,
+			    unsigned *removed);
+
 /* Applies the settings every joiner makes before DB_ENV->open: the thread
  * table and is-alive check for failchk, deadlock detection and lock
  * timeouts, the cache, and log removal. */
