@@ -30,7 +30,6 @@ static void serve(struct io *io, struct store *st, struct ratelimit *rl,
 
 	if (request_parse(&req, io) && gate_pass(&req, cfg, rl))
 		route_dispatch(&req, st, cfg);
-	store_end_request(st);
 	request_free(&req);
 }
 
@@ -49,7 +48,10 @@ static void serve_fastcgi(struct store *st, struct ratelimit *rl, const struct c
 	 * under way finishes first. */
 	while (FCGX_Accept_r(&fcgi) >= 0) {
 		serve(&io, st, rl, cfg);
+		/* The reply leaves with the finish; the store's upkeep comes
+		 * after, on no client's time. */
 		FCGX_Finish_r(&fcgi);
+		store_end_request(st);
 		if (store_needs_exit(st)) {
 			util_log("the store needs recovery; leaving so that the next process runs it");
 			break;
@@ -88,6 +90,7 @@ int main(void)
 
 		serve(&io, st, rl, &cfg);
 		fflush(stdout);
+		store_end_request(st);
 	} else {
 		serve_fastcgi(st, rl, &cfg);
 	}

@@ -48,7 +48,8 @@ struct store *store_new(const struct config *cfg);
 /* Closes the handles and leaves the environment. */
 void store_free(struct store *st);
 
-/* Called once a request is answered: closes the database handles when
+/* Called once a request is answered and its reply has left: runs the
+ * checkpoint its writes made due, then closes the database handles when
  * the configuration says open = per_request. */
 void store_end_request(struct store *st);
 
