@@ -3,6 +3,7 @@
  * The same binary is a FastCGI responder (lighttpd mod_fastcgi, Apache
  * mod_fcgid, spawn-fcgi) and a plain CGI program that serves one request
  * and exits. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -60,6 +61,22 @@ static void serve_fastcgi(struct store *st, struct ratelimit *rl, const struct c
 	FCGX_Free(&fcgi, 1);
 }
 
+/* A FastCGI process answers request after request of much the same size.
+ * By default glibc gives the top of the heap back to the system whenever
+ * more than 128 KiB of it is free, and a list page of a hundred 1 KiB
+ * values is about that size: each such request grew the heap with brk,
+ * took twenty page faults to fill it and shrank it again. Keeping up to
+ * MALLOC_KEEP free between requests ends that; blocks beyond it (a page
+ * of big values, a large body) still come from mmap and go back on free,
+ * so a process does not keep what one odd request needed. */
+#define MALLOC_KEEP (1 << 20)
+
+static void malloc_configure(void)
+{
+	mallopt(M_MMAP_THRESHOLD, MALLOC_KEEP);
+	mallopt(M_TRIM_THRESHOLD, 2 * MALLOC_KEEP);
+}
+
 int main(void)
 {
 	const char *path = getenv("KV_CONF");
@@ -70,6 +87,7 @@ int main(void)
 	char err[512];
 	int status = EXIT_FAILURE;
 
+	malloc_configure();
 	if (!config_load(&cfg, path != NULL ? path : KV_DEFAULT_CONF, path != NULL,
 			 err, sizeof(err))) {
 		util_log("configuration: %s", err);
