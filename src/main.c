@@ -21,13 +21,15 @@
 #define KV_DEFAULT_CONF "/etc/kv.conf"
 #endif
 
-/* parse, pass the gate (rate limit, token, maintenance, grant), then
- * handle and reply; the store is touched only by the handler. */
+/* read the request's variables, parse, pass the gate (rate limit, token,
+ * maintenance, grant), then handle and reply; the store is touched only
+ * by the handler. */
 static void serve(struct io *io, struct store *st, struct ratelimit *rl,
 		  const struct config *cfg)
 {
 	struct request req;
 
+	io_begin(io);
 	if (request_parse(&req, io) && gate_pass(&req, cfg, rl))
 		route_dispatch(&req, st, cfg);
 	request_free(&req);
@@ -36,7 +38,7 @@ static void serve(struct io *io, struct store *st, struct ratelimit *rl,
 static void serve_fastcgi(struct store *st, struct ratelimit *rl, const struct config *cfg)
 {
 	FCGX_Request fcgi;
-	struct io io = { &fcgi };
+	struct io io = { .fcgi = &fcgi };
 
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgi, 0, 0) != 0) {
 		util_log("cannot set up FastCGI");
@@ -86,7 +88,7 @@ int main(void)
 		goto out;
 	}
 	if (FCGX_IsCGI()) {
-		struct io io = { NULL };
+		struct io io = { .fcgi = NULL };
 
 		serve(&io, st, rl, &cfg);
 		fflush(stdout);

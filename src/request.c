@@ -48,8 +48,8 @@ static enum method parse_method(const char *name, bool *head)
  * mount point, or failing that PATH_INFO, which is already decoded. */
 static bool locate_keypath(const struct io *io, const char **path, size_t *len, bool *encoded)
 {
-	const char *uri = io_param(io, "REQUEST_URI");
-	const char *mount = io_param(io, "SCRIPT_NAME");
+	const char *uri = io_param(io, IO_REQUEST_URI);
+	const char *mount = io_param(io, IO_SCRIPT_NAME);
 	size_t mount_len = mount != NULL ? strlen(mount) : 0;
 
 	if (uri != NULL) {
@@ -61,7 +61,7 @@ static bool locate_keypath(const struct io *io, const char **path, size_t *len, 
 		*len = uri_len - mount_len;
 		*encoded = true;
 	} else {
-		*path = io_param(io, "PATH_INFO");
+		*path = io_param(io, IO_PATH_INFO);
 		if (*path == NULL)
 			*path = "";
 		*len = strlen(*path);
@@ -204,7 +204,7 @@ const char *request_parse_query(const char *qs, struct query *q)
 
 static bool parse_query(struct request *req)
 {
-	const char *why = request_parse_query(io_param(req->io, "QUERY_STRING"), &req->query);
+	const char *why = request_parse_query(io_param(req->io, IO_QUERY_STRING), &req->query);
 
 	if (why != NULL)
 		reply_error(req, 400, "invalid_query", NULL, "%s", why);
@@ -245,7 +245,7 @@ static void make_id(char *out)
 
 static void set_id(struct request *req)
 {
-	const char *given = io_param(req->io, "HTTP_X_REQUEST_ID");
+	const char *given = io_param(req->io, IO_HTTP_X_REQUEST_ID);
 
 	if (given != NULL && id_is_sane(given))
 		memcpy(req->id, given, strlen(given) + 1);
@@ -258,15 +258,15 @@ bool request_parse(struct request *req, struct io *io)
 	memset(req, 0, sizeof(*req));
 	req->io = io;
 	set_id(req);
-	req->method = parse_method(io_param(io, "REQUEST_METHOD"), &req->head);
-	req->if_match = io_param(io, "HTTP_IF_MATCH");
-	req->if_none_match = io_param(io, "HTTP_IF_NONE_MATCH");
+	req->method = parse_method(io_param(io, IO_REQUEST_METHOD), &req->head);
+	req->if_match = io_param(io, IO_HTTP_IF_MATCH);
+	req->if_none_match = io_param(io, IO_HTTP_IF_NONE_MATCH);
 	return parse_keypath(req) && parse_query(req);
 }
 
 bool request_read_body(struct request *req, size_t max_body)
 {
-	const char *cl = io_param(req->io, "CONTENT_LENGTH");
+	const char *cl = io_param(req->io, IO_CONTENT_LENGTH);
 	uint64_t len = 0;
 
 	if (cl != NULL && *cl != '\0' && !util_parse_u64(cl, strlen(cl), &len)) {
