@@ -15,7 +15,7 @@
 /* The bucket's name: "t:" and the token's name, or "a:" and the address. */
 static size_t client_name(const struct request *req, char *out, size_t size)
 {
-	const char *addr = io_param(req->io, "REMOTE_ADDR");
+	const char *addr = io_param(req->io, IO_REMOTE_ADDR);
 	int n;
 
 	if (req->client.token != NULL)
@@ -81,7 +81,7 @@ static bool key_permitted(struct request *req)
 
 bool gate_pass(struct request *req, const struct config *cfg, struct ratelimit *rl)
 {
-	enum auth_result who = auth_identify(cfg, io_param(req->io, "HTTP_AUTHORIZATION"),
+	enum auth_result who = auth_identify(cfg, io_param(req->io, IO_HTTP_AUTHORIZATION),
 					     &req->client);
 
 	if (who == AUTH_ERROR) {

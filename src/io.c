@@ -1,14 +1,106 @@
 /* io.c: one request's connection to the web server, FastCGI or plain CGI */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "io.h"
 
-const char *io_param(const struct io *io, const char *name)
+/* The longest name kvd reads, which bounds the chains below: a longer
+ * one in the table is a compile error (an array of negative size). */
+#define PARAM_NAME_MAX 31
+
+/* The names of enum io_param_id, with their lengths. */
+struct param_name {
+	const char *text;
+	size_t len;
+};
+
+#define PARAM_NAME(id, text) [id] = { \
+	text, sizeof(text) - 1 + 0 * sizeof(char[sizeof(text) <= PARAM_NAME_MAX + 1 ? 1 : -1]) }
+
+static const struct param_name param_names[IO_PARAM_COUNT] = {
+	PARAM_NAME(IO_REQUEST_METHOD, "REQUEST_METHOD"),
+	PARAM_NAME(IO_REQUEST_URI, "REQUEST_URI"),
+	PARAM_NAME(IO_SCRIPT_NAME, "SCRIPT_NAME"),
+	PARAM_NAME(IO_PATH_INFO, "PATH_INFO"),
+	PARAM_NAME(IO_QUERY_STRING, "QUERY_STRING"),
+	PARAM_NAME(IO_CONTENT_LENGTH, "CONTENT_LENGTH"),
+	PARAM_NAME(IO_REMOTE_ADDR, "REMOTE_ADDR"),
+	PARAM_NAME(IO_HTTP_AUTHORIZATION, "HTTP_AUTHORIZATION"),
+	PARAM_NAME(IO_HTTP_IF_MATCH, "HTTP_IF_MATCH"),
+	PARAM_NAME(IO_HTTP_IF_NONE_MATCH, "HTTP_IF_NONE_MATCH"),
+	PARAM_NAME(IO_HTTP_X_REQUEST_ID, "HTTP_X_REQUEST_ID"),
+};
+
+/* The names chained by length, -1 ending a chain: a parameter is compared
+ * only with the two or three names as long as its own, and most of what a
+ * web server sends (SERVER_*, HTTP_USER_AGENT...) matches no length or no
+ * first byte. Comparing each parameter with every name cost nearly as much
+ * as the lookups by FCGX_GetParam it replaced. The chains are built for
+ * each request, in a dozen steps, rather than kept between requests. */
+struct name_chains {
+	signed char first[PARAM_NAME_MAX + 1];	/* by length */
+	signed char next[IO_PARAM_COUNT];
+};
+
+static void chain_names(struct name_chains *c)
 {
-	if (io->fcgi != NULL)
-		return FCGX_GetParam(name, io->fcgi->envp);
-	return getenv(name);
+	memset(c->first, -1, sizeof(c->first));
+	for (int i = IO_PARAM_COUNT - 1; i >= 0; i--) {
+		c->next[i] = c->first[param_names[i].len];
+		c->first[param_names[i].len] = (signed char)i;
+	}
+}
+
+/* The variable named by the len bytes at name, or IO_PARAM_COUNT for one
+ * kvd does not read. */
+static enum io_param_id param_id(const struct name_chains *c, const char *name, size_t len)
+{
+	if (len > PARAM_NAME_MAX)
+		return IO_PARAM_COUNT;
+	for (int i = c->first[len]; i >= 0; i = c->next[i])
+		if (param_names[i].text[0] == name[0] &&
+		    memcmp(name + 1, param_names[i].text + 1, len - 1) == 0)
+			return (enum io_param_id)i;
+	return IO_PARAM_COUNT;
+}
+
+/* One pass over the FastCGI parameters, "NAME=VALUE" strings. A name ends
+ * at the first '=', and of a name given twice the first counts: both as
+ * FCGX_GetParam had it, so that nothing changes for a request. */
+static void read_fcgi_params(struct io *io)
+{
+	struct name_chains chains;
+
+	chain_names(&chains);
+	for (char **entry = io->fcgi->envp; entry != NULL && *entry != NULL; entry++) {
+		const char *eq = strchr(*entry, '=');
+		enum io_param_id id;
+
+		if (eq == NULL)
+			continue;
+		id = param_id(&chains, *entry, (size_t)(eq - *entry));
+		if (id != IO_PARAM_COUNT && io->param[id] == NULL)
+			io->param[id] = eq + 1;
+	}
+}
+
+void io_begin(struct io *io)
+{
+	for (int i = 0; i < IO_PARAM_COUNT; i++)
+		io->param[i] = NULL;
+	if (io->fcgi != NULL) {
+		read_fcgi_params(io);
+		return;
+	}
+	/* Plain CGI serves one request: a lookup per name costs nothing. */
+	for (int i = 0; i < IO_PARAM_COUNT; i++)
+		io->param[i] = getenv(param_names[i].text);
+}
+
+const char *io_param(const struct io *io, enum io_param_id which)
+{
+	return io->param[which];
 }
 
 size_t io_read(struct io *io, char *buf, size_t n)

@@ -22,22 +22,25 @@
 #define KV_DEFAULT_CONF "/etc/kv.conf"
 #endif
 
-/* parse, pass the gate (rate limit, token, maintenance, grant), then
- * handle and reply; the store is touched only by the handler. */
-static void serve(struct io *io, struct store *st, struct ratelimit *rl,
-		  const struct config *cfg)
+/* read the request's variables, parse, pass the gate (rate limit, token,
+ * maintenance, grant), then handle and reply; the store is touched only
+ * by the handler. */
+static void serve(struct io *io, struct request_ids *ids, struct store *st,
+		  struct ratelimit *rl, const struct config *cfg)
 {
 	struct request req;
 
-	if (request_parse(&req, io) && gate_pass(&req, cfg, rl))
+	io_begin(io);
+	if (request_parse(&req, io, ids) && gate_pass(&req, cfg, rl))
 		route_dispatch(&req, st, cfg);
 	request_free(&req);
 }
 
-static void serve_fastcgi(struct store *st, struct ratelimit *rl, const struct config *cfg)
+static void serve_fastcgi(struct request_ids *ids, struct store *st, struct ratelimit *rl,
+			  const struct config *cfg)
 {
 	FCGX_Request fcgi;
-	struct io io = { &fcgi };
+	struct io io = { .fcgi = &fcgi };
 
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgi, 0, 0) != 0) {
 		util_log("cannot set up FastCGI");
@@ -48,7 +51,7 @@ static void serve_fastcgi(struct store *st, struct ratelimit *rl, const struct c
 	/* libfcgi makes the accept fail once SIGTERM arrives, and a request
 	 * under way finishes first. */
 	while (FCGX_Accept_r(&fcgi) >= 0) {
-		serve(&io, st, rl, cfg);
+		serve(&io, ids, st, rl, cfg);
 		/* The reply leaves with the finish; the store's upkeep comes
 		 * after, on no client's time. */
 		FCGX_Finish_r(&fcgi);
@@ -84,6 +87,7 @@ int main(void)
 	struct config cfg = { 0 };
 	struct store *st = NULL;
 	struct ratelimit *rl = NULL;
+	struct request_ids ids;
 	char err[512];
 	int status = EXIT_FAILURE;
 
@@ -103,14 +107,15 @@ int main(void)
 		util_log("out of memory");
 		goto out;
 	}
+	request_ids_init(&ids);
 	if (FCGX_IsCGI()) {
-		struct io io = { NULL };
+		struct io io = { .fcgi = NULL };
 
-		serve(&io, st, rl, &cfg);
+		serve(&io, &ids, st, rl, &cfg);
 		fflush(stdout);
 		store_end_request(st);
 	} else {
-		serve_fastcgi(st, rl, &cfg);
+		serve_fastcgi(&ids, st, rl, &cfg);
 	}
 	status = EXIT_SUCCESS;
 out:

@@ -100,8 +100,8 @@ static void printable(char *dst, size_t size, const char *src, size_t n)
 static void log_failure(const struct request *req, int status, const char *code,
 			const char *message)
 {
-	const char *method = req->io != NULL ? io_param(req->io, "REQUEST_METHOD") : NULL;
-	const char *uri = req->io != NULL ? io_param(req->io, "REQUEST_URI") : NULL;
+	const char *method = req->io != NULL ? io_param(req->io, IO_REQUEST_METHOD) : NULL;
+	const char *uri = req->io != NULL ? io_param(req->io, IO_REQUEST_URI) : NULL;
 	char m[16], path[256], text[512];
 
 	printable(m, sizeof(m), method != NULL ? method : "-", SIZE_MAX);

@@ -48,8 +48,8 @@ static enum method parse_method(const char *name, bool *head)
  * mount point, or failing that PATH_INFO, which is already decoded. */
 static bool locate_keypath(const struct io *io, const char **path, size_t *len, bool *encoded)
 {
-	const char *uri = io_param(io, "REQUEST_URI");
-	const char *mount = io_param(io, "SCRIPT_NAME");
+	const char *uri = io_param(io, IO_REQUEST_URI);
+	const char *mount = io_param(io, IO_SCRIPT_NAME);
 	size_t mount_len = mount != NULL ? strlen(mount) : 0;
 
 	if (uri != NULL) {
@@ -61,7 +61,7 @@ static bool locate_keypath(const struct io *io, const char **path, size_t *len, 
 		*len = uri_len - mount_len;
 		*encoded = true;
 	} else {
-		*path = io_param(io, "PATH_INFO");
+		*path = io_param(io, IO_PATH_INFO);
 		if (*path == NULL)
 			*path = "";
 		*len = strlen(*path);
@@ -204,7 +204,7 @@ const char *request_parse_query(const char *qs, struct query *q)
 
 static bool parse_query(struct request *req)
 {
-	const char *why = request_parse_query(io_param(req->io, "QUERY_STRING"), &req->query);
+	const char *why = request_parse_query(io_param(req->io, IO_QUERY_STRING), &req->query);
 
 	if (why != NULL)
 		reply_error(req, 400, "invalid_query", NULL, "%s", why);
@@ -223,50 +223,74 @@ static bool id_is_sane(const char *id)
 	return len > 0 && len <= REQUEST_ID_MAX && id[len] == '\0';
 }
 
-/* A fresh id is 64 random bits in hex: unique across processes, restarts
- * and hosts without a counter shared between requests. Should the kernel
- * have no randomness yet (early boot), the pid and the clock stand in. */
+/* A fresh id is 64 bits in hex from a splitmix64 sequence. The ids only
+ * tie log lines to responses and need not be secret, only unique across
+ * processes, restarts and hosts without a counter shared between them: a
+ * per-process sequence seeded from the kernel does that for the price of
+ * one getrandom(2) per process, where one per request was a system call
+ * on every request. */
 _Static_assert(REQUEST_ID_MAX >= 16, "a made id is 16 hex digits");
 
-static void make_id(char *out)
+/* The seed is random, and the pid goes in as well, so that two processes
+ * start different sequences even should the kernel have no randomness yet
+ * (early boot) and the clock stand in for it. */
+void request_ids_init(struct request_ids *ids)
 {
-	unsigned char raw[8];
+	uint64_t seed;
 
-	if (getrandom(raw, sizeof(raw), GRND_NONBLOCK) != (ssize_t)sizeof(raw)) {
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed)) {
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		util_put_be64(raw, (uint64_t)getpid() << 40 ^ (uint64_t)ts.tv_sec << 20 ^
-			      (uint64_t)ts.tv_nsec);
+		seed = (uint64_t)ts.tv_sec << 20 ^ (uint64_t)ts.tv_nsec;
 	}
+	ids->state = seed ^ (uint64_t)getpid() << 40;
+}
+
+/* splitmix64: the state steps by an odd constant and is then scrambled by
+ * a bijection, so a process repeats no id before 2^64 of them. */
+static uint64_t next_id(struct request_ids *ids)
+{
+	uint64_t z = ids->state += UINT64_C(0x9e3779b97f4a7c15);
+
+	z = (z ^ z >> 30) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ z >> 27) * UINT64_C(0x94d049bb133111eb);
+	return z ^ z >> 31;
+}
+
+static void make_id(struct request_ids *ids, char *out)
+{
+	unsigned char raw[8];
+
+	util_put_be64(raw, next_id(ids));
 	util_hex_encode(raw, sizeof(raw), out);
 	out[2 * sizeof(raw)] = '\0';
 }
 
-static void set_id(struct request *req)
+static void set_id(struct request *req, struct request_ids *ids)
 {
-	const char *given = io_param(req->io, "HTTP_X_REQUEST_ID");
+	const char *given = io_param(req->io, IO_HTTP_X_REQUEST_ID);
 
 	if (given != NULL && id_is_sane(given))
 		memcpy(req->id, given, strlen(given) + 1);
 	else
-		make_id(req->id);
+		make_id(ids, req->id);
 }
 
-bool request_parse(struct request *req, struct io *io)
+bool request_parse(struct request *req, struct io *io, struct request_ids *ids)
 {
 	memset(req, 0, sizeof(*req));
 	req->io = io;
-	set_id(req);
-	req->method = parse_method(io_param(io, "REQUEST_METHOD"), &req->head);
-	req->if_match = io_param(io, "HTTP_IF_MATCH");
-	req->if_none_match = io_param(io, "HTTP_IF_NONE_MATCH");
+	set_id(req, ids);
+	req->method = parse_method(io_param(io, IO_REQUEST_METHOD), &req->head);
+	req->if_match = io_param(io, IO_HTTP_IF_MATCH);
+	req->if_none_match = io_param(io, IO_HTTP_IF_NONE_MATCH);
 	return parse_keypath(req) && parse_query(req);
 }
 
 bool request_read_body(struct request *req, size_t max_body)
 {
-	const char *cl = io_param(req->io, "CONTENT_LENGTH");
+	const char *cl = io_param(req->io, IO_CONTENT_LENGTH);
 	uint64_t len = 0;
 
 	if (cl != NULL && *cl != '\0' && !util_parse_u64(cl, strlen(cl), &len)) {

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "auth.h"
 #include "config.h"
@@ -52,11 +53,20 @@ struct request {
 	char common_headers[160];
 };
 
-/* Reads the method, the keypath and the query of the request on io. On
+/* Makes the ids of requests that bring none: one per process, set up by
+ * request_ids_init() before the first request. */
+struct request_ids {
+	uint64_t state;
+};
+
+void request_ids_init(struct request_ids *ids);
+
+/* Reads the method, the keypath and the query of the request on io, whose
+ * variables io_begin() has read; ids makes its id if it brings none. On
  * bad input it answers the request itself (400 invalid_key or
  * invalid_query) and returns false. req must be freed with request_free()
  * either way. */
-bool request_parse(struct request *req, struct io *io);
+bool request_parse(struct request *req, struct io *io, struct request_ids *ids);
 
 /* Parses a query string (NULL or "" for none) into q, which starts zeroed
  * and gets the defaults first; returns NULL, or what is wrong with it for
