@@ -57,7 +57,8 @@ void store_end_request(struct store *st);
  * answering, so that the next one to join runs recovery. */
 bool store_needs_exit(const struct store *st);
 
-/* Reads a live key. STORE_NOTFOUND when absent or expired. */
+/* Reads a live key. STORE_NOTFOUND when absent or expired. The item's
+ * value lies in a buffer of the store's, good until its next call. */
 enum store_status store_get(struct store *st, const char *key, size_t key_len,
 			    struct store_item *item);
 void store_item_free(struct store_item *item);
