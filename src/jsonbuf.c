@@ -1,4 +1,5 @@
 /* jsonbuf.c: JSON text written straight into a growing buffer */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,19 @@ void jsonbuf_string(struct jsonbuf *b, const char *s, size_t n)
 	}
 	jsonbuf_raw(b, s + start, n - start);
 	jsonbuf_raw(b, "\"", 1);
+}
+
+void jsonbuf_int_or_null(struct jsonbuf *b, int64_t v)
+{
+	char num[24];
+	int n;
+
+	if (v == 0) {
+		jsonbuf_lit(b, "null");
+		return;
+	}
+	n = snprintf(num, sizeof(num), "%" PRId64, v);
+	jsonbuf_raw(b, num, (size_t)n);
 }
 
 void jsonbuf_free(struct jsonbuf *b)

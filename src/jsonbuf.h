@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct jsonbuf {
 	char *data;		/* owned; not NUL-terminated */
@@ -31,6 +32,10 @@ void jsonbuf_lit(struct jsonbuf *b, const char *s);
  * control characters escaped, '/' and non-ASCII bytes as they are, as
  * json-c prints them with JSON_C_TO_STRING_NOSLASHESCAPE. */
 void jsonbuf_string(struct jsonbuf *b, const char *s, size_t n);
+
+/* Appends v as a JSON integer, or null when v is 0: the store's
+ * expiresAt, where 0 means none. */
+void jsonbuf_int_or_null(struct jsonbuf *b, int64_t v);
 
 void jsonbuf_free(struct jsonbuf *b);
 

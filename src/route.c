@@ -59,11 +59,6 @@ static void item_headers(char *out, size_t size, const char *vs, int64_t expires
 		snprintf(out + n, size - (size_t)n, "KV-Expires-At: %" PRId64 "\r\n", expires_at);
 }
 
-static struct json_object *json_expires_at(int64_t expires_at)
-{
-	return expires_at != 0 ? json_object_new_int64(expires_at) : NULL;
-}
-
 static void handle_health(struct request *req, struct store *st, const struct config *cfg)
 {
 	enum store_status status = store_ping(st);
@@ -177,7 +172,7 @@ static void handle_put(struct request *req, struct store *st, const struct confi
 		.if_match = req->if_match, .if_none_match = req->if_none_match,
 	};
 	enum store_status status;
-	struct json_object *body;
+	struct jsonbuf body;
 	char vs[VERSIONSTAMP_LEN + 1];
 	char headers[128];
 
@@ -195,13 +190,21 @@ static void handle_put(struct request *req, struct store *st, const struct confi
 	}
 	record_format_vs(put.versionstamp, vs);
 	item_headers(headers, sizeof(headers), vs, put.expires_at);
-	body = json_object_new_object();
-	if (body != NULL) {
-		json_object_object_add(body, "key", json_object_new_string_len(req->key, (int)req->key_len));
-		json_object_object_add(body, "versionstamp", json_object_new_string(vs));
-		json_object_object_add(body, "expiresAt", json_expires_at(put.expires_at));
-	}
-	reply_json(req, 200, headers, body);
+	/* Written directly, as a list entry is: building, printing and
+	 * freeing a json-c object of three fields cost more than the text. */
+	jsonbuf_init(&body, 128 + req->key_len);
+	jsonbuf_lit(&body, "{\"key\":");
+	jsonbuf_string(&body, req->key, req->key_len);
+	jsonbuf_lit(&body, ",\"versionstamp\":\"");
+	jsonbuf_lit(&body, vs);
+	jsonbuf_lit(&body, "\",\"expiresAt\":");
+	jsonbuf_int_or_null(&body, put.expires_at);
+	jsonbuf_lit(&body, "}");
+	if (body.failed)
+		reply_json(req, 200, NULL, NULL);	/* answers 500: out of memory */
+	else
+		reply_send(req, 200, headers, body.data, body.len);
+	jsonbuf_free(&body);
 }
 
 static void handle_delete(struct request *req, struct store *st, const struct config *cfg)
@@ -268,7 +271,6 @@ out:
 static void list_entry(struct jsonbuf *out, const struct store_entry *e, bool with_value)
 {
 	char vs[VERSIONSTAMP_LEN + 1];
-	char num[24];
 
 	record_format_vs(e->item.versionstamp, vs);
 	jsonbuf_lit(out, "{\"key\":");
@@ -280,12 +282,7 @@ static void list_entry(struct jsonbuf *out, const struct store_entry *e, bool wi
 	jsonbuf_lit(out, ",\"versionstamp\":\"");
 	jsonbuf_lit(out, vs);
 	jsonbuf_lit(out, "\",\"expiresAt\":");
-	if (e->item.expires_at != 0) {
-		snprintf(num, sizeof(num), "%" PRId64, e->item.expires_at);
-		jsonbuf_lit(out, num);
-	} else {
-		jsonbuf_lit(out, "null");
-	}
+	jsonbuf_int_or_null(out, e->item.expires_at);
 	jsonbuf_lit(out, "}");
 }
 
