@@ -81,6 +81,15 @@ static bool word_is_plain(uint64_t w)
 	return (flags & HIGHS) == 0;
 }
 
+/* True when no byte of w is '"' or '\\' (by the same argument; here bytes
+ * of 0x80 and up must be masked out, as they are allowed). */
+static bool word_is_quiet(uint64_t w)
+{
+	uint64_t flags = ((w ^ ONES * '"') - ONES) | ((w ^ ONES * '\\') - ONES);
+
+	return (flags & ~w & HIGHS) == 0;
+}
+
 /* The first byte at or after p that does not start a whole word of plain
  * bytes before end: p itself when fewer than a word's bytes remain. */
 static const char *skip_plain_words(const char *p, const char *end)
@@ -142,6 +151,26 @@ static const char *lex_string(const char *p, const char *end)
 				return NULL;
 			p += 6;
 		}
+	}
+	return NULL;
+}
+
+/* Skips a string token of a validated text, from its opening quote. The
+ * members walk skips each value that the validator has just checked, so
+ * no lexical rule needs checking again: the string ends at the first
+ * quote not escaped, and a backslash escapes the one byte after it (the
+ * hex digits that may follow a 'u' are never a quote or a backslash). */
+static const char *skip_string(const char *p, const char *end)
+{
+	for (p++; p < end; p++) {
+		while (end - p >= WORD_BYTES && word_is_quiet(load_word(p)))
+			p += WORD_BYTES;
+		if (p == end)
+			break;
+		if (*p == '"')
+			return p + 1;
+		if (*p == '\\' && ++p == end)
+			break;
 	}
 	return NULL;
 }
@@ -280,7 +309,7 @@ static const char *skip_value(const char *p, const char *end)
 
 	do {
 		if (*p == '"') {
-			p = lex_string(p, end);
+			p = skip_string(p, end);
 			continue;
 		}
 		if (*p == '{' || *p == '[')
@@ -309,7 +338,7 @@ bool jsontext_members(const char *text, size_t len, jsontext_member_fn fn, void 
 	p = skip_space(p + 1, end);
 	while (p < end && *p == '"') {
 		m.name = p + 1;
-		p = lex_string(p, end);
+		p = skip_string(p, end);
 		m.name_len = (size_t)(p - 1 - m.name);
 		p = skip_space(p, end);		/* at ':' */
 		p = skip_space(p + 1, end);
