@@ -157,6 +157,82 @@ static void test_integer(void)
 	CHECK(jsontext_integer("", 0, &v) == JSONTEXT_NOT_INTEGER);
 }
 
+/* The string scan reads plain runs a word (8 bytes) at a time: each rule
+ * must hold wherever the byte that matters falls in or across a word, and
+ * near the end of the text. The text is copied to a buffer of its exact
+ * size so that a sanitizer build catches a read past the end. */
+static enum jsontext_status check_exact(const char *s, size_t len)
+{
+	char *copy = malloc(len > 0 ? len : 1);
+	enum jsontext_status status;
+
+	memcpy(copy, s, len);
+	status = jsontext_validate(copy, len, 8);
+	free(copy);
+	return status;
+}
+
+static bool take_first(const struct jsontext_member *m, void *arg)
+{
+	*(struct jsontext_member *)arg = *m;
+	return false;
+}
+
+static void test_word_boundaries(void)
+{
+	static const struct {
+		const char *piece;
+		bool ok;
+	} pieces[] = {
+		{ "\\\"", true }, { "\\\\", true }, { "\\/", true }, { "\\n", true },
+		{ "\\u00e9", true }, { "\\ud83d\\ude00", true }, { "\xc3\xa9", true },
+		{ "\xe2\x82\xac", true }, { "\xf0\x9f\x98\x80", true }, { "\x7f", true },
+		{ " ", true }, { "~", true },
+		{ "\\ud83d", false }, { "\\ude00", false }, { "\\ud83d\\u0041", false },
+		{ "\\x", false }, { "\\u12g4", false }, { "\x1f", false }, { "\t", false },
+		{ "\x80", false }, { "\xff", false }, { "\xc0\xaf", false },
+		{ "\xed\xa0\x80", false }, { "\xf4\x90\x80\x80", false }, { "\xe2\x82", false },
+	};
+	const char *paired = "[\"abcdefg\\\\\\\\\"]";
+	const char *unended[] = {
+		"[\"abcdefg\\\\\\\"]", "\"abcdefghijklmnop", "\"abcdefghijklmno\\",
+		"\"abcdefghijklmn\\u00",
+	};
+	char text[128], doc[160];
+
+	for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+		for (int pre = 0; pre <= 17; pre++) {
+			for (int post = 0; post <= 9; post += 9) {
+				int n = snprintf(text, sizeof(text), "\"%.*s%s%.*s\"", pre,
+						 "abcdefghijklmnopqrstuvwxyz", pieces[i].piece, post,
+						 "ABCDEFGHIJ");
+				int d = snprintf(doc, sizeof(doc), "{\"k\":%s,\"z\":0}", text);
+				struct jsontext_member m = { 0 };
+				bool ok = check_exact(text, (size_t)n) == JSONTEXT_OK;
+
+				if (ok != pieces[i].ok)
+					fprintf(stderr, "piece %zu after %d bytes: %s\n", i, pre,
+						ok ? "accepted" : "rejected");
+				CHECK(ok == pieces[i].ok);
+				/* unterminated, and cut inside the piece */
+				CHECK(check_exact(text, (size_t)n - 1) != JSONTEXT_OK);
+				CHECK(check_exact(text, (size_t)(1 + pre + 1)) != JSONTEXT_OK);
+				CHECK((check_exact(doc, (size_t)d) == JSONTEXT_OK) == pieces[i].ok);
+				if (!pieces[i].ok)
+					continue;
+				/* the walk finds the string's whole span */
+				CHECK(jsontext_members(doc, (size_t)d, take_first, &m));
+				CHECK(m.value_len == (size_t)n && memcmp(m.value, text, (size_t)n) == 0);
+			}
+		}
+	}
+	/* a quote after escaped backslashes ends the string only when they
+	 * pair up; the end of the text in a run, an escape or a \u escape */
+	CHECK(check_exact(paired, strlen(paired)) == JSONTEXT_OK);
+	for (size_t i = 0; i < sizeof(unended) / sizeof(unended[0]); i++)
+		CHECK(check_exact(unended[i], strlen(unended[i])) != JSONTEXT_OK);
+}
+
 int main(void)
 {
 	test_accepts();
@@ -166,5 +242,6 @@ int main(void)
 	test_elements_and_fields();
 	test_string();
 	test_integer();
+	test_word_boundaries();
 	return UNIT_DONE();
 }
