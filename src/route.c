@@ -50,13 +50,24 @@ static void reply_not_found(struct request *req)
 	reply_error(req, 404, "not_found", NULL, "no such key: %s", req->key);
 }
 
-/* ETag, and KV-Expires-At for a key with an expiry. */
+/* ETag, and KV-Expires-At for a key with an expiry. The ETag is copied,
+ * not formatted: snprintf was a thirtieth of a GET. */
 static void item_headers(char *out, size_t size, const char *vs, int64_t expires_at)
 {
-	int n = snprintf(out, size, "ETag: \"%s\"\r\n", vs);
+	static const char etag[] = "ETag: \"";
+	size_t n = sizeof(etag) - 1, vs_len = strlen(vs);
 
-	if (expires_at != 0 && n > 0 && (size_t)n < size)
-		snprintf(out + n, size - (size_t)n, "KV-Expires-At: %" PRId64 "\r\n", expires_at);
+	if (n + vs_len + sizeof("\"\r\n") > size) {
+		out[0] = '\0';
+		return;
+	}
+	memcpy(out, etag, n);
+	memcpy(out + n, vs, vs_len);
+	n += vs_len;
+	memcpy(out + n, "\"\r\n", sizeof("\"\r\n"));
+	n += sizeof("\"\r\n") - 1;
+	if (expires_at != 0)
+		snprintf(out + n, size - n, "KV-Expires-At: %" PRId64 "\r\n", expires_at);
 }
 
 static void handle_health(struct request *req, struct store *st, const struct config *cfg)
