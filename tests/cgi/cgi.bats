@@ -291,3 +291,22 @@ kv_cgi() {
 	assert_regex "$(kv_header X-Request-Id)" '^[0-9a-f]{16}$'
 	assert_equal "$(wc -c <"$BATS_TEST_TMPDIR/cgi.err")" 0
 }
+
+@test "(cgi) one-write processes still checkpoint and old log files go" {
+	local big i logs
+	big=$(printf '"%s"' "$(head -c 60000 /dev/zero | tr '\0' x)")
+	# Each CGI process writes once, and asks at that write whether a
+	# checkpoint is due (16 MiB of log since the last): 600 writes of 60 KB
+	# log about 72 MB, eight log files of 10 MB without a checkpoint; with
+	# them, the log since the last one (up to one write past 16 MiB) and
+	# the file being written: at most 4.
+	for ((i = 0; i < 600; i++)); do
+		kv_cgi -d "{\"value\":$big}" PUT "/cgi.ck$((i % 20))" >/dev/null
+		[[ $code == 200 ]] || fail "PUT number $i: $code"
+	done
+	logs=$(find "$KV_STORE" -maxdepth 1 -name 'log.*' | wc -l)
+	((logs >= 1 && logs <= 4)) || fail "$logs log files in the store: $(ls -l "$KV_STORE")"
+	kv_cgi GET /cgi.ck7
+	assert_equal "$code" 200
+	assert_equal "${#body}" 60002
+}
