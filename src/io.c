@@ -5,10 +5,6 @@
 
 #include "io.h"
 
-/* The longest name kvd reads, which bounds the chains below: a longer
- * one in the table is a compile error (an array of negative size). */
-#define PARAM_NAME_MAX 31
-
 /* The names of enum io_param_id, with their lengths. */
 struct param_name {
 	const char *text;
@@ -16,7 +12,7 @@ struct param_name {
 };
 
 #define PARAM_NAME(id, text) [id] = { \
-	text, sizeof(text) - 1 + 0 * sizeof(char[sizeof(text) <= PARAM_NAME_MAX + 1 ? 1 : -1]) }
+	text, sizeof(text) - 1 + 0 * sizeof(char[sizeof(text) <= IO_NAME_MAX + 1 ? 1 : -1]) }
 
 static const struct param_name param_names[IO_PARAM_COUNT] = {
 	PARAM_NAME(IO_REQUEST_METHOD, "REQUEST_METHOD"),
@@ -36,14 +32,8 @@ static const struct param_name param_names[IO_PARAM_COUNT] = {
  * only with the two or three names as long as its own, and most of what a
  * web server sends (SERVER_*, HTTP_USER_AGENT...) matches no length or no
  * first byte. Comparing each parameter with every name cost nearly as much
- * as the lookups by FCGX_GetParam it replaced. The chains are built for
- * each request, in a dozen steps, rather than kept between requests. */
-struct name_chains {
-	signed char first[PARAM_NAME_MAX + 1];	/* by length */
-	signed char next[IO_PARAM_COUNT];
-};
-
-static void chain_names(struct name_chains *c)
+ * as the lookups by FCGX_GetParam it replaced. */
+static void chain_names(struct io_names *c)
 {
 	memset(c->first, -1, sizeof(c->first));
 	for (int i = IO_PARAM_COUNT - 1; i >= 0; i--) {
@@ -52,11 +42,18 @@ static void chain_names(struct name_chains *c)
 	}
 }
 
+void io_init(struct io *io, FCGX_Request *fcgi)
+{
+	memset(io, 0, sizeof(*io));
+	io->fcgi = fcgi;
+	chain_names(&io->names);
+}
+
 /* The variable named by the len bytes at name, or IO_PARAM_COUNT for one
  * kvd does not read. */
-static enum io_param_id param_id(const struct name_chains *c, const char *name, size_t len)
+static enum io_param_id param_id(const struct io_names *c, const char *name, size_t len)
 {
-	if (len > PARAM_NAME_MAX)
+	if (len > IO_NAME_MAX)
 		return IO_PARAM_COUNT;
 	for (int i = c->first[len]; i >= 0; i = c->next[i])
 		if (param_names[i].text[0] == name[0] &&
@@ -70,16 +67,13 @@ static enum io_param_id param_id(const struct name_chains *c, const char *name, 
  * FCGX_GetParam had it, so that nothing changes for a request. */
 static void read_fcgi_params(struct io *io)
 {
-	struct name_chains chains;
-
-	chain_names(&chains);
 	for (char **entry = io->fcgi->envp; entry != NULL && *entry != NULL; entry++) {
 		const char *eq = strchr(*entry, '=');
 		enum io_param_id id;
 
 		if (eq == NULL)
 			continue;
-		id = param_id(&chains, *entry, (size_t)(eq - *entry));
+		id = param_id(&io->names, *entry, (size_t)(eq - *entry));
 		if (id != IO_PARAM_COUNT && io->param[id] == NULL)
 			io->param[id] = eq + 1;
 	}

@@ -31,14 +31,29 @@ enum io_param_id {
 	IO_PARAM_COUNT
 };
 
+/* The longest name kvd reads, which bounds the chains below: a longer
+ * one in io.c's table is a compile error (an array of negative size). */
+#define IO_NAME_MAX 31
+
+/* The names of enum io_param_id chained by their length (io.c says why),
+ * built once by io_init(), -1 ending a chain. */
+struct io_names {
+	signed char first[IO_NAME_MAX + 1];	/* by length */
+	signed char next[IO_PARAM_COUNT];
+};
+
 struct io {
 	FCGX_Request *fcgi;	/* NULL under plain CGI */
+	struct io_names names;
 	/* Filled by io_begin(): the value of each variable, NULL when the
 	 * request has none. They point into the web server's parameters (or
 	 * the process environment) and are valid until the request is
 	 * finished. */
 	const char *param[IO_PARAM_COUNT];
 };
+
+/* Sets up io for the process's requests; fcgi is NULL under plain CGI. */
+void io_init(struct io *io, FCGX_Request *fcgi);
 
 /* Reads the request variables of a request just accepted (or of the
  * process, under plain CGI). Call it before any io_param(). */

@@ -40,12 +40,13 @@ static void serve_fastcgi(struct request_ids *ids, struct store *st, struct rate
 			  const struct config *cfg)
 {
 	FCGX_Request fcgi;
-	struct io io = { .fcgi = &fcgi };
+	struct io io;
 
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgi, 0, 0) != 0) {
 		util_log("cannot set up FastCGI");
 		return;
 	}
+	io_init(&io, &fcgi);
 	/* Under plain CGI every request is a start-up: only FastCGI says so. */
 	util_log("started: %s %s, FastCGI, store %s", PACKAGE_NAME, PACKAGE_VERSION, cfg->store);
 	/* libfcgi makes the accept fail once SIGTERM arrives, and a request
@@ -109,10 +110,13 @@ int main(void)
 	}
 	request_ids_init(&ids);
 	if (FCGX_IsCGI()) {
-		struct io io = { .fcgi = NULL };
+		struct io io;
 
+		io_init(&io, NULL);
 		serve(&io, &ids, st, rl, &cfg);
-		fflush(stdout);
+		/* The web server has the whole reply at end of file: close it
+		 * before the store's upkeep, as FastCGI finishes first. */
+		fclose(stdout);
 		store_end_request(st);
 	} else {
 		serve_fastcgi(&ids, st, rl, &cfg);
