@@ -4,8 +4,10 @@
  * mod_fcgid, spawn-fcgi) and a plain CGI program that serves one request
  * and exits. */
 #include <malloc.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <fcgiapp.h>
 
@@ -17,6 +19,7 @@
 #include "route.h"
 #include "store.h"
 #include "util.h"
+#include "watchdog.h"
 
 #ifndef KV_DEFAULT_CONF
 #define KV_DEFAULT_CONF "/etc/kv.conf"
@@ -51,16 +54,15 @@ static void serve_fastcgi(struct request_ids *ids, struct store *st, struct rate
 	util_log("started: %s %s, FastCGI, store %s", PACKAGE_NAME, PACKAGE_VERSION, cfg->store);
 	/* libfcgi makes the accept fail once SIGTERM arrives, and a request
 	 * under way finishes first. */
+	store_watch_start(st);
 	while (FCGX_Accept_r(&fcgi) >= 0) {
+		watchdog_reply_to(fcgi.ipcFd, fcgi.requestId);
 		serve(&io, ids, st, rl, cfg);
+		watchdog_reply_to(-1, 0);
 		/* The reply leaves with the finish; the store's upkeep comes
 		 * after, on no client's time. */
 		FCGX_Finish_r(&fcgi);
 		store_end_request(st);
-		if (store_needs_exit(st)) {
-			util_log("the store needs recovery; leaving so that the next process runs it");
-			break;
-		}
 	}
 	FCGX_Free(&fcgi, 1);
 }
@@ -81,6 +83,20 @@ static void malloc_configure(void)
 	mallopt(M_TRIM_THRESHOLD, 2 * MALLOC_KEEP);
 }
 
+/* A plain CGI process's whole life, from joining the store to its upkeep
+ * after the answer, runs to its end: the web server may send SIGTERM once
+ * the output is closed (Apache's mod_cgi does), and a process ended inside
+ * Berkeley DB would cost every other one a recovery. The watchdog bounds
+ * the process's life instead, and answers 503 on stdout if it fires. */
+static void cgi_prepare(void)
+{
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	watchdog_reply_to(STDOUT_FILENO, 0);
+}
+
 int main(void)
 {
 	const char *path = getenv("KV_CONF");
@@ -91,6 +107,7 @@ int main(void)
 	struct request_ids ids;
 	char err[512];
 	int status = EXIT_FAILURE;
+	bool cgi = FCGX_IsCGI();
 
 	malloc_configure();
 	if (!config_load(&cfg, path != NULL ? path : KV_DEFAULT_CONF, path != NULL,
@@ -102,6 +119,8 @@ int main(void)
 		util_log("out of memory");
 		goto out;
 	}
+	if (cgi)
+		cgi_prepare();
 	st = store_new(&cfg);
 	rl = rl_new(&cfg);
 	if (st == NULL || rl == NULL) {
@@ -109,11 +128,12 @@ int main(void)
 		goto out;
 	}
 	request_ids_init(&ids);
-	if (FCGX_IsCGI()) {
+	if (cgi) {
 		struct io io;
 
 		io_init(&io, NULL);
 		serve(&io, &ids, st, rl, &cfg);
+		watchdog_reply_to(-1, 0);
 		/* The web server has the whole reply at end of file: close it
 		 * before the store's upkeep, as FastCGI finishes first. */
 		fclose(stdout);

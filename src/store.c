@@ -8,11 +8,15 @@
  * (store_env.h), updated in the transaction of each write. */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <db.h>
@@ -23,7 +27,9 @@
 #include "record.h"
 #include "store.h"
 #include "store_env.h"
+#include "store_join.h"
 #include "util.h"
+#include "watchdog.h"
 
 /* Transactions never wait inside Berkeley DB for a lock (DB_TXN_NOWAIT):
  * a lock wait there ends only when the holder lets go or someone runs the
@@ -68,12 +74,25 @@
  * big values gets shorter pages and follows the cursor. */
 #define LIST_PAGE_BYTES (4u << 20)
 
-/* A store call, or joining the store, that takes this long is stuck: a
- * process killed inside Berkeley DB can leave a mutex locked for good, and
- * whoever waits on it waits forever. Leaving is the way out: the next
- * process to join sees the dead ones and recovers the store. A healthy
+/* A store call, or joining the store, that takes this long is stuck
+ * behind a process that died inside Berkeley DB (watchdog.h). A healthy
  * call takes milliseconds, and lock waits give up within seconds. */
 #define WATCHDOG_SECONDS 10
+
+/* How long a request waits for a recovery that other processes run, or
+ * for the processes still inside to leave so that it can begin, before it
+ * is answered 503 with Retry-After. */
+#define JOIN_WAIT_MS 3000
+
+/* How often an idle FastCGI process looks whether the store wants it to
+ * leave (store_watch_start). */
+#define WATCH_INTERVAL_MS 100
+
+/* A write that fails with less than this free on the store's file system
+ * failed for want of room, whatever Berkeley DB called it ("unable to
+ * allocate space from the buffer cache" when every page of the cache is
+ * dirty and none can be written, an I/O error from the log). */
+#define DISK_LOW_BYTES (16u << 20)
 
 /* A transaction body returns 0 to commit, TXN_ROLLBACK to abort on purpose
  * (the outcome is in its argument), or a Berkeley DB error. */
@@ -82,13 +101,21 @@ typedef int (*txn_body_fn)(struct store *st, DB_TXN *txn, void *arg);
 
 struct store {
 	const struct config *cfg;
-	DB_ENV *env;
+	struct store_join *join;
+	DB_ENV *env;		/* the join's, while joined */
 	DB *primary;
 	DB *expiry;
 	bool panic;
 	unsigned long requests;
 	unsigned long writes;	/* committed by this process */
 	bool checkpoint_due;	/* see CHECKPOINT_EVERY */
+	/* Held by the main thread from a request's first store call to its
+	 * end, so that the watcher thread leaves the store only between
+	 * requests. */
+	pthread_mutex_t busy;
+	bool held;
+	bool watching;
+	pthread_t watcher;
 	/* A GET's record lands here, reused from one request to the next: a
 	 * fresh 1 KiB block per GET made malloc consolidate its free lists
 	 * each time (glibc does so for every request of that size). */
@@ -111,30 +138,9 @@ static void on_bdb_event(DB_ENV *env, u_int32_t event, void *info)
 		st->panic = true;
 }
 
-static void on_watchdog(int sig)
+static int env_configure(DB_ENV *env, void *arg)
 {
-	static const char msg[] = "kvd: stuck in the store; leaving so that it can be recovered\n";
-
-	(void)sig;
-	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
-		_exit(EXIT_FAILURE);
-	_exit(EXIT_FAILURE);
-}
-
-/* The watchdog is SIGALRM, armed around everything that can wait inside
- * Berkeley DB; the store owns the signal. */
-static void watchdog_install(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_watchdog;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
-}
-
-static int env_configure(struct store *st, DB_ENV *env)
-{
+	struct store *st = arg;
 	int ret;
 
 	env->app_private = st;
@@ -142,29 +148,6 @@ static int env_configure(struct store *st, DB_ENV *env)
 	if ((ret = env->set_event_notify(env, on_bdb_event)) != 0)
 		return ret;
 	return store_env_configure(env, st->cfg->cache_size);
-}
-
-static int env_open(struct store *st)
-{
-	DB_ENV *env = NULL;
-	int ret;
-
-	if ((ret = db_env_create(&env, 0)) != 0)
-		goto out;
-	if ((ret = env_configure(st, env)) != 0)
-		goto out;
-	if ((ret = env->open(env, st->cfg->store, STORE_ENV_FLAGS, 0660)) != 0)
-		goto out;
-	if ((ret = store_env_reserve(env, st->cfg->store)) != 0)
-		goto out;
-	st->env = env;
-	env = NULL;
-out:
-	if (env != NULL)
-		env->close(env, 0);
-	if (ret != 0)
-		util_log("cannot open the store: %s", db_strerror(ret));
-	return ret;
 }
 
 static void handles_close(struct store *st)
@@ -216,17 +199,41 @@ static int handles_open(struct store *st)
 			break;
 		usleep(1000u << attempt);
 	}
+	if (ret == DB_RUNRECOVERY)
+		st->panic = true;
 	if (ret != 0)
 		util_log("cannot open the databases: %s", db_strerror(ret));
 	return ret;
 }
 
-static void env_close(struct store *st)
+/* Joins the environment, recovering it first when it needs it. */
+static enum store_status store_enter(struct store *st)
 {
+	int ret = store_join_enter(st->join, JOIN_WAIT_MS, &st->env);
+
+	if (ret != 0) {
+		st->env = NULL;
+		return ret == STORE_JOIN_BUSY ? STORE_BUSY : STORE_UNAVAILABLE;
+	}
+	if (store_env_reserve(st->env, st->cfg->store) != 0) {
+		st->env = NULL;
+		store_join_leave(st->join);
+		return STORE_FULL;
+	}
+	return STORE_OK;
+}
+
+/* Leaves the environment; after a panic, asks for its recovery first. */
+static void store_leave(struct store *st)
+{
+	if (st->env == NULL)
+		return;
+	if (st->panic)
+		store_join_want_recovery(st->join);
 	handles_close(st);
-	if (st->env != NULL)
-		st->env->close(st->env, 0);
+	store_join_leave(st->join);
 	st->env = NULL;
+	st->panic = false;
 }
 
 /* Frees what dead processes left in the environment. */
@@ -240,20 +247,68 @@ static void failchk(struct store *st)
 		util_log("failchk: %s", db_strerror(ret));
 }
 
-/* Makes the environment and the handles usable for one operation. */
+/* The main thread holds busy from a request's first store call to the
+ * request's end. */
+static void busy_hold(struct store *st)
+{
+	if (st->held)
+		return;
+	pthread_mutex_lock(&st->busy);
+	st->held = true;
+}
+
+static void busy_release(struct store *st)
+{
+	if (!st->held)
+		return;
+	st->held = false;
+	pthread_mutex_unlock(&st->busy);
+}
+
+/* Makes the environment and the handles usable for one operation: leaves
+ * an environment that needs recovery, or whose files were removed or
+ * replaced, and joins the store as it is now. */
 static enum store_status store_ready(struct store *st)
 {
-	if (st->panic)
-		return STORE_UNAVAILABLE;
-	if (st->env == NULL && env_open(st) != 0)
-		return STORE_UNAVAILABLE;
+	enum store_status status;
+
+	busy_hold(st);
+	if (st->env != NULL &&
+	    (st->panic || store_join_check(st->join, false) != STORE_JOIN_CURRENT))
+		store_leave(st);
+	if (st->env == NULL && (status = store_enter(st)) != STORE_OK)
+		return status;
 	if (++st->requests % FAILCHK_EVERY == 0)
 		failchk(st);
 	/* A database file that cannot be opened (damaged, unreadable) makes
 	 * the store unavailable, like an environment that cannot be joined. */
-	if (handles_open(st) != 0)
+	if (st->panic || handles_open(st) != 0)
 		return STORE_UNAVAILABLE;
 	return STORE_OK;
+}
+
+/* Whether the files a write went into are still the store's, so that the
+ * write may be acknowledged: not removed, not replaced by others. A store
+ * that merely wants recovery is intact: no recovery can begin while this
+ * process is inside, and the commit is in the log it will read. */
+static bool store_intact(struct store *st)
+{
+	struct stat info;
+	int fd;
+
+	if (store_join_check(st->join, true) == STORE_JOIN_GONE)
+		return false;
+	return st->primary->fd(st->primary, &fd) == 0 && fstat(fd, &info) == 0 &&
+	       info.st_nlink > 0;
+}
+
+/* Whether the file system holding the store is (nearly) full. */
+static bool disk_low(const struct store *st)
+{
+	struct statvfs fs;
+
+	return statvfs(st->cfg->store, &fs) == 0 &&
+	       (uint64_t)fs.f_bavail * fs.f_frsize < DISK_LOW_BYTES;
 }
 
 struct store *store_new(const struct config *cfg)
@@ -263,20 +318,72 @@ struct store *store_new(const struct config *cfg)
 	if (st == NULL)
 		return NULL;
 	st->cfg = cfg;
-	watchdog_install();
-	alarm(WATCHDOG_SECONDS);
-	if (env_open(st) == 0 && handles_open(st) == 0 &&
+	st->join = store_join_new(cfg->store, env_configure, st);
+	if (st->join == NULL || pthread_mutex_init(&st->busy, NULL) != 0) {
+		store_join_free(st->join);
+		free(st);
+		return NULL;
+	}
+	watchdog_install(PACKAGE_NAME "d");
+	watchdog_arm(WATCHDOG_SECONDS);
+	if (store_enter(st) == STORE_OK && handles_open(st) == 0 &&
 	    cfg->open == CONFIG_OPEN_PER_REQUEST)
 		handles_close(st);
-	alarm(0);
+	watchdog_disarm();
 	return st;
+}
+
+/* The watcher thread of a FastCGI process: between requests, leaves a
+ * store that wants recovery, so that it can begin without waiting for
+ * this process's next request. */
+static void *watch(void *arg)
+{
+	struct store *st = arg;
+	const struct timespec pause = {
+		.tv_sec = WATCH_INTERVAL_MS / 1000,
+		.tv_nsec = (long)(WATCH_INTERVAL_MS % 1000) * 1000000L,
+	};
+
+	/* Cancelled (store_free) only while it sleeps, never inside the store. */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	for (;;) {
+		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+		nanosleep(&pause, NULL);
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+		if (pthread_mutex_trylock(&st->busy) != 0)
+			continue;
+		if (st->env != NULL && store_join_check(st->join, false) == STORE_JOIN_STALE)
+			store_leave(st);
+		pthread_mutex_unlock(&st->busy);
+	}
+	return NULL;
+}
+
+void store_watch_start(struct store *st)
+{
+	sigset_t all, old;
+
+	/* Signals stay with the main thread: libfcgi's SIGTERM, the watchdog. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	st->watching = pthread_create(&st->watcher, NULL, watch, st) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!st->watching)
+		util_log("cannot start the store's watcher thread");
 }
 
 void store_free(struct store *st)
 {
 	if (st == NULL)
 		return;
-	env_close(st);
+	if (st->watching) {
+		pthread_cancel(st->watcher);
+		pthread_join(st->watcher, NULL);
+	}
+	busy_release(st);
+	store_leave(st);
+	store_join_free(st->join);
+	pthread_mutex_destroy(&st->busy);
 	free(st->get_buf);
 	free(st);
 }
@@ -289,15 +396,13 @@ void store_end_request(struct store *st)
 		checkpoint(st);
 	st->checkpoint_due = false;
 	if (st->cfg->open == CONFIG_OPEN_PER_REQUEST) {
-		alarm(WATCHDOG_SECONDS);
+		watchdog_arm(WATCHDOG_SECONDS);
 		handles_close(st);
-		alarm(0);
+		watchdog_disarm();
 	}
-}
-
-bool store_needs_exit(const struct store *st)
-{
-	return st->panic;
+	if (st->panic)
+		store_leave(st);
+	busy_release(st);
 }
 
 /* ---- transactions ---- */
@@ -335,6 +440,37 @@ static bool lock_backoff(struct store *st, struct lock_wait *w)
 	return true;
 }
 
+/* What a transaction's end means for the client. */
+static enum store_status txn_outcome(struct store *st, bool write, int ret)
+{
+	switch (ret) {
+	case 0:
+	case TXN_ROLLBACK:
+		return STORE_OK;
+	case DB_LOCK_DEADLOCK:
+	case DB_LOCK_NOTGRANTED:
+		if (st->panic)
+			return STORE_UNAVAILABLE;
+		util_log("a lock stayed taken for %d ms; the request gave up", STORE_WAIT_MS);
+		return STORE_BUSY;
+	case DB_RUNRECOVERY:
+		st->panic = true;
+		break;
+	case ENOSPC:
+	case EDQUOT:
+		util_log("the disk holding the store is full; a write was refused");
+		return STORE_FULL;
+	default:
+		util_log("transaction failed: %s", db_strerror(ret));
+		break;
+	}
+	if (write && disk_low(st)) {
+		util_log("the disk holding the store is full; a write was refused");
+		return STORE_FULL;
+	}
+	return st->panic ? STORE_UNAVAILABLE : STORE_ERROR;
+}
+
 static enum store_status run_txn(struct store *st, bool write, txn_body_fn body, void *arg)
 {
 	enum store_status status;
@@ -350,7 +486,7 @@ static enum store_status run_txn(struct store *st, bool write, txn_body_fn body,
 	 * covers every commit written before it. */
 	u_int32_t commit_flags = write ? DB_TXN_WRITE_NOSYNC : 0;
 
-	alarm(WATCHDOG_SECONDS);
+	watchdog_arm(WATCHDOG_SECONDS);
 	if ((status = store_ready(st)) != STORE_OK)
 		goto out;
 	for (;;) {
@@ -372,39 +508,24 @@ static enum store_status run_txn(struct store *st, bool write, txn_body_fn body,
 	}
 	if (ret == 0 && write && st->cfg->sync)
 		ret = st->env->log_flush(st->env, NULL);
-	switch (ret) {
-	case 0:
-		if (write && ++st->writes % CHECKPOINT_EVERY == 1)
-			st->checkpoint_due = true;
-		/* fall through */
-	case TXN_ROLLBACK:
-		status = STORE_OK;
-		break;
-	case DB_LOCK_DEADLOCK:
-	case DB_LOCK_NOTGRANTED:
-		if (st->panic) {
+	status = txn_outcome(st, write, ret);
+	if (ret == 0 && write) {
+		/* A write into files that were removed or replaced under
+		 * this process is lost with them: never acknowledged. */
+		if (!store_intact(st)) {
+			util_log("the store's files were removed or replaced; "
+				 "a write into them was not acknowledged");
+			store_leave(st);
 			status = STORE_UNAVAILABLE;
-			break;
+			goto out;
 		}
-		util_log("a lock stayed taken for %d ms; the request gave up", STORE_WAIT_MS);
-		status = STORE_BUSY;
-		break;
-	case DB_RUNRECOVERY:
-		st->panic = true;
-		status = STORE_UNAVAILABLE;
-		break;
-	case ENOSPC:
-	case EDQUOT:
-		util_log("the disk holding the store is full; a write was refused");
-		status = st->panic ? STORE_UNAVAILABLE : STORE_FULL;
-		break;
-	default:
-		util_log("transaction failed: %s", db_strerror(ret));
-		status = st->panic ? STORE_UNAVAILABLE : STORE_ERROR;
-		break;
+		if (++st->writes % CHECKPOINT_EVERY == 1)
+			st->checkpoint_due = true;
 	}
+	if (st->panic)
+		store_join_want_recovery(st->join);
 out:
-	alarm(0);
+	watchdog_disarm();
 	return status;
 }
 
@@ -530,9 +651,9 @@ static void checkpoint(struct store *st)
 
 	if (!checkpoint_wanted(st))
 		return;
-	alarm(WATCHDOG_SECONDS);
+	watchdog_arm(WATCHDOG_SECONDS);
 	st->env->memp_trickle(st->env, 100, &wrote);
-	alarm(0);
+	watchdog_disarm();
 	(void)run_txn(st, true, checkpoint_body, NULL);
 }
 

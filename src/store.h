@@ -53,9 +53,10 @@ void store_free(struct store *st);
  * the configuration says open = per_request. */
 void store_end_request(struct store *st);
 
-/* True once Berkeley DB reported a panic: the process should exit after
- * answering, so that the next one to join runs recovery. */
-bool store_needs_exit(const struct store *st);
+/* Starts a thread that, between requests, leaves a store that wants
+ * recovery (store_join.h): for a FastCGI process, which may sit idle in
+ * accept for long. Not for plain CGI, which leaves after one request. */
+void store_watch_start(struct store *st);
 
 /* Reads a live key. STORE_NOTFOUND when absent or expired. The item's
  * value lies in a buffer of the store's, good until its next call. */

@@ -32,16 +32,22 @@
 #include "record.h"
 #include "store_admin.h"
 #include "store_env.h"
+#include "store_join.h"
 #include "util.h"
+#include "watchdog.h"
 
 /* Attempts at a batch that loses a deadlock or whose lock wait times out;
  * more than the service makes, since nobody waits on kvctl's answer. */
 #define ADMIN_ATTEMPTS 20
 
 /* A call into the store that takes this long is stuck behind a mutex a
- * killed process left locked: kvctl leaves, and the next process to join
- * recovers the store. Re-armed after every batch and every dumped record. */
+ * killed process left locked (watchdog.h). Re-armed after every batch and
+ * every dumped record. */
 #define ADMIN_WATCHDOG_SECONDS 60
+
+/* How long kvctl waits for a recovery that others run, or for the
+ * processes inside to leave so that one can begin. */
+#define ADMIN_JOIN_WAIT_MS 30000
 
 /* An error of this module's own: neither an errno value nor Berkeley DB's
  * (which are between -30999 and -30800). */
@@ -49,6 +55,7 @@
 
 struct store_admin {
 	const struct config *cfg;
+	struct store_join *join;	/* the live store's; NULL on a private copy */
 	DB_ENV *env;
 	DB *primary;
 	DB *expiry;
@@ -57,23 +64,12 @@ struct store_admin {
 
 /* ---- joining ---- */
 
-static void on_watchdog(int sig)
-{
-	static const char msg[] = "kvctl: the store did not answer for a minute; giving up "
-		"(the next process to join recovers it)\n";
-
-	(void)sig;
-	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
-		_exit(EXIT_FAILURE);
-	_exit(EXIT_FAILURE);
-}
-
 /* Only the live store can get stuck behind another process; a private
  * copy cannot, and a dump may wait on a slow reader of its output. */
-static void watchdog_arm(const struct store_admin *sa)
+static void watchdog_arm_live(const struct store_admin *sa)
 {
 	if (sa->copy_dir == NULL)
-		alarm(ADMIN_WATCHDOG_SECONDS);
+		watchdog_arm(ADMIN_WATCHDOG_SECONDS);
 }
 
 /* Berkeley DB's own messages name files and internals; kvctl reports one
@@ -111,10 +107,17 @@ out:
 	return ret;
 }
 
+static int env_configure(DB_ENV *env, void *arg)
+{
+	const struct store_admin *sa = arg;
+
+	env->set_errcall(env, on_bdb_error);
+	return store_env_configure(env, sa->cfg->cache_size);
+}
+
 int store_admin_open(const struct config *cfg, struct store_admin **out)
 {
 	struct store_admin *sa = calloc(1, sizeof(*sa));
-	struct sigaction sig;
 	struct stat info;
 	int ret;
 
@@ -133,21 +136,17 @@ int store_admin_open(const struct config *cfg, struct store_admin **out)
 		ret = ERR_NOT_OWNER;
 		goto out;
 	}
-	memset(&sig, 0, sizeof(sig));
-	sig.sa_handler = on_watchdog;
-	sigemptyset(&sig.sa_mask);
-	sigaction(SIGALRM, &sig, NULL);
-	watchdog_arm(sa);
-	if ((ret = db_env_create(&sa->env, 0)) != 0)
+	if ((sa->join = store_join_new(cfg->store, env_configure, sa)) == NULL) {
+		ret = ENOMEM;
 		goto out;
-	sa->env->set_errcall(sa->env, on_bdb_error);
-	if ((ret = store_env_configure(sa->env, cfg->cache_size)) != 0)
-		goto out;
-	if ((ret = sa->env->open(sa->env, cfg->store, STORE_ENV_FLAGS, 0660)) != 0)
+	}
+	watchdog_install("kvctl");
+	watchdog_arm_live(sa);
+	if ((ret = store_join_enter(sa->join, ADMIN_JOIN_WAIT_MS, &sa->env)) != 0)
 		goto out;
 	ret = handles_open(sa);
 out:
-	alarm(0);
+	watchdog_disarm();
 	if (ret != 0)
 		store_admin_close(sa);
 	else
@@ -163,7 +162,9 @@ void store_admin_close(struct store_admin *sa)
 	if (sa == NULL)
 		return;
 	handles_close(sa);
-	if (sa->env != NULL)
+	if (sa->join != NULL)
+		store_join_free(sa->join);	/* closes the environment */
+	else if (sa->env != NULL)
 		sa->env->close(sa->env, 0);
 	if (sa->copy_dir != NULL)
 		dir_remove(sa->copy_dir);
@@ -176,13 +177,15 @@ const char *store_admin_strerror(int err)
 	switch (err) {
 	case EBUSY:
 		return "the store stayed locked by other processes; try again";
+	case STORE_JOIN_BUSY:
+		return "the store is being recovered; try again";
 	case ENOTEMPTY:
 		return "the directory is not empty";
 	case ERR_NOT_OWNER:
 		return "run kvctl as the user that owns the store directory "
 		       "(files it would create there would lock that user out)";
 	case DB_RUNRECOVERY:
-		return "the store needs recovery: stop the service, then start it again";
+		return "the store needs recovery, which the next process to join it runs; try again";
 	case DB_VERIFY_BAD:
 		return "a database is damaged";
 	default:
@@ -205,7 +208,7 @@ static int run_txn(struct store_admin *sa, bool read_only, txn_body_fn body, voi
 	u_int32_t commit_flags = sa->cfg->sync ? 0 : DB_TXN_WRITE_NOSYNC;
 
 	for (int attempt = 0; attempt < ADMIN_ATTEMPTS; attempt++) {
-		watchdog_arm(sa);
+		watchdog_arm_live(sa);
 		ret = sa->env->txn_begin(sa->env, NULL, &txn, read_only ? DB_READ_COMMITTED : 0);
 		if (ret != 0)
 			break;
@@ -215,13 +218,15 @@ static int run_txn(struct store_admin *sa, bool read_only, txn_body_fn body, voi
 		else
 			txn->abort(txn);
 		txn = NULL;
+		if (ret == DB_RUNRECOVERY && sa->join != NULL)
+			store_join_want_recovery(sa->join);
 		if (ret == DB_LOCK_NOTGRANTED)
 			sa->env->failchk(sa->env, 0);
 		else if (ret != DB_LOCK_DEADLOCK)
 			break;
 		usleep(1000u << (attempt < 8 ? attempt : 8));
 	}
-	alarm(0);
+	watchdog_disarm();
 	if (ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED)
 		ret = EBUSY;
 	return ret;
@@ -455,7 +460,7 @@ static int dump_body(struct store_admin *sa, DB_TXN *txn, void *arg)
 		ret = cursor->get(cursor, &k, &d, DB_FIRST);
 	}
 	for (; ret == 0; ret = cursor->get(cursor, &k, &d, DB_NEXT)) {
-		watchdog_arm(sa);
+		watchdog_arm_live(sa);
 		if (is_counter(&k) && op->range_len == 0)
 			continue;
 		if (!in_range(op, &k) || k.size > KEYPATH_MAX)
@@ -799,20 +804,63 @@ static int count_body(struct store_admin *sa, DB_TXN *txn, void *arg)
 	return ret;
 }
 
-int store_admin_restore(const struct config *cfg, const char *dir, uint64_t *keys)
+/* The backup in from, copied into to and recovered there. */
+static int restore_into(const struct config *cfg, const char *from, const char *to)
 {
-	struct store_admin *sa = NULL;
 	bool found;
 	int ret;
 
-	*keys = 0;
-	if ((ret = dir_prepare(cfg->store)) != 0)
-		return ret;
-	if ((ret = copy_backup(dir, cfg->store, &found)) != 0)
+	if ((ret = copy_backup(from, to, &found)) != 0)
 		return ret;
 	if (!found)
 		return ENOENT;
-	if ((ret = recover_dir(cfg->store, cfg->cache_size)) != 0)
+	return recover_dir(to, cfg->cache_size);
+}
+
+/* Restores beside the store directory, then renames the result into its
+ * place: a web worker that looks meanwhile finds no store (503), never a
+ * half-copied one that it would take for a new store and recover. */
+static int restore_beside(const struct config *cfg, const char *from)
+{
+	size_t size = strlen(cfg->store) + sizeof(".restore.XXXXXX");
+	char *tmp = malloc(size);
+	int ret;
+
+	if (tmp == NULL)
+		return ENOMEM;
+	snprintf(tmp, size, "%s.restore.XXXXXX", cfg->store);
+	if (mkdtemp(tmp) == NULL) {
+		ret = errno;
+		goto out;
+	}
+	chmod(tmp, 0750);
+	if ((ret = restore_into(cfg, from, tmp)) == 0 && rename(tmp, cfg->store) != 0)
+		ret = errno;
+	if (ret != 0)
+		dir_remove(tmp);
+out:
+	free(tmp);
+	return ret;
+}
+
+int store_admin_restore(const struct config *cfg, const char *dir, uint64_t *keys)
+{
+	struct store_admin *sa = NULL;
+	int ret;
+
+	*keys = 0;
+	/* The directory must be missing or empty; rmdir makes an empty one
+	 * missing, for the rename. A mount point cannot be renamed onto: the
+	 * backup is copied into it in place then. */
+	if ((ret = dir_prepare(cfg->store)) != 0)
+		return ret;
+	if (rmdir(cfg->store) == 0)
+		ret = restore_beside(cfg, dir);
+	else if (errno == EBUSY)
+		ret = restore_into(cfg, dir, cfg->store);
+	else
+		ret = errno;
+	if (ret != 0)
 		return ret;
 	/* Join it as the service will, and count what it holds. */
 	if ((ret = store_admin_open(cfg, &sa)) != 0)

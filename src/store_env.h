@@ -1,8 +1,8 @@
-/* store_env.h: joining the store's Berkeley DB environment
+/* store_env.h: the settings and databases of the store's environment
  *
  * Internal to the store modules (store.c for the service, store_admin.c for
- * kvctl): both join the same environment with the same settings and flags
- * and open the same two databases, so that kvctl can work on a store that
+ * kvctl): both join the same environment (store_join.h) with the same
+ * settings and open the same two databases, so that kvctl can work on a store that
  * web server workers are serving at the same time. */
 #ifndef KV_STORE_ENV_H
 #define KV_STORE_ENV_H
@@ -29,23 +29,9 @@
 #define STORE_LOCK_TIMEOUT_US (500 * 1000)
 
 /* Slots in the environment's thread table, one per process that has joined
- * it (web server workers, admin commands); dead ones are reclaimed by failchk. */
+ * it (web server workers, plain CGI runs, admin commands); dead ones are
+ * reclaimed by failchk. */
 #define STORE_THREADS 512
-
-/* Every process joins with DB_REGISTER, so the first one to join after a
- * crash sees the dead registrant. With DB_FAILCHK it then aborts the dead
- * process's transactions and frees its locks in place while the live
- * processes carry on; DB_RECOVER runs full recovery only when that is not
- * enough. */
-#define STORE_ENV_FLAGS ( \
-	DB_CREATE |		/* the first process creates the regions */ \
-	DB_INIT_LOCK |		/* many processes read and write at once */ \
-	DB_INIT_LOG |		/* write-ahead log: commits survive crashes */ \
-	DB_INIT_MPOOL |		/* shared page cache */ \
-	DB_INIT_TXN |		/* transactions */ \
-	DB_REGISTER |		/* notice processes that died inside */ \
-	DB_FAILCHK |		/* ...and clean up after them in place */ \
-	DB_RECOVER)		/* ...or recover when that fails */
 
 /* The key of the record that holds the last versionstamp given out: one
  * zero byte, which no keypath encodes to and which sorts first. */

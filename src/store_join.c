@@ -1,0 +1,384 @@
+/* store_join.c: joining the store's environment, and recovering it */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store_join.h"
+#include "util.h"
+
+/* How a process opens an environment that needs no recovery: without
+ * DB_CREATE, so that missing regions are a reason to recover, not to start
+ * afresh beside a log that may hold commits; with DB_FAILCHK, so that the
+ * open releases what processes that died outside the library's critical
+ * sections left behind, and answers DB_RUNRECOVERY when one died inside. */
+#define JOIN_FLAGS (DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL | DB_INIT_TXN | DB_FAILCHK)
+
+/* How the recovering process opens it, alone: rebuilds the regions from
+ * the log (creating them for a new store). */
+#define RECOVER_FLAGS (DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL | \
+		       DB_INIT_TXN | DB_RECOVER)
+
+/* Pauses between attempts at a lock held by others. */
+#define POLL_MIN_US 500
+#define POLL_MAX_US 20000
+
+#define JOIN_MAGIC "kv-lock1"
+#define BOOT_ID_LEN 40
+
+/* The lock file's contents. Written whole under the exclusive lock after a
+ * recovery; `wanted` alone by anyone, at any time. */
+struct join_header {
+	char magic[8];
+	uint64_t generation;	/* recoveries so far */
+	uint32_t wanted;	/* nonzero: the environment needs recovery */
+	uint32_t reserved;
+	char boot_id[BOOT_ID_LEN];	/* the machine's boot of the last recovery */
+};
+
+struct store_join {
+	char *dir;
+	char *lock_path;
+	store_join_configure_fn configure;
+	void *arg;
+	int fd;			/* the lock file, or -1 */
+	struct stat fd_stat;	/* what fd was when opened */
+	DB_ENV *env;		/* open under the shared lock, or NULL */
+	uint64_t generation;	/* the header's when env was opened */
+};
+
+/* The lock file of the environment this process holds, for the watchdog. */
+static volatile int signal_fd = -1;
+
+static const uint32_t wanted_mark = 1;
+
+/* ---- the header ---- */
+
+/* The machine's boot, so that regions left by an earlier boot are
+ * recovered: their mutexes may be held by processes that no longer exist.
+ * Empty where the system does not say. */
+static const char *boot_id(void)
+{
+	static char id[BOOT_ID_LEN];
+	static bool known;
+	ssize_t n;
+	int fd;
+
+	if (known)
+		return id;
+	fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, id, sizeof(id) - 1);
+		close(fd);
+		if (n > 0 && id[n - 1] == '\n')
+			n--;
+		id[n > 0 ? n : 0] = '\0';
+	}
+	known = true;
+	return id;
+}
+
+/* Whether the header says the environment can be joined as it is; false
+ * for a new, short or foreign file too. */
+static bool header_current(int fd, uint64_t *generation)
+{
+	struct join_header h;
+
+	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
+		return false;
+	if (memcmp(h.magic, JOIN_MAGIC, sizeof(h.magic)) != 0 || h.wanted != 0)
+		return false;
+	h.boot_id[BOOT_ID_LEN - 1] = '\0';
+	if (strcmp(h.boot_id, boot_id()) != 0)
+		return false;
+	*generation = h.generation;
+	return true;
+}
+
+static uint64_t header_generation(int fd)
+{
+	struct join_header h;
+
+	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    memcmp(h.magic, JOIN_MAGIC, sizeof(h.magic)) != 0)
+		return 0;
+	return h.generation;
+}
+
+static int header_write(int fd, uint64_t generation)
+{
+	struct join_header h;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, JOIN_MAGIC, sizeof(h.magic));
+	h.generation = generation;
+	memcpy(h.boot_id, boot_id(), strlen(boot_id()));	/* < BOOT_ID_LEN */
+	if (pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
+		return errno != 0 ? errno : EIO;
+	return 0;
+}
+
+static void mark_wanted(int fd)
+{
+	if (pwrite(fd, &wanted_mark, sizeof(wanted_mark),
+		   offsetof(struct join_header, wanted)) < 0)
+		util_log("cannot ask for the store's recovery: %s", strerror(errno));
+}
+
+/* ---- the lock file ---- */
+
+static void lock_close(struct store_join *j)
+{
+	if (j->fd >= 0)
+		close(j->fd);
+	j->fd = -1;
+}
+
+/* Opens the lock file afresh, creating it in an existing directory: the
+ * one held before may have been removed with its directory, or replaced. */
+static int lock_open(struct store_join *j)
+{
+	lock_close(j);
+	j->fd = open(j->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+	if (j->fd < 0)
+		return errno;
+	if (fstat(j->fd, &j->fd_stat) != 0) {
+		int err = errno;
+
+		lock_close(j);
+		return err;
+	}
+	return 0;
+}
+
+static bool lock_try(int fd, int how)
+{
+	return flock(fd, how | LOCK_NB) == 0;
+}
+
+/* ---- opening ---- */
+
+static int env_open(struct store_join *j, u_int32_t flags, DB_ENV **out)
+{
+	DB_ENV *env = NULL;
+	int ret;
+
+	*out = NULL;
+	if ((ret = db_env_create(&env, 0)) != 0)
+		goto out;
+	if ((ret = j->configure(env, j->arg)) != 0)
+		goto out;
+	if ((ret = env->open(env, j->dir, flags, 0660)) != 0)
+		goto out;
+	*out = env;
+	env = NULL;
+out:
+	if (env != NULL)
+		env->close(env, 0);
+	return ret;
+}
+
+/* Under the exclusive lock: recovers the environment unless another
+ * process did so since this one saw the need. */
+static int recover(struct store_join *j)
+{
+	uint64_t generation;
+	DB_ENV *env;
+	int ret;
+
+	if (header_current(j->fd, &generation))
+		return 0;
+	generation = header_generation(j->fd) + 1;
+	util_log("recovering the store (recovery %llu)", (unsigned long long)generation);
+	if ((ret = env_open(j, RECOVER_FLAGS, &env)) == 0) {
+		/* A checkpoint writes the first log file of a new store, which
+		 * a process joining without DB_CREATE could not create. */
+		ret = env->txn_checkpoint(env, 0, 0, DB_FORCE);
+		env->close(env, 0);
+	}
+	if (ret != 0) {
+		util_log("the store's recovery failed: %s", db_strerror(ret));
+		return ret;
+	}
+	if ((ret = header_write(j->fd, generation)) != 0) {
+		util_log("cannot record the store's recovery: %s", strerror(ret));
+		return ret;
+	}
+	util_log("the store was recovered");
+	return 0;
+}
+
+/* Under the shared lock, with a header that says no recovery is wanted:
+ * opens the environment. DB_RUNRECOVERY or missing regions turn into a
+ * request for recovery and EAGAIN, to go round again. */
+static int join(struct store_join *j, uint64_t generation)
+{
+	int ret;
+
+	/* An open stuck behind a mutex of a dead process ends in the
+	 * watchdog, which asks for recovery through signal_fd. */
+	signal_fd = j->fd;
+	if ((ret = env_open(j, JOIN_FLAGS, &j->env)) == 0) {
+		j->generation = generation;
+		return 0;
+	}
+	signal_fd = -1;
+	if (ret == DB_RUNRECOVERY || ret == ENOENT) {
+		util_log(ret == ENOENT ? "the store's shared regions are missing; asking for recovery"
+				       : "a process died inside the store; asking for its recovery");
+		mark_wanted(j->fd);
+		return EAGAIN;
+	}
+	util_log("cannot open the store: %s", db_strerror(ret));
+	return ret;
+}
+
+/* One attempt: 0 when joined, EAGAIN to try again after a pause, else an
+ * error. No lock is held when it returns anything but 0. */
+static int attempt(struct store_join *j)
+{
+	uint64_t generation;
+	int ret;
+
+	if (lock_try(j->fd, LOCK_SH)) {
+		if (header_current(j->fd, &generation)) {
+			if ((ret = join(j, generation)) == 0)
+				return 0;
+			flock(j->fd, LOCK_UN);
+			return ret;
+		}
+		flock(j->fd, LOCK_UN);
+	}
+	/* A recovery is wanted (or under way): run it when nobody is inside. */
+	if (!lock_try(j->fd, LOCK_EX))
+		return EAGAIN;
+	ret = recover(j);
+	flock(j->fd, LOCK_UN);
+	return ret == 0 ? EAGAIN : ret;
+}
+
+int store_join_enter(struct store_join *j, unsigned wait_ms, DB_ENV **env)
+{
+	int64_t deadline = util_monotonic_us() + (int64_t)wait_ms * 1000;
+	unsigned pause = POLL_MIN_US;
+	bool waited = false;
+	int ret;
+
+	if (j->env != NULL)
+		goto out;
+	if ((ret = lock_open(j)) != 0) {
+		util_log("cannot open the store's lock file: %s", strerror(ret));
+		return ret;
+	}
+	/* The first round that recovers goes round once more at once, to
+	 * join what it recovered. */
+	while ((ret = attempt(j)) == EAGAIN) {
+		if (util_monotonic_us() >= deadline) {
+			util_log("the store is being recovered; the request was not served");
+			return STORE_JOIN_BUSY;
+		}
+		if (waited) {
+			usleep(pause);
+			if (pause < POLL_MAX_US)
+				pause *= 2;
+		}
+		waited = true;
+	}
+	if (ret != 0)
+		return ret;
+out:
+	*env = j->env;
+	return 0;
+}
+
+void store_join_leave(struct store_join *j)
+{
+	if (j->env != NULL) {
+		signal_fd = -1;
+		j->env->close(j->env, 0);
+		j->env = NULL;
+	}
+	lock_close(j);	/* drops the shared lock */
+}
+
+/* ---- watching ---- */
+
+enum store_join_state store_join_check(struct store_join *j, bool thorough)
+{
+	struct stat now;
+	uint64_t generation;
+
+	if (j->env == NULL)
+		return STORE_JOIN_STALE;
+	if (fstat(j->fd, &now) != 0 || now.st_nlink == 0)
+		return STORE_JOIN_GONE;
+	if (thorough && (stat(j->lock_path, &now) != 0 || now.st_ino != j->fd_stat.st_ino ||
+			 now.st_dev != j->fd_stat.st_dev))
+		return STORE_JOIN_GONE;
+	if (!header_current(j->fd, &generation) || generation != j->generation)
+		return STORE_JOIN_STALE;
+	return STORE_JOIN_CURRENT;
+}
+
+void store_join_want_recovery(struct store_join *j)
+{
+	if (j->fd >= 0)
+		mark_wanted(j->fd);
+	if (j->env != NULL)
+		j->env->set_flags(j->env, DB_PANIC_ENVIRONMENT, 1);
+}
+
+void store_join_want_recovery_signal(void)
+{
+	int fd = signal_fd;
+
+	if (fd >= 0 && pwrite(fd, &wanted_mark, sizeof(wanted_mark),
+			      offsetof(struct join_header, wanted)) < 0)
+		return;
+}
+
+/* ---- life ---- */
+
+static char *path_join(const char *dir, const char *file)
+{
+	size_t n = strlen(dir) + 1 + strlen(file) + 1;
+	char *path = malloc(n);
+
+	if (path != NULL)
+		snprintf(path, n, "%s/%s", dir, file);
+	return path;
+}
+
+struct store_join *store_join_new(const char *dir, store_join_configure_fn configure, void *arg)
+{
+	struct store_join *j = calloc(1, sizeof(*j));
+
+	if (j == NULL)
+		return NULL;
+	j->fd = -1;
+	j->configure = configure;
+	j->arg = arg;
+	j->dir = strdup(dir);
+	j->lock_path = path_join(dir, STORE_LOCK_FILE);
+	if (j->dir == NULL || j->lock_path == NULL) {
+		store_join_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+void store_join_free(struct store_join *j)
+{
+	if (j == NULL)
+		return;
+	store_join_leave(j);
+	free(j->dir);
+	free(j->lock_path);
+	free(j);
+}

@@ -1,0 +1,98 @@
+/* store_join.h: joining the store's environment, and recovering it
+ *
+ * Many unrelated processes share one Berkeley DB environment: FastCGI
+ * workers of any web server, plain CGI runs (one per request), kvctl.
+ * Recovery removes the environment's regions and rebuilds them from the
+ * log; run while another process still has the environment open, it pulls
+ * the regions from under that process and a commit it writes meanwhile can
+ * be overwritten: an acknowledged write lost. So recovery runs in exactly
+ * one process, while no other is inside, and Berkeley DB's own registry
+ * (DB_REGISTER) is not used: its recovery does not wait for the others.
+ *
+ * The lock file STORE_LOCK_FILE in the store directory arbitrates
+ * (the Reference Guide's "sentinel file" for unrelated processes):
+ *
+ *   - a process holds a shared flock on it for as long as it has the
+ *     environment open, and the kernel drops it when the process dies;
+ *   - recovery runs under the exclusive flock, so with nobody inside;
+ *   - the file's header says whether recovery is wanted and counts the
+ *     recoveries (its generation): a process that has the environment open
+ *     reads it at each request and leaves when it changed, and an idle
+ *     FastCGI process's watcher thread does the same (store.c), so the
+ *     recovering process never waits for a request that may not come.
+ *
+ * A process asks for recovery when Berkeley DB says it is needed
+ * (DB_RUNRECOVERY, a panic, failchk finding a process that died inside the
+ * library), when its watchdog finds it stuck inside the library, and a
+ * joiner does so when the regions are missing or the machine has booted
+ * since the last recovery (the regions are files that outlive a boot, with
+ * mutexes of processes that no longer exist).
+ *
+ * Waiting is polling with no lock held: a process that cannot get the lock
+ * it needs holds none meanwhile, so the last one inside can always leave
+ * and the recovery can always begin. */
+#ifndef KV_STORE_JOIN_H
+#define KV_STORE_JOIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <db.h>
+
+/* The lock file; it holds no data and may be removed with the service
+ * stopped (the next process to join then recovers the store). */
+#define STORE_LOCK_FILE "kv.lock"
+
+/* store_join_enter's answer when others are recovering the store, or still
+ * inside it while a recovery waits, for longer than the caller would wait:
+ * the request is answered 503 with Retry-After. Neither an errno value nor
+ * Berkeley DB's (which are between -30999 and -30800). */
+#define STORE_JOIN_BUSY (-30000)
+
+struct store_join;
+
+/* Applied to each new environment handle before it is opened: the error
+ * callback, event notification and every setting of store_env.c. */
+typedef int (*store_join_configure_fn)(DB_ENV *env, void *arg);
+
+/* A process's membership of the store in dir (copied). NULL when out of
+ * memory. Nothing is opened yet. */
+struct store_join *store_join_new(const char *dir, store_join_configure_fn configure,
+				  void *arg);
+
+/* Leaves, then frees. */
+void store_join_free(struct store_join *j);
+
+/* Makes j hold the environment open, recovering it first when it needs
+ * recovery and no other process is inside, waiting at most wait_ms for a
+ * recovery others run. Returns 0 with *env set (j owns it), STORE_JOIN_BUSY,
+ * or the errno or Berkeley DB error that stopped it (logged). */
+int store_join_enter(struct store_join *j, unsigned wait_ms, DB_ENV **env);
+
+/* Closes the environment (its database handles must be closed first) and
+ * drops the shared lock. */
+void store_join_leave(struct store_join *j);
+
+enum store_join_state {
+	STORE_JOIN_CURRENT,	/* the environment j holds is the store's */
+	STORE_JOIN_STALE,	/* a recovery is wanted or has run since: leave */
+	STORE_JOIN_GONE,	/* the store's files were removed or replaced */
+};
+
+/* Whether the environment j holds is still the store's. The quick check,
+ * at every request, reads the lock file's header and sees whether the file
+ * was removed; the thorough one, before a write is acknowledged, also sees
+ * whether the directory now holds another lock file (a store restored or
+ * moved into place). */
+enum store_join_state store_join_check(struct store_join *j, bool thorough);
+
+/* Asks for recovery: marks the lock file and puts the environment j holds
+ * in Berkeley DB's panic state, so that every process inside leaves at its
+ * next call into it. */
+void store_join_want_recovery(struct store_join *j);
+
+/* The same, as far as a signal handler may go: marks the lock file of the
+ * environment this process holds, if any. Async-signal-safe. */
+void store_join_want_recovery_signal(void);
+
+#endif
