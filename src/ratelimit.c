@@ -17,6 +17,7 @@
  * are still refilling, the one closest to full is taken over: its owner
  * gets back at most the few requests it had not yet earned back, and no
  * client is ever refused because the table is full. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -38,7 +39,7 @@
 #define RL_SLOTS 4096
 /* How far a bucket may sit from its hash's slot. */
 #define RL_PROBE 16
-/* "t:" and a token name (64), or "a:" and an IPv6 address text (45). */
+/* "t:" and a token name (64), or "a:" and an address (an IPv6 /64: 24). */
 #define RL_KEY_MAX 80
 
 #define NS_PER_S INT64_C(1000000000)
@@ -270,4 +271,35 @@ enum rl_status rl_take(struct ratelimit *rl, const char *client, size_t len,
 	allow = rl_bucket_take(&slot->tat, now_ns(), rl->interval_ns, rl->cfg->burst, v);
 	pthread_mutex_unlock(&rl->table->mutex);
 	return allow ? RL_ALLOW : RL_DENY;
+}
+
+/* --- Client names -------------------------------------------------------- */
+
+size_t rl_address_key(const char *addr, char *out, size_t size)
+{
+	char text[INET6_ADDRSTRLEN];
+	const char *name = addr;
+	const char *suffix = "";
+	struct in6_addr a6;
+	struct in_addr a4;
+	int n;
+
+	if (inet_pton(AF_INET6, addr, &a6) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+			memcpy(&a4, &a6.s6_addr[12], sizeof(a4));
+			name = inet_ntop(AF_INET, &a4, text, sizeof(text));
+		} else {
+			memset(&a6.s6_addr[8], 0, 8);
+			name = inet_ntop(AF_INET6, &a6, text, sizeof(text));
+			suffix = "/64";
+		}
+	} else if (inet_pton(AF_INET, addr, &a4) == 1) {
+		name = inet_ntop(AF_INET, &a4, text, sizeof(text));
+	}
+	if (name == NULL) {
+		name = addr;
+		suffix = "";
+	}
+	n = snprintf(out, size, "a:%s%s", name, suffix);
+	return n < 0 ? 0 : (size_t)n >= size ? size - 1 : (size_t)n;
 }

@@ -42,6 +42,14 @@ void rl_free(struct ratelimit *rl);
 enum rl_status rl_take(struct ratelimit *rl, const char *client, size_t len,
 		       struct rl_verdict *v);
 
+/* The bucket name of a client without a token, from its REMOTE_ADDR: "a:"
+ * and the IPv4 address, or the /64 prefix of an IPv6 address ("a:2001:db8::/64":
+ * one host commonly has a whole /64 to pick addresses from), written
+ * canonically. An IPv4-mapped IPv6 address is its IPv4 address; text that
+ * is neither is used as it is. Returns the length written to out (which is
+ * always terminated; size > 0). */
+size_t rl_address_key(const char *addr, char *out, size_t size);
+
 /* The arithmetic of one bucket, apart from the table so that it can be
  * tested alone: generic cell rate, where a bucket is the time *tat at which
  * it would be full again. interval_ns is the time one request earns back,
