@@ -37,6 +37,9 @@ static bool take_budget(struct request *req, struct ratelimit *rl)
 			    "the service is unavailable; try again later");
 		return false;
 	}
+	/* Not counted (see rl_take()): no budget to tell of. */
+	if (status == RL_UNCHECKED)
+		return true;
 	snprintf(req->common_headers, sizeof(req->common_headers),
 		 "RateLimit-Limit: %u\r\nRateLimit-Remaining: %u\r\nRateLimit-Reset: %u\r\n",
 		 (unsigned)v.limit, (unsigned)v.remaining, (unsigned)v.reset_s);

@@ -43,6 +43,11 @@
 #define RL_KEY_MAX 80
 
 #define NS_PER_S INT64_C(1000000000)
+/* The longest wait for the table's mutex. It is held for well under a
+ * microsecond; 50 ms is past any scheduling delay of its holder on a
+ * busy machine, and short enough that every request still answers
+ * promptly while a stopped process holds it. */
+#define RL_WAIT_NS (50 * INT64_C(1000000))
 
 struct rl_slot {
 	int64_t tat;		/* monotonic ns at which the bucket is full; 0: unused */
@@ -61,6 +66,7 @@ struct ratelimit {
 	struct rl_table *table;	/* mapped on first use; NULL until then */
 	int64_t interval_ns;	/* what one request costs */
 	bool warned;		/* the open failure is logged once per process */
+	bool stalled;		/* a lock timeout is logged, until a lock succeeds */
 };
 
 struct ratelimit *rl_new(const struct config *cfg)
@@ -162,17 +168,45 @@ static bool open_table(struct ratelimit *rl)
 	return rl->table != NULL;
 }
 
-static bool lock_table(struct rl_table *t)
+/* Takes the table's mutex within RL_WAIT_NS, on the monotonic clock, so
+ * that a step of the wall clock cannot stretch the wait.
+ *
+ * Past that, the request passes uncounted (fail open) rather than getting
+ * a 503. A mutex held that long means a process stopped while holding it
+ * (a debugger, SIGSTOP, a machine swapping hard) or garbage in the mutex:
+ * nothing a client did. Refusing would turn one stuck process into an
+ * outage of the whole service, which is what a limiter is there to
+ * prevent, and whoever can stop a process that holds the lock can stop
+ * the service anyway. What it costs: while it lasts, requests are not
+ * counted, and each waits RL_WAIT_NS. */
+static int lock_table(struct rl_table *t)
 {
-	int rc = pthread_mutex_lock(&t->mutex);
+	struct timespec deadline;
+	int rc;
 
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_nsec += RL_WAIT_NS;
+	deadline.tv_sec += deadline.tv_nsec / NS_PER_S;
+	deadline.tv_nsec %= NS_PER_S;
+	rc = pthread_mutex_clocklock(&t->mutex, CLOCK_MONOTONIC, &deadline);
 	if (rc == EOWNERDEAD) {
 		/* Its holder died; the buckets are whole (see the top). */
+		util_log("rate limits: the table's lock was held by a process that died; taken over");
 		rc = pthread_mutex_consistent(&t->mutex);
 	}
-	if (rc != 0)
-		util_log("rate limits unavailable: the table's lock failed: %s", strerror(rc));
-	return rc == 0;
+	return rc;
+}
+
+/* Logs the start and the end of a time in which requests pass uncounted,
+ * once each per process. */
+static void note_stall(struct ratelimit *rl, bool stalled)
+{
+	if (stalled && !rl->stalled)
+		util_log("rate limits not checked: the table's lock stayed held over %lld ms; "
+			 "requests pass uncounted meanwhile", (long long)(RL_WAIT_NS / 1000000));
+	else if (!stalled && rl->stalled)
+		util_log("rate limits checked again");
+	rl->stalled = stalled;
 }
 
 /* FNV-1a: cheap, and good enough to spread addresses and names. */
@@ -258,6 +292,7 @@ enum rl_status rl_take(struct ratelimit *rl, const char *client, size_t len,
 {
 	struct rl_slot *slot;
 	bool allow;
+	int rc;
 
 	memset(v, 0, sizeof(*v));
 	v->limit = rl->cfg->burst;
@@ -265,8 +300,14 @@ enum rl_status rl_take(struct ratelimit *rl, const char *client, size_t len,
 		return RL_UNAVAILABLE;
 	if (len > RL_KEY_MAX)
 		len = RL_KEY_MAX;
-	if (!lock_table(rl->table))
+	rc = lock_table(rl->table);
+	note_stall(rl, rc == ETIMEDOUT);
+	if (rc == ETIMEDOUT)
+		return RL_UNCHECKED;
+	if (rc != 0) {
+		util_log("rate limits unavailable: the table's lock failed: %s", strerror(rc));
 		return RL_UNAVAILABLE;
+	}
 	slot = find_slot(rl->table, client, len);
 	allow = rl_bucket_take(&slot->tat, now_ns(), rl->interval_ns, rl->cfg->burst, v);
 	pthread_mutex_unlock(&rl->table->mutex);

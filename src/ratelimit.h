@@ -21,6 +21,8 @@ enum rl_status {
 	RL_ALLOW,
 	RL_DENY,		/* the budget is spent: 429 */
 	RL_UNAVAILABLE,		/* the shared table cannot be opened; logged */
+	RL_UNCHECKED,		/* the table's lock is held too long: the request
+				 * passes uncounted (fail open); logged */
 };
 
 /* What the RateLimit-* and Retry-After headers say. */
