@@ -12,8 +12,9 @@
 
 #include "config.h"
 
-/* The file in the store directory; the name carries the table's layout. */
-#define RL_FILE "kv-ratelimit.1"
+/* The file in the store directory; the name carries the table's layout
+ * (RL_VERSION in ratelimit_table.h). */
+#define RL_FILE "kv-ratelimit.2"
 
 struct ratelimit;
 
@@ -40,7 +41,9 @@ struct ratelimit *rl_new(const struct config *cfg);
 void rl_free(struct ratelimit *rl);
 
 /* Takes one request from the bucket named client (len bytes; a longer name
- * than the table holds is cut). Fills v either way. */
+ * than the table holds is cut). Fills v either way. The shared file is
+ * checked first: one removed or replaced is followed, a damaged one
+ * rebuilt (the limiter resets; logged). */
 enum rl_status rl_take(struct ratelimit *rl, const char *client, size_t len,
 		       struct rl_verdict *v);
 
