@@ -12,16 +12,16 @@
 /* Maintenance takes minutes, not seconds: no point in retrying sooner. */
 #define READ_ONLY_RETRY_S 60
 
-/* The bucket's name: "t:" and the token's name, or "a:" and the address. */
+/* The bucket's name: "t:" and the token's name, or "a:" and the address
+ * (an IPv6 address's /64: see rl_address_key()). */
 static size_t client_name(const struct request *req, char *out, size_t size)
 {
 	const char *addr = io_param(req->io, IO_REMOTE_ADDR);
 	int n;
 
-	if (req->client.token != NULL)
-		n = snprintf(out, size, "t:%s", req->client.token->name);
-	else
-		n = snprintf(out, size, "a:%s", addr != NULL ? addr : "");
+	if (req->client.token == NULL)
+		return rl_address_key(addr != NULL ? addr : "", out, size);
+	n = snprintf(out, size, "t:%s", req->client.token->name);
 	return n < 0 ? 0 : (size_t)n >= size ? size - 1 : (size_t)n;
 }
 
@@ -37,6 +37,9 @@ static bool take_budget(struct request *req, struct ratelimit *rl)
 			    "the service is unavailable; try again later");
 		return false;
 	}
+	/* Not counted (see rl_take()): no budget to tell of. */
+	if (status == RL_UNCHECKED)
+		return true;
 	snprintf(req->common_headers, sizeof(req->common_headers),
 		 "RateLimit-Limit: %u\r\nRateLimit-Remaining: %u\r\nRateLimit-Reset: %u\r\n",
 		 (unsigned)v.limit, (unsigned)v.remaining, (unsigned)v.reset_s);

@@ -12,8 +12,9 @@
 
 #include "config.h"
 
-/* The file in the store directory; the name carries the table's layout. */
-#define RL_FILE "kv-ratelimit.1"
+/* The file in the store directory; the name carries the table's layout
+ * (RL_VERSION in ratelimit_table.h). */
+#define RL_FILE "kv-ratelimit.2"
 
 struct ratelimit;
 
@@ -21,6 +22,8 @@ enum rl_status {
 	RL_ALLOW,
 	RL_DENY,		/* the budget is spent: 429 */
 	RL_UNAVAILABLE,		/* the shared table cannot be opened; logged */
+	RL_UNCHECKED,		/* the table's lock is held too long: the request
+				 * passes uncounted (fail open); logged */
 };
 
 /* What the RateLimit-* and Retry-After headers say. */
@@ -38,9 +41,19 @@ struct ratelimit *rl_new(const struct config *cfg);
 void rl_free(struct ratelimit *rl);
 
 /* Takes one request from the bucket named client (len bytes; a longer name
- * than the table holds is cut). Fills v either way. */
+ * than the table holds is cut). Fills v either way. The shared file is
+ * checked first: one removed or replaced is followed, a damaged one
+ * rebuilt (the limiter resets; logged). */
 enum rl_status rl_take(struct ratelimit *rl, const char *client, size_t len,
 		       struct rl_verdict *v);
+
+/* The bucket name of a client without a token, from its REMOTE_ADDR: "a:"
+ * and the IPv4 address, or the /64 prefix of an IPv6 address ("a:2001:db8::/64":
+ * one host commonly has a whole /64 to pick addresses from), written
+ * canonically. An IPv4-mapped IPv6 address is its IPv4 address; text that
+ * is neither is used as it is. Returns the length written to out (which is
+ * always terminated; size > 0). */
+size_t rl_address_key(const char *addr, char *out, size_t size);
 
 /* The arithmetic of one bucket, apart from the table so that it can be
  * tested alone: generic cell rate, where a bucket is the time *tat at which

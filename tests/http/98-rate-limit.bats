@@ -158,5 +158,5 @@ now_ms() {
 }
 
 @test "(rate) the buckets live in a file of the store directory" {
-	[[ -s "$KV_STORE/kv-ratelimit.1" ]] || fail "no $KV_STORE/kv-ratelimit.1"
+	[[ -s "$KV_STORE/kv-ratelimit.2" ]] || fail "no $KV_STORE/kv-ratelimit.2"
 }
