@@ -91,7 +91,9 @@ attacker_count() {
 	if grep -v ' 200 ' "$results"; then
 		fail "the requests above were not answered 200 within ${CLIENT_MAX_S}s"
 	fi
-	((n >= CLIENT_S)) || fail "only $n rounds of requests in ${CLIENT_S}s"
+	# The loop asks until its deadline, however slow a loaded machine makes
+	# each round; a round every 4 s at least, or the client proved little.
+	((n >= CLIENT_S / 4)) || fail "only $n rounds of requests in ${CLIENT_S}s"
 	if [[ "$KV_TEST_SERVER" == apache ]]; then
 		# mod_reqtimeout cut the trickling connections after their 10 s...
 		dropped=$(attacker_count dropped)
