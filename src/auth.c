@@ -108,3 +108,12 @@ bool auth_permits(const struct auth_client *client, const char *key, size_t key_
 		return true;
 	return need == AUTH_READ && any_covers(t->read, t->n_read, key, key_len);
 }
+
+bool auth_has_grant(const struct auth_client *client)
+{
+	const struct config_token *t = client->token;
+
+	if (client->anyone)
+		return true;
+	return t != NULL && (t->n_read > 0 || t->n_write > 0);
+}

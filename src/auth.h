@@ -39,4 +39,9 @@ enum auth_result auth_identify(const struct config *cfg, const char *header,
 bool auth_permits(const struct auth_client *client, const char *key, size_t key_len,
 		  enum auth_need need);
 
+/* True when client holds at least one grant, read or write, on any key.
+ * The atomic commit needs one even when it names no key: it answers the
+ * store's versionstamp, which tells how busy the store is. */
+bool auth_has_grant(const struct auth_client *client);
+
 #endif

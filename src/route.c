@@ -387,8 +387,20 @@ static void reply_commit_refused(struct request *req, enum store_status status,
 	}
 }
 
+/* Any commit, an empty one too, answers the store's versionstamp: a token
+ * with no grant at all may not commit, whatever the body says, so it is
+ * refused before the body is read (as a forbidden PUT is). */
+static bool may_commit(struct request *req)
+{
+	if (auth_has_grant(&req->client))
+		return true;
+	reply_error(req, 403, "forbidden", NULL, "this token has no grant, and a commit needs one");
+	return false;
+}
+
 /* The token must be allowed to read every check's key and write every mutation's,
- * or nothing is applied: 403 before the store is touched. */
+ * or nothing is applied: 403 before the store is touched. A check reads, so a
+ * check-only commit needs read grants too. */
 static bool commit_permitted(struct request *req, const struct store_commit *op)
 {
 	for (size_t i = 0; i < op->n_checks; i++) {
@@ -420,7 +432,7 @@ static void handle_commit(struct request *req, struct store *st, const struct co
 	struct json_object *body;
 	char vs[VERSIONSTAMP_LEN + 1];
 
-	if (!request_read_body(req, cfg->max_body))
+	if (!may_commit(req) || !request_read_body(req, cfg->max_body))
 		return;
 	if (!commit_parse(&commit, req->body, req->body_len, cfg->max_value, VALUE_DEPTH_MAX,
 			  util_now_ms(), &err)) {

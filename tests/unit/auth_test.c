@@ -135,6 +135,28 @@ static void test_permits(void)
 #undef P
 }
 
+/* Any one grant lets a token commit (an empty commit included); none does not. */
+static void test_has_grant(void)
+{
+	char a[] = "a", w[] = "w";
+	char *read[] = { a };
+	char *write[] = { w };
+	struct config_token reader = { .read = read, .n_read = 1 };
+	struct config_token writer = { .write = write, .n_write = 1 };
+	struct config_token lb = { 0 };
+	struct auth_client r = { false, &reader }, wr = { false, &writer }, l = { false, &lb };
+	struct auth_client none = { false, NULL }, anyone = { true, NULL };
+
+	CHECK(auth_has_grant(&r));
+	CHECK(auth_has_grant(&wr));
+	CHECK(!auth_has_grant(&l));
+	CHECK(!auth_has_grant(&none));
+	CHECK(auth_has_grant(&anyone));
+	/* a check reads: a write grant covers it, another key's read grant does not */
+	CHECK(auth_permits(&wr, "w.x", 3, AUTH_READ));
+	CHECK(!auth_permits(&r, "b.x", 3, AUTH_READ));
+}
+
 static void test_bucket(void)
 {
 	const int64_t s = 1000000000, interval = s / 2;	/* 2/s */
@@ -166,6 +188,7 @@ int main(void)
 	test_config();
 	test_identify();
 	test_permits();
+	test_has_grant();
 	test_bucket();
 	return UNIT_DONE();
 }
