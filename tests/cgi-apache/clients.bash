@@ -156,6 +156,7 @@ key_value() {
 	kv_req GET "/$1" >/dev/null
 	etag=$(kv_header ETag)
 	etag=${etag//\"/}
+	# shellcheck disable=SC2154 # code and body are set by kv_req
 	case $code in
 	200) value=$body ;;
 	404) value=absent ;;

@@ -149,7 +149,7 @@ _kv_start_cgi() { _kv_start_apache_cgi; }
 _kv_start_cgid() { _kv_start_apache_cgi -D KV_CGID; }
 _kv_start_apache_cgi() {
 	local kit="$KV_RUNDIR/home/user/public_html/cgi-bin"
-	rm -rf "$KV_RUNDIR/home" "$KV_RUNDIR/htdocs"
+	rm -rf "${KV_RUNDIR:?}/home" "${KV_RUNDIR:?}/htdocs"
 	mkdir -p "$kit" "$KV_RUNDIR/htdocs"
 	cp "$KV_SRCDIR/cgi-bin/kv.fcgi" "$KV_SRCDIR/cgi-bin/.htaccess" "$kit/"
 	cp "$KV_BIN" "$kit/kvd"
