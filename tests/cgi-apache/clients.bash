@@ -126,6 +126,7 @@ server_log_summary() {
 # status counts, per client, and the server log's summary otherwise.
 check_answers() {
 	local want=$1 dir=$BATS_TEST_TMPDIR problems=() got c line
+	echo "answers: $(status_counts)"
 	got=$(awk '$2 == 200' "$dir/all" | wc -l)
 	if ((got != want)) || [[ -n "$(awk '$2 != 200' "$dir/all")" ]]; then
 		problems+=("expected $want answers of 200, got: $(status_counts)")
@@ -219,6 +220,7 @@ put_get() {
 	cp "$dir/all" "$dir/puts"
 	for c in "$dir"/client.*; do mv "$c" "$dir/put.${c##*.}"; done
 	run_clients "$1" get_client "$dir/put"
+	echo "reads: $(status_counts)"
 	# cgi.put.c3.i7 holds "v3.7".
 	bad=$(awk '{ split($3, p, "."); want = "\"v" substr(p[3], 2) "." substr(p[4], 2) "\"" }
 		$2 != 200 || $5 != want { print; n++ } n == 10 { exit }' "$dir/all" | sed 's/^/  /')
