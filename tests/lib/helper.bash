@@ -10,7 +10,12 @@
 #   }
 #
 # Environment read here:
-#   KV_TEST_SERVER     lighttpd (default), apache or nginx
+#   KV_TEST_SERVER     lighttpd (default), apache or nginx; cgi or cgid: the
+#                      cgi-bin/ kit as plain CGI under Apache set up as a
+#                      shared host (conf/apache-cgi.conf, mod_cgi + prefork
+#                      or mod_cgid + event), mounted at its script's URL
+#                      (KV_URL below); the kit's kv.conf is a symlink to this
+#                      file's KV_CONF
 #   KV_EXTRA_CONF      extra lines for the kv.conf of this file, e.g.
 #                      KV_EXTRA_CONF=$'open = per_request\nmax_value = 100'
 #                      (the file says `auth = off` first; `auth = on` here
@@ -31,7 +36,8 @@
 #                      store directory and kv.conf exist, before the server
 #                      starts
 #
-# Exported by kv_setup_file: KV_URL (http://127.0.0.1:PORT/kv), KV_STORE (the
+# Exported by kv_setup_file: KV_URL (http://127.0.0.1:PORT/kv, or under cgi
+# and cgid http://127.0.0.1:PORT/~user/cgi-bin/kv.fcgi), KV_STORE (the
 # store directory), KV_LOG (the web server's error log, which also receives
 # kvd's stderr), KV_RUNDIR, KV_CONF, KV_SERVER_PID.
 #
@@ -133,6 +139,34 @@ _kv_start_nginx() {
 	KV_SERVER_PID=$!
 }
 
+# _kv_start_cgi, _kv_start_cgid: start Apache as a shared host
+# (conf/apache-cgi.conf) in the background, with the cgi-bin kit uploaded
+# to ~user/public_html/cgi-bin as cgi-bin/README.txt says: kv.fcgi,
+# .htaccess, kvd, and kv.conf, here a symlink to this file's KV_CONF (a
+# later edit of KV_CONF reaches the next request). Sets KV_SERVER_PID.
+# Scripts run as www-data, as on a host without suEXEC.
+_kv_start_cgi() { _kv_start_apache_cgi; }
+_kv_start_cgid() { _kv_start_apache_cgi -D KV_CGID; }
+_kv_start_apache_cgi() {
+	local kit="$KV_RUNDIR/home/user/public_html/cgi-bin"
+	rm -rf "${KV_RUNDIR:?}/home" "${KV_RUNDIR:?}/htdocs"
+	mkdir -p "$kit" "$KV_RUNDIR/htdocs"
+	cp "$KV_SRCDIR/cgi-bin/kv.fcgi" "$KV_SRCDIR/cgi-bin/.htaccess" "$kit/"
+	cp "$KV_BIN" "$kit/kvd"
+	ln -s "$KV_CONF" "$kit/kv.conf"
+	chmod 755 "$kit/kv.fcgi" "$kit/kvd"
+	chmod -R a+rX "$KV_RUNDIR/home" "$KV_RUNDIR/htdocs"
+	chmod 644 "$KV_CONF"
+	_kv_world_traversable "$KV_RUNDIR" "${BATS_RUN_TMPDIR:-$BATS_FILE_TMPDIR}"
+	if [[ $(id -u) == 0 ]]; then
+		chown -R www-data:www-data "$KV_STORE" 2>/dev/null || true # may be missing or read-only on purpose
+	fi
+	timeout -k 10 "${KV_SERVER_TIMEOUT:-1200}" \
+		apache2 -f "$KV_SRCDIR/conf/apache-cgi.conf" "$@" -DFOREGROUND \
+		</dev/null >>"$KV_LOG" 2>&1 3>&- &
+	KV_SERVER_PID=$!
+}
+
 # _kv_wait_ready: poll KV_URL/ until the service answers with a status
 # below 500 (or one matching the regex KV_READY_STATUS, for a test of a
 # store that cannot be opened). Returns 0 when ready, 2 when the server died because its port
@@ -178,9 +212,9 @@ kv_setup_file() {
 		return 1
 	fi
 	case $KV_TEST_SERVER in
-	lighttpd | apache | nginx) ;;
+	lighttpd | apache | nginx | cgi | cgid) ;;
 	*)
-		echo "kv: KV_TEST_SERVER must be lighttpd, apache or nginx, not '$KV_TEST_SERVER'" >&2
+		echo "kv: KV_TEST_SERVER must be lighttpd, apache, nginx, cgi or cgid, not '$KV_TEST_SERVER'" >&2
 		return 1
 		;;
 	esac
@@ -211,6 +245,9 @@ kv_setup_file() {
 	for _ in 1 2 3 4 5; do
 		KV_PORT=$(kv_free_port) || return 1
 		KV_URL="http://127.0.0.1:$KV_PORT/kv"
+		case $KV_TEST_SERVER in
+		cgi | cgid) KV_URL="http://127.0.0.1:$KV_PORT/~user/cgi-bin/kv.fcgi" ;;
+		esac
 		export KV_PORT KV_URL
 		: >"$KV_LOG"
 		"_kv_start_$KV_TEST_SERVER"
