@@ -291,13 +291,19 @@ bool request_parse(struct request *req, struct io *io, struct request_ids *ids)
 bool request_read_body(struct request *req, size_t max_body)
 {
 	const char *cl = io_param(req->io, IO_CONTENT_LENGTH);
+	bool sized = cl != NULL && *cl != '\0';
 	uint64_t len = 0;
 
-	if (cl != NULL && *cl != '\0' && !util_parse_u64(cl, strlen(cl), &len)) {
+	if (sized && !util_parse_u64(cl, strlen(cl), &len)) {
 		reply_error(req, 400, "invalid_body", NULL, "bad Content-Length");
 		return false;
 	}
-	if (len > max_body) {
+	/* Without a length (Apache's mod_cgi and mod_cgid pass a chunked body
+	 * on stdin as it comes), the body is what arrives before end of file,
+	 * read up to one byte past the limit to tell a body that is too large. */
+	if (!sized)
+		len = (uint64_t)max_body + 1;
+	if (len > max_body && sized) {
 		reply_error(req, 413, "body_too_large", NULL,
 			    "the request body is larger than %lu bytes", (unsigned long)max_body);
 		return false;
@@ -309,7 +315,12 @@ bool request_read_body(struct request *req, size_t max_body)
 	}
 	req->body_len = io_read(req->io, req->body, (size_t)len);
 	req->body[req->body_len] = '\0';
-	if (req->body_len != len) {
+	if (!sized && req->body_len > max_body) {
+		reply_error(req, 413, "body_too_large", NULL,
+			    "the request body is larger than %lu bytes", (unsigned long)max_body);
+		return false;
+	}
+	if (sized && req->body_len != len) {
 		reply_error(req, 400, "invalid_body", NULL, "the body ended before Content-Length bytes");
 		return false;
 	}
