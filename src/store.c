@@ -392,6 +392,10 @@ static void checkpoint(struct store *st);
 
 void store_end_request(struct store *st)
 {
+	/* The watcher thread may be leaving the store right now. */
+	watchdog_arm(WATCHDOG_SECONDS);
+	busy_hold(st);
+	watchdog_disarm();
 	if (st->checkpoint_due && st->env != NULL && !st->panic)
 		checkpoint(st);
 	st->checkpoint_due = false;
