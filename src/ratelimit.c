@@ -117,16 +117,6 @@ static void forget_table(struct ratelimit *rl)
 	rl->fd = -1;
 }
 
-static char *path_in(const char *dir, const char *name)
-{
-	size_t len = strlen(dir) + 1 + strlen(name) + 1;
-	char *path = malloc(len);
-
-	if (path != NULL)
-		snprintf(path, len, "%s/%s", dir, name);
-	return path;
-}
-
 struct ratelimit *rl_new(const struct config *cfg)
 {
 	struct ratelimit *rl = calloc(1, sizeof(*rl));
@@ -135,8 +125,8 @@ struct ratelimit *rl_new(const struct config *cfg)
 		return NULL;
 	rl->cfg = cfg;
 	rl->fd = -1;
-	rl->path = path_in(cfg->store, RL_FILE);
-	rl->tmp_path = path_in(cfg->store, RL_TMP);
+	rl->path = util_path_join(cfg->store, RL_FILE);
+	rl->tmp_path = util_path_join(cfg->store, RL_TMP);
 	if (rl->path == NULL || rl->tmp_path == NULL) {
 		rl_free(rl);
 		return NULL;

@@ -345,16 +345,6 @@ void store_join_want_recovery_signal(void)
 
 /* ---- life ---- */
 
-static char *path_join(const char *dir, const char *file)
-{
-	size_t n = strlen(dir) + 1 + strlen(file) + 1;
-	char *path = malloc(n);
-
-	if (path != NULL)
-		snprintf(path, n, "%s/%s", dir, file);
-	return path;
-}
-
 struct store_join *store_join_new(const char *dir, store_join_configure_fn configure, void *arg)
 {
 	struct store_join *j = calloc(1, sizeof(*j));
@@ -365,7 +355,7 @@ struct store_join *store_join_new(const char *dir, store_join_configure_fn confi
 	j->configure = configure;
 	j->arg = arg;
 	j->dir = strdup(dir);
-	j->lock_path = path_join(dir, STORE_LOCK_FILE);
+	j->lock_path = util_path_join(dir, STORE_LOCK_FILE);
 	if (j->dir == NULL || j->lock_path == NULL) {
 		store_join_free(j);
 		return NULL;

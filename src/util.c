@@ -1,6 +1,8 @@
 /* util.c: number parsing, hex and time helpers shared by every module */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -133,4 +135,14 @@ size_t util_utf8_sequence(const unsigned char *s, size_t len)
 	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
 		return 0;
 	return n;
+}
+
+char *util_path_join(const char *dir, const char *file)
+{
+	size_t n = strlen(dir) + 1 + strlen(file) + 1;
+	char *path = malloc(n);
+
+	if (path != NULL)
+		snprintf(path, n, "%s/%s", dir, file);
+	return path;
 }

@@ -36,6 +36,9 @@ uint64_t util_get_be64(const unsigned char *p);
  * 0 when there is none. */
 size_t util_utf8_sequence(const unsigned char *s, size_t len);
 
+/* "dir/file" in a new string, or NULL when out of memory. */
+char *util_path_join(const char *dir, const char *file);
+
 /* Writes one line to stderr, which the web server keeps in its error log,
  * prefixed with the program name and process id. */
 void util_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
