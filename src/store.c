@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,7 @@ struct store {
 	pthread_mutex_t busy;
 	bool held;
 	bool watching;
+	atomic_bool stopping;	/* store_free asks the watcher to end */
 	pthread_t watcher;
 	/* A GET's record lands here, reused from one request to the next: a
 	 * fresh 1 KiB block per GET made malloc consolidate its free lists
@@ -344,12 +346,8 @@ static void *watch(void *arg)
 		.tv_nsec = (long)(WATCH_INTERVAL_MS % 1000) * 1000000L,
 	};
 
-	/* Cancelled (store_free) only while it sleeps, never inside the store. */
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-	for (;;) {
-		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+	while (!atomic_load(&st->stopping)) {
 		nanosleep(&pause, NULL);
-		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 		if (pthread_mutex_trylock(&st->busy) != 0)
 			continue;
 		if (st->env != NULL && store_join_check(st->join, false) == STORE_JOIN_STALE)
@@ -376,8 +374,10 @@ void store_free(struct store *st)
 {
 	if (st == NULL)
 		return;
+	/* The watcher ends within one interval; it is never cancelled,
+	 * which could end it inside the store. */
 	if (st->watching) {
-		pthread_cancel(st->watcher);
+		atomic_store(&st->stopping, true);
 		pthread_join(st->watcher, NULL);
 	}
 	busy_release(st);
