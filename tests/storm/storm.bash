@@ -17,24 +17,23 @@
 # Seconds the service may take to answer 200 again once the storm ends.
 : "${STORM_RECOVER_S:=30}"
 
-_storm_put_client() {
-	local n=$1 dir=$2 tag=$3 i=0 code
+# _storm_client KIND N DIR TAG: until DIR/stop exists, sends write I = 0,
+# 1, ... of client N (KIND put: a PUT of storm.TAG.N.I; commit: a sum +1 on
+# storm.TAG.counter with a set of storm.TAG.cN.I), logging "<status> I" to
+# DIR/KIND.N.
+_storm_client() {
+	local kind=$1 n=$2 dir=$3 tag=$4 i=0 code value
+	local -a how
 	while [[ ! -e "$dir/stop" ]]; do
-		code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 30 -X PUT \
-			--data-binary "{\"value\":{\"n\":$n,\"i\":$i}}" \
-			"$KV_URL/storm.$tag.$n.$i" 2>/dev/null) || code=000
-		echo "$code $i" >>"$dir/put.$n"
-		i=$((i + 1))
-	done
-}
-
-_storm_commit_client() {
-	local n=$1 dir=$2 tag=$3 i=0 code
-	while [[ ! -e "$dir/stop" ]]; do
-		code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 30 -X POST \
-			--data-binary "{\"mutations\":[{\"type\":\"sum\",\"key\":\"storm.$tag.counter\",\"value\":1},{\"type\":\"set\",\"key\":\"storm.$tag.c$n.$i\",\"value\":{\"n\":$n,\"i\":$i}}]}" \
-			"$KV_URL/" 2>/dev/null) || code=000
-		echo "$code $i" >>"$dir/commit.$n"
+		value="{\"n\":$n,\"i\":$i}"
+		if [[ $kind == put ]]; then
+			how=(-X PUT --data-binary "{\"value\":$value}" "$KV_URL/storm.$tag.$n.$i")
+		else
+			how=(-X POST --data-binary "{\"mutations\":[{\"type\":\"sum\",\"key\":\"storm.$tag.counter\",\"value\":1},{\"type\":\"set\",\"key\":\"storm.$tag.c$n.$i\",\"value\":$value}]}" "$KV_URL/")
+		fi
+		code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 30 "${how[@]}" 2>/dev/null) ||
+			code=000
+		echo "$code $i" >>"$dir/$kind.$n"
 		i=$((i + 1))
 	done
 }
@@ -78,11 +77,11 @@ storm_run() {
 	rec0=$(grep -c 'recovering the store' "$KV_LOG" || true)
 	stuck0=$(grep -c 'stuck in the store' "$KV_LOG" || true)
 	for n in 0 1 2 3; do
-		_storm_put_client "$n" "$dir" "$tag" &
+		_storm_client put "$n" "$dir" "$tag" &
 		pids+=($!)
 	done
 	for n in 0 1; do
-		_storm_commit_client "$n" "$dir" "$tag" &
+		_storm_client commit "$n" "$dir" "$tag" &
 		pids+=($!)
 	done
 	end=$((SECONDS + seconds))
