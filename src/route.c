@@ -14,6 +14,7 @@
 #include "jsontext.h"
 #include "keypath.h"
 #include "record.h"
+#include "render.h"
 #include "reply.h"
 #include "route.h"
 #include "util.h"
@@ -50,42 +51,18 @@ static void reply_not_found(struct request *req)
 	reply_error(req, 404, "not_found", NULL, "no such key: %s", req->key);
 }
 
-/* ETag, and KV-Expires-At for a key with an expiry. The ETag is copied,
- * not formatted: snprintf was a thirtieth of a GET. */
-static void item_headers(char *out, size_t size, const char *vs, int64_t expires_at)
-{
-	static const char etag[] = "ETag: \"";
-	size_t n = sizeof(etag) - 1, vs_len = strlen(vs);
-
-	if (n + vs_len + sizeof("\"\r\n") > size) {
-		out[0] = '\0';
-		return;
-	}
-	memcpy(out, etag, n);
-	memcpy(out + n, vs, vs_len);
-	n += vs_len;
-	memcpy(out + n, "\"\r\n", sizeof("\"\r\n"));
-	n += sizeof("\"\r\n") - 1;
-	if (expires_at != 0)
-		snprintf(out + n, size - n, "KV-Expires-At: %" PRId64 "\r\n", expires_at);
-}
-
 static void handle_health(struct request *req, struct store *st, const struct config *cfg)
 {
 	enum store_status status = store_ping(st);
-	struct json_object *body;
+	struct jsonbuf body;
 
 	if (status != STORE_OK) {
 		reply_store_failure(req, status);
 		return;
 	}
-	body = json_object_new_object();
-	if (body != NULL) {
-		json_object_object_add(body, "service", json_object_new_string(PACKAGE_NAME));
-		json_object_object_add(body, "version", json_object_new_string(PACKAGE_VERSION));
-		json_object_object_add(body, "status", json_object_new_string("ok"));
-	}
-	reply_json(req, 200, NULL, body);
+	render_health(&body);
+	reply_body(req, 200, NULL, &body);
+	jsonbuf_free(&body);
 }
 
 static void handle_get(struct request *req, struct store *st, const struct config *cfg)
@@ -101,7 +78,7 @@ static void handle_get(struct request *req, struct store *st, const struct confi
 		reply_store_failure(req, status);
 	else {
 		record_format_vs(item.versionstamp, vs);
-		item_headers(headers, sizeof(headers), vs, item.expires_at);
+		render_item_headers(headers, sizeof(headers), vs, item.expires_at);
 		if (req->if_none_match != NULL && etag_matches(req->if_none_match, ETAG_WEAK, true, vs))
 			reply_send(req, 304, headers, NULL, 0);
 		else
@@ -200,21 +177,9 @@ static void handle_put(struct request *req, struct store *st, const struct confi
 		return;
 	}
 	record_format_vs(put.versionstamp, vs);
-	item_headers(headers, sizeof(headers), vs, put.expires_at);
-	/* Written directly, as a list entry is: building, printing and
-	 * freeing a json-c object of three fields cost more than the text. */
-	jsonbuf_init(&body, 128 + req->key_len);
-	jsonbuf_lit(&body, "{\"key\":");
-	jsonbuf_string(&body, req->key, req->key_len);
-	jsonbuf_lit(&body, ",\"versionstamp\":\"");
-	jsonbuf_lit(&body, vs);
-	jsonbuf_lit(&body, "\",\"expiresAt\":");
-	jsonbuf_int_or_null(&body, put.expires_at);
-	jsonbuf_lit(&body, "}");
-	if (body.failed)
-		reply_json(req, 200, NULL, NULL);	/* answers 500: out of memory */
-	else
-		reply_send(req, 200, headers, body.data, body.len);
+	render_item_headers(headers, sizeof(headers), vs, put.expires_at);
+	render_written(&body, req->key, req->key_len, vs, put.expires_at);
+	reply_body(req, 200, headers, &body);
 	jsonbuf_free(&body);
 }
 
@@ -224,7 +189,7 @@ static void handle_delete(struct request *req, struct store *st, const struct co
 		.key = req->key, .key_len = req->key_len, .if_match = req->if_match,
 	};
 	enum store_status status = store_delete(st, &del);
-	struct json_object *body;
+	struct jsonbuf body;
 
 	if (status == STORE_PRECONDITION) {
 		reply_error(req, 412, "precondition_failed", NULL,
@@ -235,12 +200,9 @@ static void handle_delete(struct request *req, struct store *st, const struct co
 		reply_store_failure(req, status);
 		return;
 	}
-	body = json_object_new_object();
-	if (body != NULL) {
-		json_object_object_add(body, "key", json_object_new_string_len(req->key, (int)req->key_len));
-		json_object_object_add(body, "deleted", json_object_new_boolean(del.deleted));
-	}
-	reply_json(req, 200, NULL, body);
+	render_deleted(&body, req->key, req->key_len, del.deleted);
+	reply_body(req, 200, NULL, &body);
+	jsonbuf_free(&body);
 }
 
 /* A cursor is the hex of the last key of the previous page; it must name a
@@ -277,61 +239,6 @@ out:
 	return ok;
 }
 
-/* One entry of a list page: {"key", "value", "versionstamp", "expiresAt"},
- * the value being the stored JSON text as it is. */
-static void list_entry(struct jsonbuf *out, const struct store_entry *e, bool with_value)
-{
-	char vs[VERSIONSTAMP_LEN + 1];
-
-	record_format_vs(e->item.versionstamp, vs);
-	jsonbuf_lit(out, "{\"key\":");
-	jsonbuf_string(out, e->key, e->key_len);
-	if (with_value) {
-		jsonbuf_lit(out, ",\"value\":");
-		jsonbuf_raw(out, e->item.value, e->item.value_len);
-	}
-	jsonbuf_lit(out, ",\"versionstamp\":\"");
-	jsonbuf_lit(out, vs);
-	jsonbuf_lit(out, "\",\"expiresAt\":");
-	jsonbuf_int_or_null(out, e->item.expires_at);
-	jsonbuf_lit(out, "}");
-}
-
-/* The page as JSON text, written directly: a json-c tree of 100 entries
- * cost more to build, print and free than reading them from the store. */
-static void list_page(struct jsonbuf *out, const struct store_list *list)
-{
-	size_t hint = 64;
-
-	for (size_t i = 0; i < list->count; i++)
-		hint += list->entries[i].key_len + list->entries[i].item.value_len + 96;
-	jsonbuf_init(out, hint);
-	jsonbuf_lit(out, "{\"entries\":[");
-	for (size_t i = 0; i < list->count; i++) {
-		if (i > 0)
-			jsonbuf_lit(out, ",");
-		list_entry(out, &list->entries[i], list->with_values);
-	}
-	jsonbuf_lit(out, "],\"cursor\":");
-	if (list->more) {
-		const struct store_entry *last = &list->entries[list->count - 1];
-		char *hex = malloc(2 * last->key_len);
-
-		if (hex == NULL) {
-			out->failed = true;
-			return;
-		}
-		util_hex_encode((const unsigned char *)last->key, last->key_len, hex);
-		jsonbuf_lit(out, "\"");
-		jsonbuf_raw(out, hex, 2 * last->key_len);
-		jsonbuf_lit(out, "\"");
-		free(hex);
-	} else {
-		jsonbuf_lit(out, "null");
-	}
-	jsonbuf_lit(out, "}");
-}
-
 static void handle_list(struct request *req, struct store *st, const struct config *cfg)
 {
 	struct store_list list = {
@@ -350,11 +257,8 @@ static void handle_list(struct request *req, struct store *st, const struct conf
 	if (status != STORE_OK) {
 		reply_store_failure(req, status);
 	} else {
-		list_page(&page, &list);
-		if (page.failed)
-			reply_json(req, 200, NULL, NULL);	/* answers 500: out of memory */
-		else
-			reply_send(req, 200, NULL, page.data, page.len);
+		render_list_page(&page, &list);
+		reply_body(req, 200, NULL, &page);
 		jsonbuf_free(&page);
 	}
 	store_list_free(&list);
@@ -429,7 +333,7 @@ static void handle_commit(struct request *req, struct store *st, const struct co
 	struct commit commit;
 	struct commit_error err;
 	enum store_status status;
-	struct json_object *body;
+	struct jsonbuf body;
 	char vs[VERSIONSTAMP_LEN + 1];
 
 	if (!may_commit(req) || !request_read_body(req, cfg->max_body))
@@ -447,12 +351,9 @@ static void handle_commit(struct request *req, struct store *st, const struct co
 		goto out;
 	}
 	record_format_vs(commit.op.versionstamp, vs);
-	body = json_object_new_object();
-	if (body != NULL) {
-		json_object_object_add(body, "ok", json_object_new_boolean(1));
-		json_object_object_add(body, "versionstamp", json_object_new_string(vs));
-	}
-	reply_json(req, 200, NULL, body);
+	render_committed(&body, vs);
+	reply_body(req, 200, NULL, &body);
+	jsonbuf_free(&body);
 out:
 	commit_free(&commit);
 }
