@@ -10,12 +10,18 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "error.h"
 #include "ratelimit.h"
 #include "request.h"
 
+/* Room for the header lines of a refusal (Retry-After, WWW-Authenticate). */
+#define GATE_HEADERS_MAX 64
+
 /* Sets req->client and req->common_headers (the RateLimit-* headers every
- * reply then carries). Answers the request itself and returns false when
- * it may not go on. */
-bool gate_pass(struct request *req, const struct config *cfg, struct ratelimit *rl);
+ * reply then carries). Returns false when the request may not go on, with
+ * err filled and headers (GATE_HEADERS_MAX bytes) set to the header lines
+ * its reply carries, or "". rl may be NULL when cfg->rate is 0. */
+bool gate_pass(struct request *req, const struct config *cfg, struct ratelimit *rl,
+	       struct error *err, char *headers);
 
 #endif

@@ -15,6 +15,7 @@
 #include "gate.h"
 #include "io.h"
 #include "ratelimit.h"
+#include "reply.h"
 #include "request.h"
 #include "route.h"
 #include "store.h"
@@ -32,9 +33,13 @@ static void serve(struct io *io, struct request_ids *ids, struct store *st,
 		  struct ratelimit *rl, const struct config *cfg)
 {
 	struct request req;
+	struct error err;
+	char headers[GATE_HEADERS_MAX] = "";
 
 	io_begin(io);
-	if (request_parse(&req, io, ids) && gate_pass(&req, cfg, rl))
+	if (!request_parse(&req, io, ids, &err) || !gate_pass(&req, cfg, rl, &err, headers))
+		reply_error_send(&req, &err, headers);
+	else
 		route_dispatch(&req, st, cfg);
 	request_free(&req);
 }

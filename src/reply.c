@@ -1,5 +1,4 @@
 /* reply.c: the only writer of responses: status, headers and JSON bodies */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -160,18 +159,4 @@ void reply_error_send(const struct request *req, const struct error *err,
 	render_error(&body, err);
 	reply_body(req, err->status, extra_headers, &body);
 	jsonbuf_free(&body);
-}
-
-void reply_error(const struct request *req, int status, const char *code,
-		 const char *extra_headers, const char *fmt, ...)
-{
-	struct error err;
-	va_list ap;
-
-	err.status = status;
-	err.code = code;
-	va_start(ap, fmt);
-	vsnprintf(err.message, sizeof(err.message), fmt, ap);
-	va_end(ap);
-	reply_error_send(req, &err, extra_headers);
 }

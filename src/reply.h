@@ -32,9 +32,4 @@ void reply_out_of_memory(const struct request *req);
 void reply_error_send(const struct request *req, const struct error *err,
 		      const char *extra_headers);
 
-/* reply_error_send() of an error made from its arguments. */
-void reply_error(const struct request *req, int status, const char *code,
-		 const char *extra_headers, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
 #endif
