@@ -1,11 +1,11 @@
-/* gate.c: what a request must pass before any handler runs
+/* gate.c: what a request must pass before any handler runs, and every
+ * grant it needs
  *
  * The budget comes first, so that guessing tokens costs budget too: a
  * request without a known token is counted against its remote address. */
 #include <stdio.h>
 #include <string.h>
 
-#include "auth.h"
 #include "gate.h"
 
 /* Maintenance takes minutes, not seconds: no point in retrying sooner. */
@@ -53,14 +53,31 @@ static bool is_write(enum method m)
 	return m == METHOD_PUT || m == METHOD_DELETE || m == METHOD_POST;
 }
 
+/* A POST to the root is the atomic commit; a POST elsewhere gets its 405
+ * from the router. */
+static bool is_commit(const struct request *req)
+{
+	return req->method == METHOD_POST && req->key_len == 0;
+}
+
+static bool has_grant(const struct auth_client *client, struct error *err)
+{
+	if (auth_has_grant(client))
+		return true;
+	return error_set(err, 403, "forbidden", "this token has no grant, and a commit needs one");
+}
+
 /* The key of a GET, PUT or DELETE, or the prefix of a list. The root's
- * health check names no key; a POST is the commit, whose handler checks
- * its own keys; other methods get their 405 from the router. */
+ * health check names no key; a commit needs some grant here, its keys
+ * being checked by gate_commit() once its body is read; other methods
+ * get their 405 from the router. */
 static bool key_permitted(const struct request *req, struct error *err)
 {
 	bool list = req->method == METHOD_GET && req->query.list;
 	enum auth_need need;
 
+	if (is_commit(req))
+		return has_grant(&req->client, err);
 	if (req->method == METHOD_GET)
 		need = AUTH_READ;
 	else if (req->method == METHOD_PUT || req->method == METHOD_DELETE)
@@ -100,4 +117,26 @@ bool gate_pass(struct request *req, const struct config *cfg, struct ratelimit *
 				 "the service is read-only for maintenance; try again later");
 	}
 	return key_permitted(req, err);
+}
+
+bool gate_commit(const struct auth_client *client, const struct store_commit *op,
+		 struct error *err)
+{
+	if (!has_grant(client, err))
+		return false;
+	for (size_t i = 0; i < op->n_checks; i++) {
+		const struct store_check *c = &op->checks[i];
+
+		if (!auth_permits(client, c->key, c->key_len, AUTH_READ))
+			return error_set(err, 403, "forbidden",
+					 "this token may not read %s; nothing was written", c->key);
+	}
+	for (size_t i = 0; i < op->n_mutations; i++) {
+		const struct store_mutation *m = &op->mutations[i];
+
+		if (!auth_permits(client, m->key, m->key_len, AUTH_WRITE))
+			return error_set(err, 403, "forbidden",
+					 "this token may not write %s; nothing was written", m->key);
+	}
+	return true;
 }

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
 #include "body.h"
 #include "commit.h"
 #include "etag.h"
+#include "gate.h"
 #include "http_error.h"
 #include "jsonbuf.h"
 #include "record.h"
@@ -153,39 +153,8 @@ static const char *refusing_key(const struct store_commit *op, enum store_status
 	return NULL;
 }
 
-/* Any commit, an empty one too, answers the store's versionstamp: a token
- * with no grant at all may not commit, whatever the body says, so it is
- * refused before the body is read (as a forbidden PUT is). */
-static bool may_commit(const struct request *req, struct error *err)
-{
-	if (auth_has_grant(&req->client))
-		return true;
-	return error_set(err, 403, "forbidden", "this token has no grant, and a commit needs one");
-}
-
-/* The token must be allowed to read every check's key and write every mutation's,
- * or nothing is applied: 403 before the store is touched. A check reads, so a
- * check-only commit needs read grants too. */
-static bool commit_permitted(const struct request *req, const struct store_commit *op,
-			     struct error *err)
-{
-	for (size_t i = 0; i < op->n_checks; i++) {
-		const struct store_check *c = &op->checks[i];
-
-		if (!auth_permits(&req->client, c->key, c->key_len, AUTH_READ))
-			return error_set(err, 403, "forbidden",
-					 "this token may not read %s; nothing was written", c->key);
-	}
-	for (size_t i = 0; i < op->n_mutations; i++) {
-		const struct store_mutation *m = &op->mutations[i];
-
-		if (!auth_permits(&req->client, m->key, m->key_len, AUTH_WRITE))
-			return error_set(err, 403, "forbidden",
-					 "this token may not write %s; nothing was written", m->key);
-	}
-	return true;
-}
-
+/* The gate has seen that the token holds some grant before the body is
+ * read; gate_commit() then checks the keys the body names. */
 static void handle_commit(struct request *req, struct store *st, const struct config *cfg)
 {
 	struct commit commit = { 0 };
@@ -194,10 +163,10 @@ static void handle_commit(struct request *req, struct store *st, const struct co
 	struct jsonbuf body;
 	char vs[VERSIONSTAMP_LEN + 1];
 
-	if (!may_commit(req, &err) || !body_read(req, cfg->max_body, &err) ||
+	if (!body_read(req, cfg->max_body, &err) ||
 	    !commit_parse(&commit, req->body, req->body_len, cfg->max_value, BODY_VALUE_DEPTH_MAX,
 			  util_now_ms(), &err) ||
-	    !commit_permitted(req, &commit.op, &err)) {
+	    !gate_commit(&req->client, &commit.op, &err)) {
 		reply_error_send(req, &err, NULL);
 		goto out;
 	}
