@@ -252,9 +252,8 @@ static bool id_is_sane(const char *id)
 /* A fresh id is 64 bits in hex from a splitmix64 sequence. The ids only
  * tie log lines to responses and need not be secret, only unique across
  * processes, restarts and hosts without a counter shared between them: a
- * per-process sequence seeded from the kernel does that for the price of
- * one getrandom(2) per process, where one per request was a system call
- * on every request. */
+ * per-process sequence seeded from the kernel does that with one
+ * getrandom(2) per process rather than one per request. */
 _Static_assert(REQUEST_ID_MAX >= 16, "a made id is 16 hex digits");
 
 /* The seed is random, and the pid goes in as well, so that two processes
