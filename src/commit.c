@@ -32,7 +32,7 @@ static const struct {
 
 struct parse {
 	struct commit *commit;
-	struct commit_error *err;
+	struct error *err;
 	size_t max_value;
 	int64_t now;
 	char *keys_end;		/* the next free byte of commit->keys */
@@ -46,26 +46,19 @@ static bool fail(struct parse *p, int status, const char *code, const char *fmt,
 
 static bool fail(struct parse *p, int status, const char *code, const char *fmt, ...)
 {
+	char *msg = p->err->message;
+	size_t size = sizeof(p->err->message);
 	va_list ap;
 	int n;
 
 	p->err->status = status;
 	p->err->code = code;
-	n = snprintf(p->err->message, sizeof(p->err->message), "%s[%zu]: ", p->list, p->index);
-	if (n < 0 || (size_t)n >= sizeof(p->err->message))
+	n = snprintf(msg, size, "%s[%zu]: ", p->list, p->index);
+	if (n < 0 || (size_t)n >= size)
 		n = 0;
 	va_start(ap, fmt);
-	vsnprintf(p->err->message + n, sizeof(p->err->message) - (size_t)n, fmt, ap);
+	vsnprintf(msg + n, size - (size_t)n, fmt, ap);
 	va_end(ap);
-	return false;
-}
-
-/* The same, for the body as a whole rather than one element. */
-static bool fail_body(struct commit_error *err, int status, const char *code, const char *msg)
-{
-	err->status = status;
-	err->code = code;
-	snprintf(err->message, sizeof(err->message), "%s", msg);
 	return false;
 }
 
@@ -232,21 +225,17 @@ static bool count_element(const char *text, size_t len, void *arg)
 /* Counts a list's entries, refusing a list that is not one or too long,
  * before anything is allocated for it. */
 static bool list_count(const struct jsontext_field *f, size_t max, size_t *count,
-		       struct commit_error *err)
+		       struct error *err)
 {
 	*count = 0;
 	if (f->value == NULL)
 		return true;
 	if (!jsontext_elements(f->value, f->value_len, count_element, count))
-		return fail_body(err, 400, "invalid_body", "\"checks\" and \"mutations\" must be arrays");
-	if (*count > max) {
-		snprintf(err->message, sizeof(err->message),
-			 "a commit has at most %d checks and %d mutations",
-			 COMMIT_CHECKS_MAX, COMMIT_MUTATIONS_MAX);
-		err->status = 400;
-		err->code = "too_many_operations";
-		return false;
-	}
+		return error_set(err, 400, "invalid_body", "\"checks\" and \"mutations\" must be arrays");
+	if (*count > max)
+		return error_set(err, 400, "too_many_operations",
+				 "a commit has at most %d checks and %d mutations",
+				 COMMIT_CHECKS_MAX, COMMIT_MUTATIONS_MAX);
 	return true;
 }
 
@@ -265,7 +254,7 @@ static bool read_list(struct parse *p, const char *name, const struct jsontext_f
 enum { BODY_CHECKS, BODY_MUTATIONS, BODY_FIELDS };
 
 bool commit_parse(struct commit *commit, const char *body, size_t len, size_t max_value,
-		  int value_depth, int64_t now, struct commit_error *err)
+		  int value_depth, int64_t now, struct error *err)
 {
 	struct jsontext_field f[BODY_FIELDS] = {
 		[BODY_CHECKS] = { "checks" }, [BODY_MUTATIONS] = { "mutations" },
@@ -277,15 +266,15 @@ bool commit_parse(struct commit *commit, const char *body, size_t len, size_t ma
 	memset(commit, 0, sizeof(*commit));
 	err->code = NULL;
 	if (jsontext_validate(body, len, value_depth + COMMIT_DEPTH) != JSONTEXT_OK)
-		return fail_body(err, 400, "invalid_json", "the body is not JSON, or nests too deep");
+		return error_set(err, 400, "invalid_json", "the body is not JSON, or nests too deep");
 	switch (jsontext_fields(body, len, f, BODY_FIELDS)) {
 	case JSONTEXT_FIELDS_OK:
 		break;
 	case JSONTEXT_FIELDS_NOT_OBJECT:
-		return fail_body(err, 400, "invalid_body",
+		return error_set(err, 400, "invalid_body",
 				 "the body must be an object: {\"checks\": [...], \"mutations\": [...]}");
 	default:
-		return fail_body(err, 400, "invalid_body",
+		return error_set(err, 400, "invalid_body",
 				 "the body may hold \"checks\" and \"mutations\", each once");
 	}
 	if (!list_count(&f[BODY_CHECKS], COMMIT_CHECKS_MAX, &n_checks, err) ||
@@ -295,7 +284,7 @@ bool commit_parse(struct commit *commit, const char *body, size_t len, size_t ma
 	commit->mutations = calloc(n_mutations + 1, sizeof(*commit->mutations));
 	commit->keys = malloc(len + 1);
 	if (commit->checks == NULL || commit->mutations == NULL || commit->keys == NULL)
-		return fail_body(err, 500, "internal", "out of memory");
+		return error_set(err, 500, "internal", "out of memory");
 	p.keys_end = commit->keys;
 	p.count = n_checks;
 	if (!read_list(&p, "checks", &f[BODY_CHECKS], parse_check))

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
 #include "store.h"
 
 /* The contract's bounds on one commit. */
@@ -28,20 +29,15 @@ struct commit {
 	char *keys;
 };
 
-/* Why a body was refused: the HTTP status and the contract's code, and a
- * message for people. */
-struct commit_error {
-	int status;
-	const char *code;
-	char message[160];
-};
-
 /* Reads body[0..len) at the time now (ms since the epoch, for ttls), with
  * values of at most max_value bytes nesting at most value_depth deep.
- * Returns false with err filled on bad input or when out of memory
- * (status 500). The commit is freed with commit_free() either way. */
+ * Returns false with err filled on bad input (400 invalid_json,
+ * invalid_body, invalid_key, invalid_ttl or too_many_operations, 413
+ * value_too_large; the message names the entry, as "mutations[2]: ...")
+ * or when out of memory (500). The commit is freed with commit_free()
+ * either way. */
 bool commit_parse(struct commit *commit, const char *body, size_t len, size_t max_value,
-		  int value_depth, int64_t now, struct commit_error *err);
+		  int value_depth, int64_t now, struct error *err);
 
 void commit_free(struct commit *commit);
 

@@ -14,7 +14,10 @@
 struct error {
 	int status;		/* HTTP status; 0 for an operator's error */
 	const char *code;	/* a static contract code; NULL for an operator's error */
-	char message[192];	/* one line for people; for a client never a path or a library's words */
+	/* One line for people; for a client never a path or a library's
+	 * words. Room for a quoted keypath (2048 bytes) and the sentence
+	 * around it, as in "no such key: ...". */
+	char message[2304];
 };
 
 /* Fills err (which may be NULL) and returns false, so that a parser can

@@ -1,13 +1,12 @@
-/* gate.c: what a request must pass before any handler runs
+/* gate.c: what a request must pass before any handler runs, and every
+ * grant it needs
  *
  * The budget comes first, so that guessing tokens costs budget too: a
  * request without a known token is counted against its remote address. */
 #include <stdio.h>
 #include <string.h>
 
-#include "auth.h"
 #include "gate.h"
-#include "reply.h"
 
 /* Maintenance takes minutes, not seconds: no point in retrying sooner. */
 #define READ_ONLY_RETRY_S 60
@@ -25,17 +24,16 @@ static size_t client_name(const struct request *req, char *out, size_t size)
 	return n < 0 ? 0 : (size_t)n >= size ? size - 1 : (size_t)n;
 }
 
-static bool take_budget(struct request *req, struct ratelimit *rl)
+static bool take_budget(struct request *req, struct ratelimit *rl, struct error *err,
+			char *headers)
 {
 	char name[128];
-	char retry[64];
 	struct rl_verdict v;
 	enum rl_status status = rl_take(rl, name, client_name(req, name, sizeof(name)), &v);
 
 	if (status == RL_UNAVAILABLE) {
-		reply_error(req, 503, "unavailable", "Retry-After: 5\r\n",
-			    "the service is unavailable; try again later");
-		return false;
+		snprintf(headers, GATE_HEADERS_MAX, "Retry-After: 5\r\n");
+		return error_set(err, 503, "unavailable", "the service is unavailable; try again later");
 	}
 	/* Not counted (see rl_take()): no budget to tell of. */
 	if (status == RL_UNCHECKED)
@@ -45,10 +43,9 @@ static bool take_budget(struct request *req, struct ratelimit *rl)
 		 (unsigned)v.limit, (unsigned)v.remaining, (unsigned)v.reset_s);
 	if (status == RL_ALLOW)
 		return true;
-	snprintf(retry, sizeof(retry), "Retry-After: %u\r\n", (unsigned)v.retry_after_s);
-	reply_error(req, 429, "rate_limited", retry,
-		    "too many requests; try again in %u s", (unsigned)v.retry_after_s);
-	return false;
+	snprintf(headers, GATE_HEADERS_MAX, "Retry-After: %u\r\n", (unsigned)v.retry_after_s);
+	return error_set(err, 429, "rate_limited", "too many requests; try again in %u s",
+			 (unsigned)v.retry_after_s);
 }
 
 static bool is_write(enum method m)
@@ -56,14 +53,31 @@ static bool is_write(enum method m)
 	return m == METHOD_PUT || m == METHOD_DELETE || m == METHOD_POST;
 }
 
+/* A POST to the root is the atomic commit; a POST elsewhere gets its 405
+ * from the router. */
+static bool is_commit(const struct request *req)
+{
+	return req->method == METHOD_POST && req->key_len == 0;
+}
+
+static bool has_grant(const struct auth_client *client, struct error *err)
+{
+	if (auth_has_grant(client))
+		return true;
+	return error_set(err, 403, "forbidden", "this token has no grant, and a commit needs one");
+}
+
 /* The key of a GET, PUT or DELETE, or the prefix of a list. The root's
- * health check names no key; a POST is the commit, whose handler checks
- * its own keys; other methods get their 405 from the router. */
-static bool key_permitted(struct request *req)
+ * health check names no key; a commit needs some grant here, its keys
+ * being checked by gate_commit() once its body is read; other methods
+ * get their 405 from the router. */
+static bool key_permitted(const struct request *req, struct error *err)
 {
 	bool list = req->method == METHOD_GET && req->query.list;
 	enum auth_need need;
 
+	if (is_commit(req))
+		return has_grant(&req->client, err);
 	if (req->method == METHOD_GET)
 		need = AUTH_READ;
 	else if (req->method == METHOD_PUT || req->method == METHOD_DELETE)
@@ -74,38 +88,55 @@ static bool key_permitted(struct request *req)
 	    auth_permits(&req->client, req->key, req->key_len, need))
 		return true;
 	if (list)
-		reply_error(req, 403, "forbidden", NULL, "this token may not list %s",
-			    req->key_len > 0 ? req->key : "every key");
-	else
-		reply_error(req, 403, "forbidden", NULL, "this token may not %s %s",
-			    need == AUTH_READ ? "read" : "write", req->key);
-	return false;
+		return error_set(err, 403, "forbidden", "this token may not list %s",
+				 req->key_len > 0 ? req->key : "every key");
+	return error_set(err, 403, "forbidden", "this token may not %s %s",
+			 need == AUTH_READ ? "read" : "write", req->key);
 }
 
-bool gate_pass(struct request *req, const struct config *cfg, struct ratelimit *rl)
+bool gate_pass(struct request *req, const struct config *cfg, struct ratelimit *rl,
+	       struct error *err, char *headers)
 {
 	enum auth_result who = auth_identify(cfg, io_param(req->io, IO_HTTP_AUTHORIZATION),
 					     &req->client);
 
-	if (who == AUTH_ERROR) {
-		reply_error(req, 500, "internal", NULL, "internal error");
-		return false;
-	}
-	if (cfg->rate != 0 && !take_budget(req, rl))
+	headers[0] = '\0';
+	if (who == AUTH_ERROR)
+		return error_set(err, 500, "internal", "internal error");
+	if (cfg->rate != 0 && !take_budget(req, rl, err, headers))
 		return false;
 	if (cfg->auth && who != AUTH_OK) {
-		reply_error(req, 401, "unauthorized", "WWW-Authenticate: Bearer realm=\"kv\"\r\n",
-			    who == AUTH_MISSING ? "this service needs a bearer token"
-						: "the bearer token is not valid");
-		return false;
+		snprintf(headers, GATE_HEADERS_MAX, "WWW-Authenticate: Bearer realm=\"kv\"\r\n");
+		return error_set(err, 401, "unauthorized", "%s",
+				 who == AUTH_MISSING ? "this service needs a bearer token"
+						     : "the bearer token is not valid");
 	}
 	if (cfg->read_only && is_write(req->method)) {
-		char retry[32];
-
-		snprintf(retry, sizeof(retry), "Retry-After: %d\r\n", READ_ONLY_RETRY_S);
-		reply_error(req, 503, "unavailable", retry,
-			    "the service is read-only for maintenance; try again later");
-		return false;
+		snprintf(headers, GATE_HEADERS_MAX, "Retry-After: %d\r\n", READ_ONLY_RETRY_S);
+		return error_set(err, 503, "unavailable",
+				 "the service is read-only for maintenance; try again later");
 	}
-	return key_permitted(req);
+	return key_permitted(req, err);
+}
+
+bool gate_commit(const struct auth_client *client, const struct store_commit *op,
+		 struct error *err)
+{
+	if (!has_grant(client, err))
+		return false;
+	for (size_t i = 0; i < op->n_checks; i++) {
+		const struct store_check *c = &op->checks[i];
+
+		if (!auth_permits(client, c->key, c->key_len, AUTH_READ))
+			return error_set(err, 403, "forbidden",
+					 "this token may not read %s; nothing was written", c->key);
+	}
+	for (size_t i = 0; i < op->n_mutations; i++) {
+		const struct store_mutation *m = &op->mutations[i];
+
+		if (!auth_permits(client, m->key, m->key_len, AUTH_WRITE))
+			return error_set(err, 403, "forbidden",
+					 "this token may not write %s; nothing was written", m->key);
+	}
+	return true;
 }

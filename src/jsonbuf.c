@@ -84,17 +84,20 @@ void jsonbuf_string(struct jsonbuf *b, const char *s, size_t n)
 	jsonbuf_raw(b, "\"", 1);
 }
 
-void jsonbuf_int_or_null(struct jsonbuf *b, int64_t v)
+void jsonbuf_int(struct jsonbuf *b, int64_t v)
 {
 	char num[24];
-	int n;
+	int n = snprintf(num, sizeof(num), "%" PRId64, v);
 
-	if (v == 0) {
-		jsonbuf_lit(b, "null");
-		return;
-	}
-	n = snprintf(num, sizeof(num), "%" PRId64, v);
 	jsonbuf_raw(b, num, (size_t)n);
+}
+
+void jsonbuf_int_or_null(struct jsonbuf *b, int64_t v)
+{
+	if (v == 0)
+		jsonbuf_lit(b, "null");
+	else
+		jsonbuf_int(b, v);
 }
 
 void jsonbuf_free(struct jsonbuf *b)

@@ -1,10 +1,10 @@
 /* jsonbuf.h: JSON text written straight into a growing buffer
  *
- * For responses whose size grows with the data (a list page holds up to
- * 1000 entries and 4 MiB of values): building a json-c tree of such a
- * page, printing it and freeing it cost more than reading the page from
- * the store. Writes after an allocation failure are ignored, and the
- * failure is reported once at the end. */
+ * The writer of every response body: text goes in as it is written, in
+ * the order written, with no tree of objects to build and free (a list
+ * page holds up to 1000 entries and 4 MiB of values). Writes after an
+ * allocation failure are ignored, and the failure is reported once at the
+ * end, in failed. */
 #ifndef KV_JSONBUF_H
 #define KV_JSONBUF_H
 
@@ -32,6 +32,9 @@ void jsonbuf_lit(struct jsonbuf *b, const char *s);
  * control characters escaped, '/' and non-ASCII bytes as they are, as
  * json-c prints them with JSON_C_TO_STRING_NOSLASHESCAPE. */
 void jsonbuf_string(struct jsonbuf *b, const char *s, size_t n);
+
+/* Appends v as a JSON integer. */
+void jsonbuf_int(struct jsonbuf *b, int64_t v);
 
 /* Appends v as a JSON integer, or null when v is 0: the store's
  * expiresAt, where 0 means none. */

@@ -15,6 +15,7 @@
 #include "gate.h"
 #include "io.h"
 #include "ratelimit.h"
+#include "reply.h"
 #include "request.h"
 #include "route.h"
 #include "store.h"
@@ -32,9 +33,13 @@ static void serve(struct io *io, struct request_ids *ids, struct store *st,
 		  struct ratelimit *rl, const struct config *cfg)
 {
 	struct request req;
+	struct error err;
+	char headers[GATE_HEADERS_MAX] = "";
 
 	io_begin(io);
-	if (request_parse(&req, io, ids) && gate_pass(&req, cfg, rl))
+	if (!request_parse(&req, io, ids, &err) || !gate_pass(&req, cfg, rl, &err, headers))
+		reply_error_send(&req, &err, headers);
+	else
 		route_dispatch(&req, st, cfg);
 	request_free(&req);
 }
@@ -67,13 +72,11 @@ static void serve_fastcgi(struct request_ids *ids, struct store *st, struct rate
 	FCGX_Free(&fcgi, 1);
 }
 
-/* A FastCGI process answers request after request of much the same size.
- * By default glibc gives the top of the heap back to the system whenever
- * more than 128 KiB of it is free, and a list page of a hundred 1 KiB
- * values is about that size: each such request grew the heap with brk,
- * took twenty page faults to fill it and shrank it again. Keeping up to
- * MALLOC_KEEP free between requests ends that; blocks beyond it (a page
- * of big values, a large body) still come from mmap and go back on free,
+/* A FastCGI process answers request after request of much the same
+ * size, so it keeps up to MALLOC_KEEP of free heap between them: glibc's
+ * defaults would give the top of the heap back after any request that
+ * freed 128 KiB and fault it in again for the next. Blocks beyond it (a
+ * page of big values, a large body) come from mmap and go back on free,
  * so a process does not keep what one odd request needed. */
 #define MALLOC_KEEP (1 << 20)
 

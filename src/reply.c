@@ -1,11 +1,11 @@
 /* reply.c: the only writer of responses: status, headers and JSON bodies */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "render.h"
 #include "reply.h"
 #include "util.h"
 
@@ -31,8 +31,8 @@ static const char *reason(int status)
 	}
 }
 
-/* The header block of a response, built by appending: snprintf with its
- * format parsing was a twentieth of the instructions of a GET. */
+/* The header block of a response, built by appending rather than
+ * formatted: it is written for every request. */
 struct head {
 	char text[HEADER_MAX];
 	size_t len;
@@ -105,24 +105,22 @@ void reply_send(const struct request *req, int status, const char *extra_headers
 		io_write(req->io, body, len);
 }
 
-void reply_json(const struct request *req, int status, const char *extra_headers,
-		struct json_object *obj)
+void reply_out_of_memory(const struct request *req)
 {
-	const char *text;
-	size_t len;
+	static const char oom[] =
+		"{\"error\":{\"status\":500,\"code\":\"internal\",\"message\":\"out of memory\"}}";
 
-	if (obj == NULL) {
-		static const char oom[] =
-			"{\"error\":{\"status\":500,\"code\":\"internal\",\"message\":\"out of memory\"}}";
+	util_log("id=%s out of memory building a response", req->id);
+	reply_send(req, 500, NULL, oom, sizeof(oom) - 1);
+}
 
-		util_log("id=%s out of memory building a response", req->id);
-		reply_send(req, 500, NULL, oom, sizeof(oom) - 1);
-		return;
-	}
-	text = json_object_to_json_string_length(obj,
-		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	reply_send(req, status, extra_headers, text, len);
-	json_object_put(obj);
+void reply_body(const struct request *req, int status, const char *extra_headers,
+		const struct jsonbuf *body)
+{
+	if (body->failed)
+		reply_out_of_memory(req);
+	else
+		reply_send(req, status, extra_headers, body->data, body->len);
 }
 
 /* Copies src (n bytes at most) to dst with every control byte turned into
@@ -152,27 +150,13 @@ static void log_failure(const struct request *req, int status, const char *code,
 	util_log("id=%s %d %s: %s %s: %s", req->id, status, code, m, path, text);
 }
 
-void reply_error(const struct request *req, int status, const char *code,
-		 const char *extra_headers, const char *fmt, ...)
+void reply_error_send(const struct request *req, const struct error *err,
+		      const char *extra_headers)
 {
-	struct json_object *body = json_object_new_object();
-	struct json_object *err = json_object_new_object();
-	char message[4096];	/* room for a quoted keypath */
-	va_list ap;
+	struct jsonbuf body;
 
-	va_start(ap, fmt);
-	vsnprintf(message, sizeof(message), fmt, ap);
-	va_end(ap);
-	log_failure(req, status, code, message);
-	if (body == NULL || err == NULL) {
-		json_object_put(body);
-		json_object_put(err);
-		reply_json(req, status, extra_headers, NULL);
-		return;
-	}
-	json_object_object_add(err, "status", json_object_new_int(status));
-	json_object_object_add(err, "code", json_object_new_string(code));
-	json_object_object_add(err, "message", json_object_new_string(message));
-	json_object_object_add(body, "error", err);
-	reply_json(req, status, extra_headers, body);
+	log_failure(req, err->status, err->code, err->message);
+	render_error(&body, err);
+	reply_body(req, err->status, extra_headers, &body);
+	jsonbuf_free(&body);
 }

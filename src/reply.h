@@ -2,28 +2,34 @@
  *
  * Every response carries Content-Type: application/json; charset=utf-8
  * and Cache-Control: no-store; a HEAD request gets the headers alone.
- * extra_headers, where taken, is NULL or complete "Name: value\r\n" lines. */
+ * extra_headers, where taken, is NULL or complete "Name: value\r\n" lines.
+ * Bodies are written by render.h into a jsonbuf. */
 #ifndef KV_REPLY_H
 #define KV_REPLY_H
 
 #include <stddef.h>
 
-#include <json.h>
-
+#include "error.h"
+#include "jsonbuf.h"
 #include "request.h"
 
 /* Sends body (len bytes of JSON text) as the response. */
 void reply_send(const struct request *req, int status, const char *extra_headers,
 		const char *body, size_t len);
 
-/* Sends obj serialised; takes ownership of obj and releases it. */
-void reply_json(const struct request *req, int status, const char *extra_headers,
-		struct json_object *obj);
+/* Sends the text written into body; when writing it ran out of memory
+ * (body->failed) sends reply_out_of_memory() instead. */
+void reply_body(const struct request *req, int status, const char *extra_headers,
+		const struct jsonbuf *body);
 
-/* Sends the contract's error body {"error": {"status", "code", "message"}}.
- * The message is for people: never a path or a library's words. */
-void reply_error(const struct request *req, int status, const char *code,
-		 const char *extra_headers, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+/* Sends 500 internal "out of memory", from a body that needs no memory,
+ * and logs it. */
+void reply_out_of_memory(const struct request *req);
+
+/* Sends a client's error as the contract's body {"error": {"status",
+ * "code", "message"}} with err's status, and logs it with the request's
+ * id, method and path. */
+void reply_error_send(const struct request *req, const struct error *err,
+		      const char *extra_headers);
 
 #endif

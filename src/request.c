@@ -11,7 +11,6 @@
 #include <sys/random.h>
 
 #include "keypath.h"
-#include "reply.h"
 #include "request.h"
 #include "util.h"
 
@@ -76,41 +75,31 @@ static bool locate_keypath(const struct io *io, const char **path, size_t *len, 
 	return true;
 }
 
-static bool parse_keypath(struct request *req)
+static bool parse_keypath(struct request *req, struct error *err)
 {
 	const char *path;
 	size_t len;
 	bool encoded;
 
-	if (!locate_keypath(req->io, &path, &len, &encoded)) {
-		reply_error(req, 400, "invalid_key", NULL, "the request URI is outside the service's mount point");
-		return false;
-	}
-	if (len > RAW_KEYPATH_MAX) {
-		reply_error(req, 400, "invalid_key", NULL, "a keypath is at most %d bytes", KEYPATH_MAX);
-		return false;
-	}
+	if (!locate_keypath(req->io, &path, &len, &encoded))
+		return error_set(err, 400, "invalid_key",
+				 "the request URI is outside the service's mount point");
+	if (len > RAW_KEYPATH_MAX)
+		return error_set(err, 400, "invalid_key", "a keypath is at most %d bytes", KEYPATH_MAX);
 	req->key = malloc(len + 1);
-	if (req->key == NULL) {
-		reply_error(req, 500, "internal", NULL, "out of memory");
-		return false;
-	}
+	if (req->key == NULL)
+		return error_set(err, 500, "internal", "out of memory");
 	if (!encoded) {
 		memcpy(req->key, path, len);
 		req->key_len = len;
 	} else if (!keypath_unescape(path, len, req->key, &req->key_len)) {
-		reply_error(req, 400, "invalid_key", NULL, "bad percent-encoding in the keypath");
-		return false;
+		return error_set(err, 400, "invalid_key", "bad percent-encoding in the keypath");
 	}
 	req->key[req->key_len] = '\0';
-	if (req->key_len > KEYPATH_MAX) {
-		reply_error(req, 400, "invalid_key", NULL, "a keypath is at most %d bytes", KEYPATH_MAX);
-		return false;
-	}
-	if (req->key_len > 0 && !keypath_valid(req->key, req->key_len)) {
-		reply_error(req, 400, "invalid_key", NULL, "invalid keypath: %s", invalid_key_rules);
-		return false;
-	}
+	if (req->key_len > KEYPATH_MAX)
+		return error_set(err, 400, "invalid_key", "a keypath is at most %d bytes", KEYPATH_MAX);
+	if (req->key_len > 0 && !keypath_valid(req->key, req->key_len))
+		return error_set(err, 400, "invalid_key", "invalid keypath: %s", invalid_key_rules);
 	return true;
 }
 
@@ -140,75 +129,112 @@ static bool parse_bool(const char *s, bool *out)
 	return true;
 }
 
-/* Applies one name=value pair; returns NULL or what is wrong with it.
- * Parameters the service does not know are ignored. */
-static const char *apply_param(struct query *q, const char *name, char *value)
+static bool query_bool(const char *name, const char *value, bool *out, struct error *err)
+{
+	if (parse_bool(value, out))
+		return true;
+	return error_set(err, 400, "invalid_query", "%s must be true, false, 1 or 0", name);
+}
+
+/* Applies one name=value pair. Parameters the service does not know are
+ * ignored. */
+static bool apply_param(struct query *q, const char *name, char *value, struct error *err)
 {
 	uint64_t n;
 
 	if (strcmp(name, "list") == 0)
-		return parse_bool(value, &q->list) ? NULL : "list must be true, false, 1 or 0";
+		return query_bool(name, value, &q->list, err);
 	if (strcmp(name, "reverse") == 0)
-		return parse_bool(value, &q->reverse) ? NULL : "reverse must be true, false, 1 or 0";
+		return query_bool(name, value, &q->reverse, err);
 	if (strcmp(name, "values") == 0)
-		return parse_bool(value, &q->values) ? NULL : "values must be true, false, 1 or 0";
+		return query_bool(name, value, &q->values, err);
 	if (strcmp(name, "limit") == 0) {
 		if (!util_parse_u64(value, strlen(value), &n) || n < 1 || n > LIST_LIMIT_MAX)
-			return "limit must be an integer from 1 to 1000";
+			return error_set(err, 400, "invalid_query",
+					 "limit must be an integer from 1 to %d", LIST_LIMIT_MAX);
 		q->limit = (unsigned)n;
-		return NULL;
+		return true;
 	}
 	if (strcmp(name, "cursor") == 0) {
 		free(q->cursor);
 		q->cursor = strdup(value);
-		return q->cursor != NULL ? NULL : "out of memory";
+		if (q->cursor == NULL)
+			return error_set(err, 500, "internal", "out of memory");
 	}
-	return NULL;
+	return true;
 }
 
-const char *request_parse_query(const char *qs, struct query *q)
+/* Decodes and applies one name[=value] component, len bytes at p; buf
+ * has room for its name and value, each with its terminator. */
+static bool apply_component(struct query *q, const char *p, size_t len, char *buf,
+			    struct error *err)
 {
-	const char *why = NULL;
-	char *buf = NULL;
+	size_t name_len = strcspn(p, "=&");
+	size_t skip = name_len + (name_len < len);	/* the name and its '=' */
+	char *value = buf + name_len + 1;
+
+	if (!query_unescape(p, name_len, buf) || !query_unescape(p + skip, len - skip, value))
+		return error_set(err, 400, "invalid_query", "bad percent-encoding in the query string");
+	return apply_param(q, buf, value, err);
+}
+
+bool request_parse_query(const char *qs, struct query *q, struct error *err)
+{
+	bool ok = true;
+	char *buf;
 
 	q->limit = LIST_LIMIT_MAX;
 	q->values = true;
 	if (qs == NULL || *qs == '\0')
-		return NULL;
+		return true;
 	/* Each name and value is decoded into buf with its terminator after
 	 * it, the value starting one byte past the name's: a last parameter
 	 * without '=' ("?list") puts its empty value at strlen(qs) + 1. */
 	buf = malloc(strlen(qs) + 2);
 	if (buf == NULL)
-		return "out of memory";
-	for (const char *p = qs; *p != '\0' && why == NULL;) {
+		return error_set(err, 500, "internal", "out of memory");
+	for (const char *p = qs; *p != '\0' && ok;) {
 		size_t len = strcspn(p, "&");
-		size_t name_len = strcspn(p, "=&");
-		char *value;
 
-		if (len > 0) {
-			if (!query_unescape(p, name_len, buf))
-				why = "bad percent-encoding in the query string";
-			value = buf + name_len + 1;
-			if (why == NULL && !query_unescape(p + name_len + (name_len < len),
-							   len - name_len - (name_len < len), value))
-				why = "bad percent-encoding in the query string";
-			if (why == NULL)
-				why = apply_param(q, buf, value);
-		}
+		if (len > 0)
+			ok = apply_component(q, p, len, buf, err);
 		p += len + (p[len] == '&');
 	}
 	free(buf);
-	return why;
+	return ok;
 }
 
-static bool parse_query(struct request *req)
+bool request_parse_cursor(const char *cursor, const char *prefix, size_t prefix_len,
+			  char **after, size_t *after_len, struct error *err)
 {
-	const char *why = request_parse_query(io_param(req->io, IO_QUERY_STRING), &req->query);
+	size_t hex_len, len;
+	char *key = NULL;
+	bool ok = false;
 
-	if (why != NULL)
-		reply_error(req, 400, "invalid_query", NULL, "%s", why);
-	return why == NULL;
+	*after = NULL;
+	*after_len = 0;
+	if (cursor == NULL)
+		return true;
+	hex_len = strlen(cursor);
+	len = hex_len / 2;
+	if (len == 0 || len > KEYPATH_MAX)
+		goto out;
+	key = malloc(len + 1);
+	if (key == NULL || !util_hex_decode(cursor, hex_len, (unsigned char *)key))
+		goto out;
+	key[len] = '\0';
+	if (!keypath_valid(key, len) || len <= prefix_len ||
+	    (prefix_len > 0 && (memcmp(key, prefix, prefix_len) != 0 || key[prefix_len] != '.')))
+		goto out;
+	*after = key;
+	*after_len = len;
+	key = NULL;
+	ok = true;
+out:
+	free(key);
+	if (!ok)
+		error_set(err, 400, "invalid_query", "the cursor is not one this listing gave out");
+	return ok;
 }
 
 /* An X-Request-Id is kept when it is 1 to REQUEST_ID_MAX bytes of letters,
@@ -226,9 +252,8 @@ static bool id_is_sane(const char *id)
 /* A fresh id is 64 bits in hex from a splitmix64 sequence. The ids only
  * tie log lines to responses and need not be secret, only unique across
  * processes, restarts and hosts without a counter shared between them: a
- * per-process sequence seeded from the kernel does that for the price of
- * one getrandom(2) per process, where one per request was a system call
- * on every request. */
+ * per-process sequence seeded from the kernel does that with one
+ * getrandom(2) per process rather than one per request. */
 _Static_assert(REQUEST_ID_MAX >= 16, "a made id is 16 hex digits");
 
 /* The seed is random, and the pid goes in as well, so that two processes
@@ -277,7 +302,7 @@ static void set_id(struct request *req, struct request_ids *ids)
 		make_id(ids, req->id);
 }
 
-bool request_parse(struct request *req, struct io *io, struct request_ids *ids)
+bool request_parse(struct request *req, struct io *io, struct request_ids *ids, struct error *err)
 {
 	memset(req, 0, sizeof(*req));
 	req->io = io;
@@ -285,46 +310,8 @@ bool request_parse(struct request *req, struct io *io, struct request_ids *ids)
 	req->method = parse_method(io_param(io, IO_REQUEST_METHOD), &req->head);
 	req->if_match = io_param(io, IO_HTTP_IF_MATCH);
 	req->if_none_match = io_param(io, IO_HTTP_IF_NONE_MATCH);
-	return parse_keypath(req) && parse_query(req);
-}
-
-bool request_read_body(struct request *req, size_t max_body)
-{
-	const char *cl = io_param(req->io, IO_CONTENT_LENGTH);
-	bool sized = cl != NULL && *cl != '\0';
-	uint64_t len = 0;
-
-	if (sized && !util_parse_u64(cl, strlen(cl), &len)) {
-		reply_error(req, 400, "invalid_body", NULL, "bad Content-Length");
-		return false;
-	}
-	/* Without a length (Apache's mod_cgi and mod_cgid pass a chunked body
-	 * on stdin as it comes), the body is what arrives before end of file,
-	 * read up to one byte past the limit to tell a body that is too large. */
-	if (!sized)
-		len = (uint64_t)max_body + 1;
-	if (len > max_body && sized) {
-		reply_error(req, 413, "body_too_large", NULL,
-			    "the request body is larger than %lu bytes", (unsigned long)max_body);
-		return false;
-	}
-	req->body = malloc((size_t)len + 1);
-	if (req->body == NULL) {
-		reply_error(req, 500, "internal", NULL, "out of memory");
-		return false;
-	}
-	req->body_len = io_read(req->io, req->body, (size_t)len);
-	req->body[req->body_len] = '\0';
-	if (!sized && req->body_len > max_body) {
-		reply_error(req, 413, "body_too_large", NULL,
-			    "the request body is larger than %lu bytes", (unsigned long)max_body);
-		return false;
-	}
-	if (sized && req->body_len != len) {
-		reply_error(req, 400, "invalid_body", NULL, "the body ended before Content-Length bytes");
-		return false;
-	}
-	return true;
+	return parse_keypath(req, err) &&
+	       request_parse_query(io_param(io, IO_QUERY_STRING), &req->query, err);
 }
 
 void request_free(struct request *req)

@@ -8,6 +8,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "error.h"
 #include "io.h"
 
 enum method {
@@ -63,20 +64,24 @@ void request_ids_init(struct request_ids *ids);
 
 /* Reads the method, the keypath and the query of the request on io, whose
  * variables io_begin() has read; ids makes its id if it brings none. On
- * bad input it answers the request itself (400 invalid_key or
- * invalid_query) and returns false. req must be freed with request_free()
- * either way. */
-bool request_parse(struct request *req, struct io *io, struct request_ids *ids);
+ * bad input returns false with err filled (400 invalid_key or
+ * invalid_query, 500 when out of memory); req must be freed with
+ * request_free() either way, and can carry the error's reply. */
+bool request_parse(struct request *req, struct io *io, struct request_ids *ids, struct error *err);
 
 /* Parses a query string (NULL or "" for none) into q, which starts zeroed
- * and gets the defaults first; returns NULL, or what is wrong with it for
- * a 400 invalid_query. q->cursor is owned by q either way. Needs no
- * request, so that it can be fuzzed. */
-const char *request_parse_query(const char *qs, struct query *q);
+ * and gets the defaults first. Returns false with err filled (400
+ * invalid_query) when it is bad. q->cursor is owned by q either way.
+ * Needs no request, so that it can be fuzzed. */
+bool request_parse_query(const char *qs, struct query *q, struct error *err);
 
-/* Reads the body, at most max_body bytes; answers 413 body_too_large or
- * 400 invalid_body itself and returns false when it cannot. */
-bool request_read_body(struct request *req, size_t max_body);
+/* Decodes a list's cursor (NULL for none), the hex of the last key of the
+ * previous page: it must name a valid key strictly under the listed
+ * prefix (prefix_len bytes, 0 for the root). Sets *after to the decoded
+ * key, which the caller frees, or to NULL without a cursor; returns false
+ * with err filled (400 invalid_query) for any other cursor. */
+bool request_parse_cursor(const char *cursor, const char *prefix, size_t prefix_len,
+			  char **after, size_t *after_len, struct error *err);
 
 void request_free(struct request *req);
 

@@ -19,10 +19,10 @@ static void check_key(const char *key, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	/* The body arrives NUL-terminated, like request_read_body's. */
+	/* The body arrives NUL-terminated, like body_read's. */
 	char *text = malloc(size + 1);
 	struct commit commit;
-	struct commit_error err;
+	struct error err;
 
 	if (text == NULL)
 		return 0;

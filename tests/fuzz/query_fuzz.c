@@ -9,15 +9,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* QUERY_STRING reaches the program as a C string: a NUL ends it. */
 	char *qs = malloc(size + 1);
 	struct query q;
+	struct error err;
 
 	if (qs == NULL)
 		return 0;
 	memcpy(qs, data, size);
 	qs[size] = '\0';
 	memset(&q, 0, sizeof(q));
-	if (request_parse_query(qs, &q) == NULL) {
+	if (request_parse_query(qs, &q, &err)) {
 		FUZZ_REQUIRE(q.limit >= 1 && q.limit <= 1000);
 		FUZZ_REQUIRE(q.cursor == NULL || strlen(q.cursor) < size);
+	} else {
+		FUZZ_REQUIRE(err.code != NULL && err.message[0] != '\0');
+		FUZZ_REQUIRE(err.status == 400 || err.status == 500);
 	}
 	free(q.cursor);
 	free(qs);

@@ -1,0 +1,139 @@
+/* render.c: the bodies and item headers of responses, as JSON text */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "record.h"
+#include "render.h"
+#include "util.h"
+
+/* Copied rather than formatted: the ETag is on every GET and PUT. */
+void render_item_headers(char *out, size_t size, const char *vs, int64_t expires_at)
+{
+	static const char etag[] = "ETag: \"";
+	size_t n = sizeof(etag) - 1, vs_len = strlen(vs);
+
+	if (n + vs_len + sizeof("\"\r\n") > size) {
+		out[0] = '\0';
+		return;
+	}
+	memcpy(out, etag, n);
+	memcpy(out + n, vs, vs_len);
+	n += vs_len;
+	memcpy(out + n, "\"\r\n", sizeof("\"\r\n"));
+	n += sizeof("\"\r\n") - 1;
+	if (expires_at != 0)
+		snprintf(out + n, size - n, "KV-Expires-At: %" PRId64 "\r\n", expires_at);
+}
+
+void render_health(struct jsonbuf *out)
+{
+	jsonbuf_init(out, 96);
+	jsonbuf_lit(out, "{\"service\":");
+	jsonbuf_string(out, PACKAGE_NAME, strlen(PACKAGE_NAME));
+	jsonbuf_lit(out, ",\"version\":");
+	jsonbuf_string(out, PACKAGE_VERSION, strlen(PACKAGE_VERSION));
+	jsonbuf_lit(out, ",\"status\":\"ok\"}");
+}
+
+/* {"key", "value", "versionstamp", "expiresAt"}: a written key (without
+ * its value) and a list entry (with it when the listing asks). */
+static void item_object(struct jsonbuf *out, const char *key, size_t key_len, bool with_value,
+			const char *value, size_t value_len, const char *vs, int64_t expires_at)
+{
+	jsonbuf_lit(out, "{\"key\":");
+	jsonbuf_string(out, key, key_len);
+	if (with_value) {
+		jsonbuf_lit(out, ",\"value\":");
+		jsonbuf_raw(out, value, value_len);
+	}
+	jsonbuf_lit(out, ",\"versionstamp\":\"");
+	jsonbuf_lit(out, vs);
+	jsonbuf_lit(out, "\",\"expiresAt\":");
+	jsonbuf_int_or_null(out, expires_at);
+	jsonbuf_lit(out, "}");
+}
+
+void render_written(struct jsonbuf *out, const char *key, size_t key_len, const char *vs,
+		    int64_t expires_at)
+{
+	jsonbuf_init(out, 128 + key_len);
+	item_object(out, key, key_len, false, NULL, 0, vs, expires_at);
+}
+
+void render_deleted(struct jsonbuf *out, const char *key, size_t key_len, bool deleted)
+{
+	jsonbuf_init(out, 64 + key_len);
+	jsonbuf_lit(out, "{\"key\":");
+	jsonbuf_string(out, key, key_len);
+	jsonbuf_lit(out, deleted ? ",\"deleted\":true}" : ",\"deleted\":false}");
+}
+
+void render_committed(struct jsonbuf *out, const char *vs)
+{
+	jsonbuf_init(out, 64);
+	jsonbuf_lit(out, "{\"ok\":true,\"versionstamp\":\"");
+	jsonbuf_lit(out, vs);
+	jsonbuf_lit(out, "\"}");
+}
+
+static void list_entry(struct jsonbuf *out, const struct store_entry *e, bool with_value)
+{
+	char vs[VERSIONSTAMP_LEN + 1];
+
+	record_format_vs(e->item.versionstamp, vs);
+	item_object(out, e->key, e->key_len, with_value, e->item.value, e->item.value_len, vs,
+		    e->item.expires_at);
+}
+
+/* The cursor of a page that more keys follow: the hex of its last key. */
+static void list_cursor(struct jsonbuf *out, const struct store_entry *last)
+{
+	char *hex = malloc(2 * last->key_len);
+
+	if (hex == NULL) {
+		out->failed = true;
+		return;
+	}
+	util_hex_encode((const unsigned char *)last->key, last->key_len, hex);
+	jsonbuf_lit(out, "\"");
+	jsonbuf_raw(out, hex, 2 * last->key_len);
+	jsonbuf_lit(out, "\"");
+	free(hex);
+}
+
+void render_list_page(struct jsonbuf *out, const struct store_list *list)
+{
+	size_t hint = 64;
+
+	for (size_t i = 0; i < list->count; i++)
+		hint += list->entries[i].key_len + list->entries[i].item.value_len + 96;
+	jsonbuf_init(out, hint);
+	jsonbuf_lit(out, "{\"entries\":[");
+	for (size_t i = 0; i < list->count; i++) {
+		if (i > 0)
+			jsonbuf_lit(out, ",");
+		list_entry(out, &list->entries[i], list->with_values);
+	}
+	jsonbuf_lit(out, "],\"cursor\":");
+	if (list->more)
+		list_cursor(out, &list->entries[list->count - 1]);
+	else
+		jsonbuf_lit(out, "null");
+	jsonbuf_lit(out, "}");
+}
+
+void render_error(struct jsonbuf *out, const struct error *err)
+{
+	size_t len = strlen(err->message);
+
+	jsonbuf_init(out, 64 + len);
+	jsonbuf_lit(out, "{\"error\":{\"status\":");
+	jsonbuf_int(out, err->status);
+	jsonbuf_lit(out, ",\"code\":");
+	jsonbuf_string(out, err->code, strlen(err->code));
+	jsonbuf_lit(out, ",\"message\":");
+	jsonbuf_string(out, err->message, len);
+	jsonbuf_lit(out, "}}");
+}

@@ -1,0 +1,44 @@
+/* render.h: the bodies and item headers of responses, as JSON text
+ *
+ * Each render_* function starts the buffer it is given (jsonbuf_init) and
+ * writes one whole body into it; the caller sends it and frees it. The
+ * text is the contract's (docs/API.md) byte for byte: members in the
+ * contract's order, no spaces, '/' unescaped. */
+#ifndef KV_RENDER_H
+#define KV_RENDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "jsonbuf.h"
+#include "store.h"
+
+/* The headers of an item, "Name: value\r\n" lines into out (size bytes):
+ * ETag: "vs", and KV-Expires-At for a key with an expiry (expires_at not
+ * 0). out is "" when they do not fit. */
+void render_item_headers(char *out, size_t size, const char *vs, int64_t expires_at);
+
+/* {"service", "version", "status": "ok"}: the health check. */
+void render_health(struct jsonbuf *out);
+
+/* {"key", "versionstamp", "expiresAt"}: the key a PUT wrote. */
+void render_written(struct jsonbuf *out, const char *key, size_t key_len, const char *vs,
+		    int64_t expires_at);
+
+/* {"key", "deleted"}: the answer to a DELETE. */
+void render_deleted(struct jsonbuf *out, const char *key, size_t key_len, bool deleted);
+
+/* {"ok": true, "versionstamp"}: a commit applied. */
+void render_committed(struct jsonbuf *out, const char *vs);
+
+/* {"entries": [...], "cursor"}: a list page, each entry's value being the
+ * stored JSON text as it is, the cursor the hex of the last key when more
+ * follow. */
+void render_list_page(struct jsonbuf *out, const struct store_list *list);
+
+/* {"error": {"status", "code", "message"}}: a client's error. */
+void render_error(struct jsonbuf *out, const struct error *err);
+
+#endif
