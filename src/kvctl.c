@@ -34,18 +34,12 @@
 
 #define EXIT_USAGE 2
 
-/* The nesting bound of a value, as the service checks it on PUT (route.c). */
-#define VALUE_DEPTH_MAX 128
-
 /* Records per transaction of sweep and load: short enough that a web
  * worker's write waits a few milliseconds at most behind one. */
 #define BATCH_RECORDS 100
 
 /* load also ends a batch at this many bytes of values. */
 #define BATCH_BYTES (1u << 20)
-
-/* The largest expiresAt the service writes: 2^53 - 1 ms. */
-#define EXPIRES_MAX ((1ULL << 53) - 1)
 
 /* Random bytes in a token: 256 bits. */
 #define TOKEN_BYTES 32
@@ -272,14 +266,12 @@ static const char *parse_line(struct batch *b, char *line, size_t len, const str
 {
 	struct store_admin_record *rec = &b->recs[b->n];
 	struct line_members lm = { .problem = NULL };
-	char vs[VERSIONSTAMP_LEN];
-	unsigned char raw[8];
 	uint64_t n;
 	char *s;
 	size_t slen;
 
 	b->owned[b->n_owned++] = line;
-	if (jsontext_validate(line, len, VALUE_DEPTH_MAX + 1) != JSONTEXT_OK)
+	if (jsontext_validate(line, len, RECORD_DEPTH_MAX + 1) != JSONTEXT_OK)
 		return "not JSON, or nested deeper than the service allows";
 	if (!jsontext_members(line, len, take_member, &lm))
 		return lm.problem != NULL ? lm.problem : "not a JSON object";
@@ -300,7 +292,7 @@ static const char *parse_line(struct batch *b, char *line, size_t len, const str
 		if (s == NULL)
 			return "valueText is not a string";
 		b->owned[b->n_owned++] = s;
-		if (jsontext_validate(s, slen, VALUE_DEPTH_MAX) != JSONTEXT_OK)
+		if (jsontext_validate(s, slen, RECORD_DEPTH_MAX) != JSONTEXT_OK)
 			return "valueText is not the text of a JSON value";
 		rec->value = s;
 		rec->value_len = slen;
@@ -311,18 +303,15 @@ static const char *parse_line(struct batch *b, char *line, size_t len, const str
 	if (lm.expires_at.value != NULL && !jsontext_is_null(lm.expires_at.value,
 							    lm.expires_at.value_len)) {
 		if (!util_parse_u64(lm.expires_at.value, lm.expires_at.value_len, &n) ||
-		    n == 0 || n > EXPIRES_MAX)
+		    n == 0 || n > (uint64_t)EXPIRES_AT_MAX)
 			return "expiresAt must be null or a whole number of milliseconds";
 		rec->expires_at = (int64_t)n;
 	}
 	if (lm.versionstamp.value_len != VERSIONSTAMP_LEN + 2 ||
-	    lm.versionstamp.value[0] != '"')
+	    lm.versionstamp.value[0] != '"' ||
+	    record_parse_vs(lm.versionstamp.value + 1, VERSIONSTAMP_LEN,
+			    &rec->versionstamp) != RECORD_VS_OK)
 		return "versionstamp must be 20 hex digits in a string";
-	/* 20 digits of a 64-bit counter: the first 4 are zeros. */
-	memcpy(vs, lm.versionstamp.value + 1, VERSIONSTAMP_LEN);
-	if (memcmp(vs, "0000", 4) != 0 || !util_hex_decode(vs + 4, 16, raw))
-		return "versionstamp must be 20 hex digits in a string";
-	rec->versionstamp = util_get_be64(raw);
 	b->bytes += rec->value_len;
 	b->n++;
 	return NULL;
