@@ -224,28 +224,6 @@ static bool take_member(const struct jsontext_member *m, void *arg)
 	return false;
 }
 
-/* Decodes a raw JSON string into a new NUL-terminated copy; NULL when the
- * text is not a string. */
-static char *json_string_copy(const char *raw, size_t len, size_t *out_len)
-{
-	struct json_tokener *tok = json_tokener_new();
-	struct json_object *o = NULL;
-	char *copy = NULL;
-
-	if (tok == NULL)
-		return NULL;
-	o = json_tokener_parse_ex(tok, raw, (int)len);
-	if (o != NULL && json_object_is_type(o, json_type_string)) {
-		*out_len = (size_t)json_object_get_string_len(o);
-		copy = malloc(*out_len + 1);
-		if (copy != NULL)
-			memcpy(copy, json_object_get_string(o), *out_len + 1);
-	}
-	json_object_put(o);
-	json_tokener_free(tok);
-	return copy;
-}
-
 /* A batch of parsed lines; the records point into keys and texts. */
 struct batch {
 	struct store_admin_record recs[BATCH_RECORDS];
@@ -277,7 +255,7 @@ static const char *parse_line(struct batch *b, char *line, size_t len, const str
 		return lm.problem != NULL ? lm.problem : "not a JSON object";
 	if (lm.key.value == NULL || lm.value.value == NULL || lm.versionstamp.value == NULL)
 		return "key, value and versionstamp are required";
-	if ((s = json_string_copy(lm.key.value, lm.key.value_len, &slen)) == NULL)
+	if ((s = jsontext_string(lm.key.value, lm.key.value_len, &slen)) == NULL)
 		return "the key is not a string";
 	b->owned[b->n_owned++] = s;
 	if (!keypath_valid(s, slen))
@@ -288,7 +266,7 @@ static const char *parse_line(struct batch *b, char *line, size_t len, const str
 	rec->value_len = lm.value.value_len;
 	if (lm.value_text.value != NULL) {
 		/* The exact text of a value whose whitespace held line breaks. */
-		s = json_string_copy(lm.value_text.value, lm.value_text.value_len, &slen);
+		s = jsontext_string(lm.value_text.value, lm.value_text.value_len, &slen);
 		if (s == NULL)
 			return "valueText is not a string";
 		b->owned[b->n_owned++] = s;
