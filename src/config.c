@@ -394,7 +394,7 @@ static const char *finish_file(struct config *cfg, unsigned *lineno)
 	return NULL;
 }
 
-static bool finish_lines(struct config *cfg, const char *path, char *err, size_t errlen)
+static bool finish_lines(struct config *cfg, const char *path, struct error *err)
 {
 	unsigned lineno;
 	const char *why = finish_file(cfg, &lineno);
@@ -402,14 +402,11 @@ static bool finish_lines(struct config *cfg, const char *path, char *err, size_t
 	if (why == NULL)
 		return true;
 	if (lineno != 0)
-		snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
-	else
-		snprintf(err, errlen, "%s: %s", path, why);
-	return false;
+		return error_operator(err, "%s:%u: %s", path, lineno, why);
+	return error_operator(err, "%s: %s", path, why);
 }
 
-bool config_load(struct config *cfg, const char *path, bool required,
-		 char *err, size_t errlen)
+bool config_load(struct config *cfg, const char *path, bool required, struct error *err)
 {
 	bool ok = false;
 	FILE *f = NULL;
@@ -418,7 +415,7 @@ bool config_load(struct config *cfg, const char *path, bool required,
 
 	defaults(cfg);
 	if (!config_set_store(cfg, KV_DEFAULT_STORE)) {
-		snprintf(err, errlen, "out of memory");
+		error_operator(err, "out of memory");
 		goto out;
 	}
 	f = fopen(path, "r");
@@ -427,7 +424,7 @@ bool config_load(struct config *cfg, const char *path, bool required,
 			ok = true;
 			goto out;
 		}
-		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		error_operator(err, "%s: cannot read: %s", path, strerror(errno));
 		goto out;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
@@ -435,24 +432,36 @@ bool config_load(struct config *cfg, const char *path, bool required,
 
 		lineno++;
 		if (strchr(line, '\n') == NULL && !feof(f)) {
-			snprintf(err, errlen, "%s:%u: line too long", path, lineno);
+			error_operator(err, "%s:%u: line too long", path, lineno);
 			goto out;
 		}
 		why = apply_line(cfg, line, lineno);
 		if (why != NULL) {
-			snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
+			error_operator(err, "%s:%u: %s", path, lineno, why);
 			goto out;
 		}
 	}
 	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error", path);
+		error_operator(err, "%s: read error", path);
 		goto out;
 	}
-	ok = finish_lines(cfg, path, err, errlen);
+	ok = finish_lines(cfg, path, err);
 out:
 	if (f != NULL)
 		fclose(f);
 	return ok;
+}
+
+bool config_locate(struct config *cfg, const char *given, struct error *err)
+{
+	const char *path = given != NULL ? given : getenv("KV_CONF");
+	const char *data = getenv("KV_DATA");
+
+	if (!config_load(cfg, path != NULL ? path : KV_DEFAULT_CONF, path != NULL, err))
+		return false;
+	if (data != NULL && *data != '\0' && !config_set_store(cfg, data))
+		return error_operator(err, "out of memory");
+	return true;
 }
 
 bool config_set_store(struct config *cfg, const char *dir)

@@ -6,6 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
+
+/* The configuration file read when neither kvctl -c nor KV_CONF names one. */
+#ifndef KV_DEFAULT_CONF
+#define KV_DEFAULT_CONF "/etc/kv.conf"
+#endif
+
 enum config_open {
 	CONFIG_OPEN_PER_PROCESS,	/* handles opened on a process's first request, kept */
 	CONFIG_OPEN_PER_REQUEST,	/* opened at the start of each request, closed at its end */
@@ -47,10 +54,15 @@ struct config {
 
 /* Fills cfg with the defaults, then reads path (which must exist when
  * required is true; a missing optional file leaves the defaults). Returns
- * false and writes a message naming the file and line to err on a bad line
- * or an unreadable file. cfg owns its strings until config_free(). */
-bool config_load(struct config *cfg, const char *path, bool required,
-		 char *err, size_t errlen);
+ * false with an operator's error naming the file and line on a bad line or
+ * an unreadable file. cfg owns its strings until config_free(). */
+bool config_load(struct config *cfg, const char *path, bool required, struct error *err);
+
+/* The configuration of kvd and kvctl alike: the file given (kvctl -c), else
+ * $KV_CONF, each of which must exist, else KV_DEFAULT_CONF, which may be
+ * missing; then $KV_DATA, when set and not empty, replaces the store
+ * directory. */
+bool config_locate(struct config *cfg, const char *given, struct error *err);
 
 /* Replaces the store directory (from KV_DATA). Returns false when out of memory. */
 bool config_set_store(struct config *cfg, const char *dir);

@@ -28,10 +28,6 @@
 #include "store_admin.h"
 #include "util.h"
 
-#ifndef KV_DEFAULT_CONF
-#define KV_DEFAULT_CONF "/etc/kv.conf"
-#endif
-
 #define EXIT_USAGE 2
 
 /* Records per transaction of sweep and load: short enough that a web
@@ -583,32 +579,17 @@ static const struct command *command_find(const char *name)
 	return NULL;
 }
 
-static bool config_read(struct config *cfg, const char *conf_arg)
-{
-	const char *path = conf_arg != NULL ? conf_arg : getenv("KV_CONF");
-	const char *data = getenv("KV_DATA");
-	char err[512];
-
-	if (!config_load(cfg, path != NULL ? path : KV_DEFAULT_CONF, path != NULL,
-			 err, sizeof(err))) {
-		fail("configuration: %s", err);
-		return false;
-	}
-	if (data != NULL && *data != '\0' && !config_set_store(cfg, data)) {
-		fail("out of memory");
-		return false;
-	}
-	return true;
-}
-
 static int run(const struct command *c, const char *conf_arg, char **args)
 {
 	struct config cfg = { 0 };
 	struct store_admin *sa = NULL;
+	struct error err;
 	int status = EXIT_FAILURE, ret;
 
-	if (!config_read(&cfg, conf_arg))
+	if (!config_locate(&cfg, conf_arg, &err)) {
+		fail("configuration: %s", err.message);
 		goto out;
+	}
 	if (c->needs_store && (ret = store_admin_open(&cfg, &sa)) != 0) {
 		fail("cannot open the store in %s: %s", cfg.store, store_admin_strerror(ret));
 		goto out;

@@ -30,18 +30,19 @@ static bool write_input(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct config cfg = { 0 };
-	char err[512];
+	struct error err;
 
 	if (!write_input(data, size))
 		return 0;
-	err[0] = '\0';
-	if (config_load(&cfg, path, true, err, sizeof(err))) {
+	err.message[0] = '\0';
+	if (config_load(&cfg, path, true, &err)) {
 		FUZZ_REQUIRE(cfg.store != NULL);
 		FUZZ_REQUIRE(cfg.max_value >= 16 && cfg.max_value <= 64u << 20);
 		FUZZ_REQUIRE(cfg.max_body >= 64 && cfg.max_body <= 256u << 20);
 		FUZZ_REQUIRE(cfg.cache_size >= 256u << 10 && cfg.cache_size <= 64ULL << 30);
 	} else {
-		FUZZ_REQUIRE(err[0] != '\0' && strlen(err) < sizeof(err));
+		FUZZ_REQUIRE(err.status == 0 && err.code == NULL);
+		FUZZ_REQUIRE(err.message[0] != '\0' && strlen(err.message) < sizeof(err.message));
 	}
 	config_free(&cfg);
 	return 0;

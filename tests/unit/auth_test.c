@@ -15,6 +15,7 @@ static bool load(struct config *cfg, const char *text, char *err, size_t errlen)
 {
 	char path[] = "/tmp/kv-auth-test.XXXXXX";
 	int fd = mkstemp(path);
+	struct error e;
 	bool ok;
 
 	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
@@ -22,7 +23,9 @@ static bool load(struct config *cfg, const char *text, char *err, size_t errlen)
 		exit(EXIT_FAILURE);
 	}
 	close(fd);
-	ok = config_load(cfg, path, true, err, errlen);
+	ok = config_load(cfg, path, true, &e);
+	if (!ok)
+		snprintf(err, errlen, "%s", e.message);
 	unlink(path);
 	return ok;
 }
