@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "config.h"
 #include "keypath.h"
 #include "util.h"
@@ -264,19 +265,6 @@ static const struct {
 	{ "write", set_write },
 };
 
-static bool token_name_valid(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len == 0 || len > CONFIG_TOKEN_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-",
-			   name[i]) == NULL)
-			return false;
-	return true;
-}
-
 /* Checks the section that ends here: a token without a hash or with
  * another token's hash is a mistake, not a token that never matches. */
 static const char *finish_token(const struct config *cfg)
@@ -306,8 +294,8 @@ static const char *open_section(struct config *cfg, char *line, unsigned lineno)
 		return "expected [token NAME]";
 	line[len - 1] = '\0';
 	name = trim(line + 6);
-	if (!token_name_valid(name))
-		return "a token name is 1 to 64 letters, digits, '_', '.' or '-'";
+	if (!auth_token_name_valid(name))
+		return "a token name is " AUTH_TOKEN_NAME_RULE;
 	for (size_t i = 0; i < cfg->n_tokens; i++)
 		if (strcmp(cfg->tokens[i].name, name) == 0)
 			return "a token of this name exists already";

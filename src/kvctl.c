@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "auth.h"
 #include "config.h"
 #include "jsontext.h"
 #include "keypath.h"
@@ -449,22 +450,6 @@ static int cmd_verify(struct config *cfg, struct store_admin *sa, char **args)
 
 /* ---- token ---- */
 
-static bool token_name_valid(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len == 0 || len > 64)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
-			return false;
-	}
-	return true;
-}
-
 /* Base64url without padding: the token travels in an Authorization
  * header and in shell commands, where +, / and = get in the way. */
 static void base64url(const unsigned char *in, size_t len, char *out)
@@ -494,8 +479,8 @@ static int cmd_token(struct config *cfg, struct store_admin *sa, char **args)
 	unsigned int digest_len = 0;
 	const char *name = args[0];
 
-	if (!token_name_valid(name)) {
-		fail("token: a name is 1 to 64 letters, digits, '-', '_' or '.'");
+	if (!auth_token_name_valid(name)) {
+		fail("token: a name is " AUTH_TOKEN_NAME_RULE);
 		return EXIT_USAGE;
 	}
 	if (RAND_bytes(random, sizeof(random)) != 1) {

@@ -87,6 +87,25 @@ static void test_config(void)
 	config_free(&cfg);
 }
 
+static void test_token_name(void)
+{
+	char longest[CONFIG_TOKEN_NAME_MAX + 2];
+
+	CHECK(auth_token_name_valid("alice"));
+	CHECK(auth_token_name_valid("a-b_c.D9"));
+	CHECK(!auth_token_name_valid(""));
+	CHECK(!auth_token_name_valid("bad name"));
+	CHECK(!auth_token_name_valid("caf\xc3\xa9"));
+	CHECK(!auth_token_name_valid("a/b"));
+	memset(longest, 'x', CONFIG_TOKEN_NAME_MAX);
+	longest[CONFIG_TOKEN_NAME_MAX] = '\0';
+	CHECK(auth_token_name_valid(longest));
+	longest[CONFIG_TOKEN_NAME_MAX] = 'x';
+	longest[CONFIG_TOKEN_NAME_MAX + 1] = '\0';
+	CHECK(!auth_token_name_valid(longest));
+	CHECK(strstr(AUTH_TOKEN_NAME_RULE, "1 to 64 ") != NULL);
+}
+
 static void test_identify(void)
 {
 	struct config cfg;
@@ -189,6 +208,7 @@ static void test_bucket(void)
 int main(void)
 {
 	test_config();
+	test_token_name();
 	test_identify();
 	test_permits();
 	test_has_grant();
