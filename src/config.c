@@ -294,6 +294,21 @@ static bool parse_rate(const char *value, uint64_t min, uint64_t max, uint64_t *
 	return false;
 }
 
+/* An absolute path, copied into the owned string at field. */
+static enum parse_result parse_path(const char *value, char **field)
+{
+	char *copy;
+
+	if (value[0] != '/')
+		return PARSE_BAD;
+	copy = strdup(value);
+	if (copy == NULL)
+		return PARSE_NOMEM;
+	free(*field);
+	*field = copy;
+	return PARSE_OK;
+}
+
 /* Parses value as s says and stores it in cfg; nothing is stored when the
  * value is bad. */
 static enum parse_result setting_parse(const struct config_setting *s, struct config *cfg,
@@ -306,17 +321,7 @@ static enum parse_result setting_parse(const struct config_setting *s, struct co
 
 	switch (s->type) {
 	case CONFIG_PATH:
-		if (value[0] != '/')
-			return PARSE_BAD;
-		{
-			char *copy = strdup(value);
-
-			if (copy == NULL)
-				return PARSE_NOMEM;
-			free(*(char **)field);
-			*(char **)field = copy;
-		}
-		return PARSE_OK;
+		return parse_path(value, field);
 	case CONFIG_SIZE:
 		if (!parse_size(value, s->min, s->max, &n))
 			return PARSE_BAD;
