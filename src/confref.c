@@ -169,10 +169,22 @@ static void conf_setting(const struct config_setting *s)
 
 static void write_conf(void)
 {
+	char line[512];
+
 	for (size_t i = 0; i < config_n_settings; i++) {
 		if (i > 0)
 			putchar('\n');
 		conf_setting(&config_settings[i]);
+	}
+	putchar('\n');
+	conf_comment("Tokens:", "one [token NAME] section each, after every other setting "
+		     "(the lines after a section header belong to it). NAME is "
+		     AUTH_TOKEN_NAME_RULE " and names the token's rate-limit bucket.");
+	for (size_t i = 0; i < config_n_token_settings; i++) {
+		const struct config_token_setting *t = &config_token_settings[i];
+
+		snprintf(line, sizeof(line), "%s (%s):", t->name, t->value);
+		conf_comment(line, t->help);
 	}
 }
 
