@@ -198,27 +198,23 @@ void config_rule(const struct config_setting *s, char *out, size_t size)
 	}
 }
 
-/* Stores n in an unsigned field of width bytes (an enum's too). */
+/* Stores n in an unsigned field of width bytes: a size_t, a uint64_t, a
+ * uint32_t or an enum. */
 static void store_uint(void *field, size_t width, uint64_t n)
 {
 	if (width == sizeof(uint64_t)) {
-		uint64_t v = n;
-
-		memcpy(field, &v, sizeof(v));
-	} else if (width == sizeof(uint32_t)) {
-		uint32_t v = (uint32_t)n;
-
-		memcpy(field, &v, sizeof(v));
-	} else if (width == sizeof(uint16_t)) {
-		uint16_t v = (uint16_t)n;
-
-		memcpy(field, &v, sizeof(v));
+		memcpy(field, &n, sizeof(n));
 	} else {
-		uint8_t v = (uint8_t)n;
+		uint32_t v = (uint32_t)n;
 
 		memcpy(field, &v, sizeof(v));
 	}
 }
+
+_Static_assert(sizeof(enum config_open) == sizeof(uint32_t),
+	       "store_uint writes an enum setting as 32 bits");
+_Static_assert(sizeof(size_t) == sizeof(uint64_t) || sizeof(size_t) == sizeof(uint32_t),
+	       "store_uint writes a size_t setting as 64 or 32 bits");
 
 static bool parse_bool(const char *value, bool *out)
 {
