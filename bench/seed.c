@@ -81,13 +81,13 @@ int main(int argc, char **argv)
 	struct store *st = NULL;
 	uint64_t keys, size;
 	char *value = NULL;
-	char err[512];
+	struct error err;
 	int status = EXIT_FAILURE;
 
 	if (!parse_args(argc, argv, &keys, &size))
 		return 2;
-	if (!config_load(&cfg, argv[1], true, err, sizeof(err))) {
-		fprintf(stderr, "seed: %s\n", err);
+	if (!config_load(&cfg, argv[1], true, &err)) {
+		fprintf(stderr, "seed: %s\n", err.message);
 		goto out;
 	}
 	value = malloc(size);

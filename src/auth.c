@@ -40,6 +40,24 @@ static bool bearer_token(const char *header, const char **token, size_t *len)
 	return n > 0 && n <= TOKEN_MAX && *p == '\0';
 }
 
+static bool token_name_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '.' || c == '-';
+}
+
+bool auth_token_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > CONFIG_TOKEN_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!token_name_char((unsigned char)name[i]))
+			return false;
+	return true;
+}
+
 static bool sha256(const char *data, size_t len, unsigned char out[CONFIG_HASH_LEN])
 {
 	unsigned int out_len = 0;

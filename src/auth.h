@@ -10,6 +10,17 @@
 
 #include "config.h"
 
+#define AUTH_STR_(x) #x
+#define AUTH_STR(x) AUTH_STR_(x)
+
+/* What a token's name may be, for messages: the configuration's
+ * [token NAME] and kvctl token NAME take the same names. */
+#define AUTH_TOKEN_NAME_RULE \
+	"1 to " AUTH_STR(CONFIG_TOKEN_NAME_MAX) " letters, digits, '_', '.' or '-'"
+
+/* True when name follows AUTH_TOKEN_NAME_RULE. */
+bool auth_token_name_valid(const char *name);
+
 /* Who sent a request, as far as the service knows. */
 struct auth_client {
 	bool anyone;				/* auth = off: every grant */

@@ -1,14 +1,21 @@
 /* config.c: the configuration file, read once at start-up and read-only after
  *
  * The syntax is "name = value" lines with "#" comments. Each name has a row
- * in a table that says how to parse its value; an unknown name or a bad
- * value stops start-up with the file and line, because a setting that is
- * silently ignored is worse than a service that does not start. */
+ * in config_settings that says its type, where it is stored, its bounds,
+ * its default and what it is for; the parser, its messages, the defaults
+ * and the reference (src/confref.c, from which kvd.8 and the sample
+ * kv.conf take their settings) all read that one table. An unknown name or
+ * a bad value stops start-up with the file and line, because a setting
+ * that is silently ignored is worse than a service that does not start.
+ * [token NAME] sections have their own small table. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "config.h"
 #include "keypath.h"
 #include "util.h"
@@ -20,7 +27,194 @@
 /* A config line longer than this is an error, not a truncation. */
 #define CONFIG_LINE_MAX 4096
 
-typedef bool (*config_parse_fn)(struct config *cfg, const char *value, const char **why);
+/* The bound keeps the limiter's arithmetic (nanoseconds per request) exact
+ * enough and far above anything one host serves. */
+#define RATE_MAX 1000000
+
+#define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)NULL)->f)
+
+#define KIB (UINT64_C(1) << 10)
+#define MIB (UINT64_C(1) << 20)
+#define GIB (UINT64_C(1) << 30)
+
+/* In the order of enum config_open. */
+static const char *const open_choices[] = { "per_process", "per_request", NULL };
+
+const struct config_setting config_settings[] = {
+	{
+		.name = "store", .type = CONFIG_PATH, FIELD(store),
+		.def = KV_DEFAULT_STORE, .def_text = "$(localstatedir)/lib/kv",
+		.example = "/var/lib/kv",
+		.help = "The Berkeley DB environment directory: the data, its logs and region files.",
+		.about = "A directory that exists and is writable by the user the kvd processes "
+			 "run as (Apache runs them as www-data). Give each store to one user "
+			 "only: files another user creates in it lock the first one out. "
+			 "KV_DATA, when set and not empty, overrides this setting.",
+	},
+	{
+		.name = "max_value", .type = CONFIG_SIZE, FIELD(max_value),
+		.min = 16, .max = 64 * MIB, .def = "65536",
+		.help = "The largest value, in bytes of its JSON text.",
+		.about = "A larger value is refused with 413 value_too_large.",
+	},
+	{
+		.name = "max_body", .type = CONFIG_SIZE, FIELD(max_body),
+		.min = 64, .max = 256 * MIB, .def = "1M",
+		.help = "The largest request body, in bytes.",
+		.about = "A larger body is refused with 413 body_too_large before it is read. "
+			 "Atomic commits carry many values in one body, so keep it well above "
+			 "max_value, and below the web server's own limit (16 MiB in every "
+			 "sample configuration) so that kvd answers with its own error.",
+	},
+	{
+		.name = "sync", .type = CONFIG_BOOL, FIELD(sync), .def = "off",
+		.help = "Whether a commit waits for its log record to reach the disk.",
+		.about = "on flushes the log to the disk at every commit before the answer goes "
+			 "out (about 1 ms per commit on a typical disk). off writes the log to "
+			 "the operating system at every commit without flushing it: a crash of "
+			 "kvd or of the web server loses nothing, a crash of the operating "
+			 "system or a power cut can lose the last commits. Either way a commit "
+			 "is atomic: it is there entirely or not at all.",
+	},
+	{
+		.name = "open", .type = CONFIG_ENUM, FIELD(open), .choices = open_choices,
+		.def = "per_process",
+		.help = "When kvd opens its database handles.",
+		.about = "per_process: on a process's first request, then kept. per_request: at "
+			 "the start of every request and closed at its end (much slower, and it "
+			 "writes log records even for reads). The environment itself is joined "
+			 "once per process either way.",
+	},
+	{
+		.name = "cache_size", .type = CONFIG_SIZE, FIELD(cache_size),
+		.min = 256 * KIB, .max = 64 * GIB, .def = "16M", .example = "64M",
+		.help = "The Berkeley DB cache, shared by every kvd process of the store.",
+		.about = "Only the process that creates the environment sets it: change it with "
+			 "every kvd of the store stopped. What must fit is the btree's internal "
+			 "pages, which every read walks: 412 pages of 16 KiB (6.6 MiB) for a "
+			 "million keys of 1 KiB values; leaf pages that miss the cache are read "
+			 "from the operating system's page cache. 64M holds the internal pages "
+			 "of several million keys.",
+	},
+	{
+		.name = "read_only", .type = CONFIG_BOOL, FIELD(read_only), .def = "off",
+		.help = "Maintenance mode: reads are served, writes are refused.",
+		.about = "Every write (PUT, DELETE, an atomic commit) is refused with 503 "
+			 "unavailable and Retry-After: 60.",
+	},
+	{
+		.name = "rate", .type = CONFIG_RATE, FIELD(rate), .min = 1, .max = RATE_MAX,
+		.def_text = "no limit", .example = "50/s",
+		.help = "How fast each client's bucket of requests refills.",
+		.about = "A token bucket per client, shared by every kvd process of the store (in "
+			 "the file kv-ratelimit.2 in the store directory). A client is its "
+			 "token's name, or its remote address when it sends no known token. A "
+			 "client whose bucket is empty gets 429 rate_limited with Retry-After; "
+			 "every answer carries RateLimit-Limit, RateLimit-Remaining and "
+			 "RateLimit-Reset.",
+	},
+	{
+		.name = "burst", .type = CONFIG_U32, FIELD(burst), .min = 1, .max = RATE_MAX,
+		.def_text = "the N of rate", .example = "100",
+		.help = "The size of each client's bucket: how many requests it may send at once.",
+		.about = "Only with rate.",
+	},
+	{
+		.name = "auth", .type = CONFIG_BOOL, FIELD(auth), .def = "on",
+		.help = "Whether requests need a bearer token (Authorization: Bearer ...).",
+		.about = "on: every request needs a token of a [token NAME] section; no token or "
+			 "an unknown one is 401 unauthorized, a key outside the token's grants "
+			 "403 forbidden, and with no [token] section at all every request is "
+			 "401. off: anyone may read and write everything (development only).",
+	},
+};
+
+const size_t config_n_settings = sizeof(config_settings) / sizeof(config_settings[0]);
+
+/* ------------------------------------------------------------------------
+ * Values of the settings table */
+
+enum parse_result { PARSE_OK, PARSE_BAD, PARSE_NOMEM };
+
+void config_format_size(uint64_t n, char *out, size_t size)
+{
+	static const struct { uint64_t unit; char suffix; } units[] = {
+		{ GIB, 'G' }, { MIB, 'M' }, { KIB, 'K' },
+	};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (n >= units[i].unit && n % units[i].unit == 0) {
+			snprintf(out, size, "%llu%c", (unsigned long long)(n / units[i].unit),
+				 units[i].suffix);
+			return;
+		}
+	}
+	snprintf(out, size, "%llu", (unsigned long long)n);
+}
+
+/* "a or b", "a, b or c" */
+static void join_choices(const char *const *choices, char *out, size_t size)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; choices[i] != NULL && used < size; i++) {
+		const char *sep = i == 0 ? "" : choices[i + 1] == NULL ? " or " : ", ";
+		int n = snprintf(out + used, size - used, "%s%s", sep, choices[i]);
+
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+void config_rule(const struct config_setting *s, char *out, size_t size)
+{
+	char min[32], max[32];
+
+	switch (s->type) {
+	case CONFIG_PATH:
+		snprintf(out, size, "an absolute path");
+		break;
+	case CONFIG_SIZE:
+		config_format_size(s->min, min, sizeof(min));
+		config_format_size(s->max, max, sizeof(max));
+		snprintf(out, size, "a byte count from %s to %s", min, max);
+		break;
+	case CONFIG_U32:
+		snprintf(out, size, "a whole number from %llu to %llu",
+			 (unsigned long long)s->min, (unsigned long long)s->max);
+		break;
+	case CONFIG_BOOL:
+		snprintf(out, size, "on or off");
+		break;
+	case CONFIG_ENUM:
+		join_choices(s->choices, out, size);
+		break;
+	case CONFIG_RATE:
+		snprintf(out, size, "N/s, N/m or N/h with N from %llu to %llu",
+			 (unsigned long long)s->min, (unsigned long long)s->max);
+		break;
+	}
+}
+
+/* Stores n in an unsigned field of width bytes: a size_t, a uint64_t, a
+ * uint32_t or an enum. */
+static void store_uint(void *field, size_t width, uint64_t n)
+{
+	if (width == sizeof(uint64_t)) {
+		memcpy(field, &n, sizeof(n));
+	} else {
+		uint32_t v = (uint32_t)n;
+
+		memcpy(field, &v, sizeof(v));
+	}
+}
+
+_Static_assert(sizeof(enum config_open) == sizeof(uint32_t),
+	       "store_uint writes an enum setting as 32 bits");
+_Static_assert(sizeof(size_t) == sizeof(uint64_t) || sizeof(size_t) == sizeof(uint32_t),
+	       "store_uint writes a size_t setting as 64 or 32 bits");
 
 static bool parse_bool(const char *value, bool *out)
 {
@@ -43,9 +237,9 @@ static bool parse_size(const char *value, uint64_t min, uint64_t max, uint64_t *
 
 	if (len > 0) {
 		switch (value[len - 1]) {
-		case 'K': case 'k': unit = 1ULL << 10; len--; break;
-		case 'M': case 'm': unit = 1ULL << 20; len--; break;
-		case 'G': case 'g': unit = 1ULL << 30; len--; break;
+		case 'K': case 'k': unit = KIB; len--; break;
+		case 'M': case 'm': unit = MIB; len--; break;
+		case 'G': case 'g': unit = GIB; len--; break;
 		}
 	}
 	if (!util_parse_u64(value, len, &n) || n > max / unit || n * unit < min)
@@ -54,130 +248,126 @@ static bool parse_size(const char *value, uint64_t min, uint64_t max, uint64_t *
 	return true;
 }
 
-static bool set_store(struct config *cfg, const char *value, const char **why)
-{
-	if (value[0] != '/') {
-		*why = "must be an absolute path";
-		return false;
-	}
-	if (!config_set_store(cfg, value)) {
-		*why = "out of memory";
-		return false;
-	}
-	return true;
-}
-
-static bool set_max_value(struct config *cfg, const char *value, const char **why)
+static bool parse_u32(const char *value, uint64_t min, uint64_t max, uint64_t *out)
 {
 	uint64_t n;
 
-	*why = "must be a byte count from 16 to 64M";
-	if (!parse_size(value, 16, 64ULL << 20, &n))
+	if (!util_parse_u64(value, strlen(value), &n) || n < min || n > max)
 		return false;
-	cfg->max_value = (size_t)n;
+	*out = n;
 	return true;
 }
 
-static bool set_max_body(struct config *cfg, const char *value, const char **why)
+static bool parse_choice(const char *value, const char *const *choices, uint64_t *out)
 {
-	uint64_t n;
-
-	*why = "must be a byte count from 64 to 256M";
-	if (!parse_size(value, 64, 256ULL << 20, &n))
-		return false;
-	cfg->max_body = (size_t)n;
-	return true;
-}
-
-static bool set_sync(struct config *cfg, const char *value, const char **why)
-{
-	*why = "must be on or off";
-	return parse_bool(value, &cfg->sync);
-}
-
-static bool set_open(struct config *cfg, const char *value, const char **why)
-{
-	if (strcmp(value, "per_process") == 0)
-		cfg->open = CONFIG_OPEN_PER_PROCESS;
-	else if (strcmp(value, "per_request") == 0)
-		cfg->open = CONFIG_OPEN_PER_REQUEST;
-	else {
-		*why = "must be per_process or per_request";
-		return false;
+	for (uint64_t i = 0; choices[i] != NULL; i++) {
+		if (strcmp(value, choices[i]) == 0) {
+			*out = i;
+			return true;
+		}
 	}
-	return true;
+	return false;
 }
-
-static bool set_cache_size(struct config *cfg, const char *value, const char **why)
-{
-	*why = "must be a byte count from 256K to 64G";
-	return parse_size(value, 256ULL << 10, 64ULL << 30, &cfg->cache_size);
-}
-
-static bool set_auth(struct config *cfg, const char *value, const char **why)
-{
-	*why = "must be on or off";
-	return parse_bool(value, &cfg->auth);
-}
-
-static bool set_read_only(struct config *cfg, const char *value, const char **why)
-{
-	*why = "must be on or off";
-	return parse_bool(value, &cfg->read_only);
-}
-
-/* The bound keeps the limiter's arithmetic (nanoseconds per request) exact
- * enough and far above anything one host serves. */
-#define RATE_MAX 1000000
 
 /* "50/s": a count of requests per second, minute or hour. */
-static bool set_rate(struct config *cfg, const char *value, const char **why)
+static bool parse_rate(const char *value, uint64_t min, uint64_t max, uint64_t *n,
+		       uint32_t *period_s)
 {
+	static const struct { const char *unit; uint32_t seconds; } periods[] = {
+		{ "/s", 1 }, { "/m", 60 }, { "/h", 3600 },
+	};
 	const char *slash = strchr(value, '/');
-	uint64_t n;
 
-	*why = "must be N/s, N/m or N/h with N from 1 to 1000000";
-	if (slash == NULL || !util_parse_u64(value, (size_t)(slash - value), &n) ||
-	    n < 1 || n > RATE_MAX)
+	if (slash == NULL || !util_parse_u64(value, (size_t)(slash - value), n) ||
+	    *n < min || *n > max)
 		return false;
-	if (strcmp(slash, "/s") == 0)
-		cfg->rate_period_s = 1;
-	else if (strcmp(slash, "/m") == 0)
-		cfg->rate_period_s = 60;
-	else if (strcmp(slash, "/h") == 0)
-		cfg->rate_period_s = 3600;
-	else
-		return false;
-	cfg->rate = (uint32_t)n;
-	return true;
+	for (size_t i = 0; i < sizeof(periods) / sizeof(periods[0]); i++) {
+		if (strcmp(slash, periods[i].unit) == 0) {
+			*period_s = periods[i].seconds;
+			return true;
+		}
+	}
+	return false;
 }
 
-static bool set_burst(struct config *cfg, const char *value, const char **why)
+/* An absolute path, copied into the owned string at field. */
+static enum parse_result parse_path(const char *value, char **field)
 {
-	uint64_t n;
+	char *copy;
 
-	*why = "must be a whole number from 1 to 1000000";
-	if (!util_parse_u64(value, strlen(value), &n) || n < 1 || n > RATE_MAX)
-		return false;
-	cfg->burst = (uint32_t)n;
-	return true;
+	if (value[0] != '/')
+		return PARSE_BAD;
+	copy = strdup(value);
+	if (copy == NULL)
+		return PARSE_NOMEM;
+	free(*field);
+	*field = copy;
+	return PARSE_OK;
 }
 
-static const struct {
-	const char *name;
-	config_parse_fn parse;
-} directives[] = {
-	{ "store", set_store },
-	{ "max_value", set_max_value },
-	{ "max_body", set_max_body },
-	{ "sync", set_sync },
-	{ "open", set_open },
-	{ "cache_size", set_cache_size },
-	{ "auth", set_auth },
-	{ "rate", set_rate },
-	{ "burst", set_burst },
-	{ "read_only", set_read_only },
-};
+/* Parses value as s says and stores it in cfg; nothing is stored when the
+ * value is bad. */
+static enum parse_result setting_parse(const struct config_setting *s, struct config *cfg,
+				       const char *value)
+{
+	void *field = (char *)cfg + s->offset;
+	uint32_t period_s;
+	uint64_t n = 0;
+	bool b;
+
+	switch (s->type) {
+	case CONFIG_PATH:
+		return parse_path(value, field);
+	case CONFIG_SIZE:
+		if (!parse_size(value, s->min, s->max, &n))
+			return PARSE_BAD;
+		break;
+	case CONFIG_U32:
+		if (!parse_u32(value, s->min, s->max, &n))
+			return PARSE_BAD;
+		break;
+	case CONFIG_BOOL:
+		if (!parse_bool(value, &b))
+			return PARSE_BAD;
+		*(bool *)field = b;
+		return PARSE_OK;
+	case CONFIG_ENUM:
+		if (!parse_choice(value, s->choices, &n))
+			return PARSE_BAD;
+		break;
+	case CONFIG_RATE:
+		/* The one rate setting: the period has a field of its own. */
+		if (!parse_rate(value, s->min, s->max, &n, &period_s))
+			return PARSE_BAD;
+		cfg->rate_period_s = period_s;
+		break;
+	}
+	store_uint(field, s->width, n);
+	return PARSE_OK;
+}
+
+static const struct config_setting *setting_find(const char *name)
+{
+	for (size_t i = 0; i < config_n_settings; i++)
+		if (strcmp(name, config_settings[i].name) == 0)
+			return &config_settings[i];
+	return NULL;
+}
+
+/* Every field zero, then each setting's default. The defaults are the
+ * table's own text, so a default that does not parse is a bug the unit
+ * test catches; here it can only be out of memory. */
+static bool defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < config_n_settings; i++) {
+		const struct config_setting *s = &config_settings[i];
+
+		if (s->def != NULL && setting_parse(s, cfg, s->def) != PARSE_OK)
+			return false;
+	}
+	return true;
+}
 
 /* ------------------------------------------------------------------------
  * [token NAME] sections: hash, read and write */
@@ -255,27 +445,21 @@ static bool set_write(struct config_token *t, char *value, const char **why)
 	return parse_grants(value, &t->write, &t->n_write, why);
 }
 
-static const struct {
-	const char *name;
-	token_parse_fn parse;
-} token_directives[] = {
-	{ "hash", set_hash },
-	{ "read", set_read },
-	{ "write", set_write },
+/* In the order of config_token_settings. */
+static const token_parse_fn token_parsers[] = { set_hash, set_read, set_write };
+
+const struct config_token_setting config_token_settings[] = {
+	{ "hash", "sha256:HEX",
+	  "The SHA-256 of the token as 64 hex digits (required): kvctl token NAME prints it." },
+	{ "read", "grants",
+	  "Keys the token may read: \"*\" or keypaths separated by commas; a grant covers "
+	  "its key and every key under it (users covers users and users.john, not usersx)." },
+	{ "write", "grants",
+	  "Keys the token may write (PUT, DELETE, commit mutations); a write grant implies read." },
 };
 
-static bool token_name_valid(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len == 0 || len > CONFIG_TOKEN_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-",
-			   name[i]) == NULL)
-			return false;
-	return true;
-}
+const size_t config_n_token_settings =
+	sizeof(config_token_settings) / sizeof(config_token_settings[0]);
 
 /* Checks the section that ends here: a token without a hash or with
  * another token's hash is a mistake, not a token that never matches. */
@@ -306,8 +490,8 @@ static const char *open_section(struct config *cfg, char *line, unsigned lineno)
 		return "expected [token NAME]";
 	line[len - 1] = '\0';
 	name = trim(line + 6);
-	if (!token_name_valid(name))
-		return "a token name is 1 to 64 letters, digits, '_', '.' or '-'";
+	if (!auth_token_name_valid(name))
+		return "a token name is " AUTH_TOKEN_NAME_RULE;
 	for (size_t i = 0; i < cfg->n_tokens; i++)
 		if (strcmp(cfg->tokens[i].name, name) == 0)
 			return "a token of this name exists already";
@@ -328,53 +512,82 @@ static const char *apply_token_line(struct config_token *t, const char *name, ch
 {
 	const char *why = NULL;
 
-	for (size_t i = 0; i < sizeof(token_directives) / sizeof(token_directives[0]); i++)
-		if (strcmp(name, token_directives[i].name) == 0)
-			return token_directives[i].parse(t, value, &why) ? NULL : why;
+	for (size_t i = 0; i < config_n_token_settings; i++)
+		if (strcmp(name, config_token_settings[i].name) == 0)
+			return token_parsers[i](t, value, &why) ? NULL : why;
 	return "unknown setting in a [token] section (only hash, read and write)";
 }
 
 
-/* Applies one line; returns NULL or the reason it is bad. Lines after a
- * [token NAME] line belong to that token. */
-static const char *apply_line(struct config *cfg, char *line, unsigned lineno)
+
+/* Where a line is, for its message. */
+struct line_ctx {
+	const char *path;
+	unsigned lineno;
+	struct error *err;
+};
+
+static bool bad_line(const struct line_ctx *at, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static bool bad_line(const struct line_ctx *at, const char *fmt, ...)
+{
+	char why[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return error_operator(at->err, "%s:%u: %s", at->path, at->lineno, why);
+}
+
+static bool apply_setting(struct config *cfg, const char *name, const char *value,
+			  const struct line_ctx *at)
+{
+	const struct config_setting *s = setting_find(name);
+	char rule[128];
+
+	if (s == NULL)
+		return bad_line(at, "unknown setting");
+	switch (setting_parse(s, cfg, value)) {
+	case PARSE_OK:
+		return true;
+	case PARSE_NOMEM:
+		return bad_line(at, "out of memory");
+	case PARSE_BAD:
+		break;
+	}
+	config_rule(s, rule, sizeof(rule));
+	return bad_line(at, "must be %s", rule);
+}
+
+/* Applies one line. Lines after a [token NAME] line belong to that token. */
+static bool apply_line(struct config *cfg, char *line, const struct line_ctx *at)
 {
 	char *eq, *name, *value;
-	const char *why = NULL;
+	const char *why;
 
 	line = trim(line);
 	if (line[0] == '\0' || line[0] == '#')
-		return NULL;
+		return true;
 	if (line[0] == '[') {
 		why = finish_token(cfg);
-		return why != NULL ? why : open_section(cfg, line, lineno);
+		if (why == NULL)
+			why = open_section(cfg, line, at->lineno);
+		return why == NULL || bad_line(at, "%s", why);
 	}
 	eq = strchr(line, '=');
 	if (eq == NULL)
-		return "expected name = value";
+		return bad_line(at, "expected name = value");
 	*eq = '\0';
 	name = trim(line);
 	value = trim(eq + 1);
 	if (value[0] == '\0')
-		return "empty value";
-	if (cfg->n_tokens > 0)
-		return apply_token_line(&cfg->tokens[cfg->n_tokens - 1], name, value);
-	for (size_t i = 0; i < sizeof(directives) / sizeof(directives[0]); i++) {
-		if (strcmp(name, directives[i].name) == 0)
-			return directives[i].parse(cfg, value, &why) ? NULL : why;
+		return bad_line(at, "empty value");
+	if (cfg->n_tokens > 0) {
+		why = apply_token_line(&cfg->tokens[cfg->n_tokens - 1], name, value);
+		return why == NULL || bad_line(at, "%s", why);
 	}
-	return "unknown setting";
-}
-
-static void defaults(struct config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->max_value = 65536;
-	cfg->max_body = 1048576;
-	cfg->sync = false;
-	cfg->open = CONFIG_OPEN_PER_PROCESS;
-	cfg->cache_size = 16ULL << 20;
-	cfg->auth = true;
+	return apply_setting(cfg, name, value, at);
 }
 
 /* What only the whole file can tell. */
@@ -394,7 +607,7 @@ static const char *finish_file(struct config *cfg, unsigned *lineno)
 	return NULL;
 }
 
-static bool finish_lines(struct config *cfg, const char *path, char *err, size_t errlen)
+static bool finish_lines(struct config *cfg, const char *path, struct error *err)
 {
 	unsigned lineno;
 	const char *why = finish_file(cfg, &lineno);
@@ -402,23 +615,19 @@ static bool finish_lines(struct config *cfg, const char *path, char *err, size_t
 	if (why == NULL)
 		return true;
 	if (lineno != 0)
-		snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
-	else
-		snprintf(err, errlen, "%s: %s", path, why);
-	return false;
+		return error_operator(err, "%s:%u: %s", path, lineno, why);
+	return error_operator(err, "%s: %s", path, why);
 }
 
-bool config_load(struct config *cfg, const char *path, bool required,
-		 char *err, size_t errlen)
+bool config_load(struct config *cfg, const char *path, bool required, struct error *err)
 {
+	struct line_ctx at = { path, 0, err };
+	char line[CONFIG_LINE_MAX];
 	bool ok = false;
 	FILE *f = NULL;
-	char line[CONFIG_LINE_MAX];
-	unsigned lineno = 0;
 
-	defaults(cfg);
-	if (!config_set_store(cfg, KV_DEFAULT_STORE)) {
-		snprintf(err, errlen, "out of memory");
+	if (!defaults(cfg)) {
+		error_operator(err, "out of memory");
 		goto out;
 	}
 	f = fopen(path, "r");
@@ -427,32 +636,39 @@ bool config_load(struct config *cfg, const char *path, bool required,
 			ok = true;
 			goto out;
 		}
-		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		error_operator(err, "%s: cannot read: %s", path, strerror(errno));
 		goto out;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
-		const char *why;
-
-		lineno++;
+		at.lineno++;
 		if (strchr(line, '\n') == NULL && !feof(f)) {
-			snprintf(err, errlen, "%s:%u: line too long", path, lineno);
+			bad_line(&at, "line too long");
 			goto out;
 		}
-		why = apply_line(cfg, line, lineno);
-		if (why != NULL) {
-			snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
+		if (!apply_line(cfg, line, &at))
 			goto out;
-		}
 	}
 	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error", path);
+		error_operator(err, "%s: read error", path);
 		goto out;
 	}
-	ok = finish_lines(cfg, path, err, errlen);
+	ok = finish_lines(cfg, path, err);
 out:
 	if (f != NULL)
 		fclose(f);
 	return ok;
+}
+
+bool config_locate(struct config *cfg, const char *given, struct error *err)
+{
+	const char *path = given != NULL ? given : getenv("KV_CONF");
+	const char *data = getenv("KV_DATA");
+
+	if (!config_load(cfg, path != NULL ? path : KV_DEFAULT_CONF, path != NULL, err))
+		return false;
+	if (data != NULL && *data != '\0' && !config_set_store(cfg, data))
+		return error_operator(err, "out of memory");
+	return true;
 }
 
 bool config_set_store(struct config *cfg, const char *dir)

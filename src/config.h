@@ -6,6 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
+
+/* The configuration file read when neither kvctl -c nor KV_CONF names one. */
+#ifndef KV_DEFAULT_CONF
+#define KV_DEFAULT_CONF "/etc/kv.conf"
+#endif
+
 enum config_open {
 	CONFIG_OPEN_PER_PROCESS,	/* handles opened on a process's first request, kept */
 	CONFIG_OPEN_PER_REQUEST,	/* opened at the start of each request, closed at its end */
@@ -45,12 +52,64 @@ struct config {
 	bool read_only;		/* maintenance: writes answer 503 */
 };
 
+/* The settings outside [token] sections: one row each, from which the
+ * parser, its messages, the defaults and the reference (src/confref.c)
+ * all come. */
+enum config_type {
+	CONFIG_PATH,	/* an absolute path; the field is an owned char * */
+	CONFIG_SIZE,	/* bytes, with an optional K, M or G suffix (powers of 1024) */
+	CONFIG_U32,	/* a whole number */
+	CONFIG_BOOL,	/* on/off, true/false, yes/no */
+	CONFIG_ENUM,	/* one of choices, stored as its index */
+	CONFIG_RATE,	/* N/s, N/m or N/h: N in the field, the period in rate_period_s */
+};
+
+struct config_setting {
+	const char *name;
+	enum config_type type;
+	size_t offset;			/* of the field in struct config */
+	size_t width;			/* sizeof the field */
+	uint64_t min, max;		/* SIZE, U32 and the N of RATE */
+	const char *const *choices;	/* ENUM: the names, in the enum's order, NULL-ended */
+	const char *def;		/* the default as a file would say it; NULL: none */
+	const char *def_text;		/* the reference's words for the default, when not def */
+	const char *example;		/* what the sample configuration sets, when not def */
+	const char *help;		/* one line */
+	const char *about;		/* more for the reference, or NULL */
+};
+
+extern const struct config_setting config_settings[];
+extern const size_t config_n_settings;
+
+/* The settings of a [token NAME] section, for the reference. */
+struct config_token_setting {
+	const char *name;
+	const char *value;		/* what the value is, in a few words */
+	const char *help;
+};
+
+extern const struct config_token_setting config_token_settings[];
+extern const size_t config_n_token_settings;
+
+/* What a setting's value may be, as its error message and the reference
+ * say it ("a byte count from 16 to 64M"). */
+void config_rule(const struct config_setting *s, char *out, size_t size);
+
+/* A byte count as a file would write it: the largest of K, M or G that
+ * divides it exactly ("64M", "16"). */
+void config_format_size(uint64_t n, char *out, size_t size);
+
 /* Fills cfg with the defaults, then reads path (which must exist when
  * required is true; a missing optional file leaves the defaults). Returns
- * false and writes a message naming the file and line to err on a bad line
- * or an unreadable file. cfg owns its strings until config_free(). */
-bool config_load(struct config *cfg, const char *path, bool required,
-		 char *err, size_t errlen);
+ * false with an operator's error naming the file and line on a bad line or
+ * an unreadable file. cfg owns its strings until config_free(). */
+bool config_load(struct config *cfg, const char *path, bool required, struct error *err);
+
+/* The configuration of kvd and kvctl alike: the file given (kvctl -c), else
+ * $KV_CONF, each of which must exist, else KV_DEFAULT_CONF, which may be
+ * missing; then $KV_DATA, when set and not empty, replaces the store
+ * directory. */
+bool config_locate(struct config *cfg, const char *given, struct error *err);
 
 /* Replaces the store directory (from KV_DATA). Returns false when out of memory. */
 bool config_set_store(struct config *cfg, const char *dir);

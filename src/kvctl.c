@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "auth.h"
 #include "config.h"
 #include "jsontext.h"
 #include "keypath.h"
@@ -28,14 +29,7 @@
 #include "store_admin.h"
 #include "util.h"
 
-#ifndef KV_DEFAULT_CONF
-#define KV_DEFAULT_CONF "/etc/kv.conf"
-#endif
-
 #define EXIT_USAGE 2
-
-/* The nesting bound of a value, as the service checks it on PUT (route.c). */
-#define VALUE_DEPTH_MAX 128
 
 /* Records per transaction of sweep and load: short enough that a web
  * worker's write waits a few milliseconds at most behind one. */
@@ -43,9 +37,6 @@
 
 /* load also ends a batch at this many bytes of values. */
 #define BATCH_BYTES (1u << 20)
-
-/* The largest expiresAt the service writes: 2^53 - 1 ms. */
-#define EXPIRES_MAX ((1ULL << 53) - 1)
 
 /* Random bytes in a token: 256 bits. */
 #define TOKEN_BYTES 32
@@ -230,28 +221,6 @@ static bool take_member(const struct jsontext_member *m, void *arg)
 	return false;
 }
 
-/* Decodes a raw JSON string into a new NUL-terminated copy; NULL when the
- * text is not a string. */
-static char *json_string_copy(const char *raw, size_t len, size_t *out_len)
-{
-	struct json_tokener *tok = json_tokener_new();
-	struct json_object *o = NULL;
-	char *copy = NULL;
-
-	if (tok == NULL)
-		return NULL;
-	o = json_tokener_parse_ex(tok, raw, (int)len);
-	if (o != NULL && json_object_is_type(o, json_type_string)) {
-		*out_len = (size_t)json_object_get_string_len(o);
-		copy = malloc(*out_len + 1);
-		if (copy != NULL)
-			memcpy(copy, json_object_get_string(o), *out_len + 1);
-	}
-	json_object_put(o);
-	json_tokener_free(tok);
-	return copy;
-}
-
 /* A batch of parsed lines; the records point into keys and texts. */
 struct batch {
 	struct store_admin_record recs[BATCH_RECORDS];
@@ -272,20 +241,18 @@ static const char *parse_line(struct batch *b, char *line, size_t len, const str
 {
 	struct store_admin_record *rec = &b->recs[b->n];
 	struct line_members lm = { .problem = NULL };
-	char vs[VERSIONSTAMP_LEN];
-	unsigned char raw[8];
 	uint64_t n;
 	char *s;
 	size_t slen;
 
 	b->owned[b->n_owned++] = line;
-	if (jsontext_validate(line, len, VALUE_DEPTH_MAX + 1) != JSONTEXT_OK)
+	if (jsontext_validate(line, len, RECORD_DEPTH_MAX + 1) != JSONTEXT_OK)
 		return "not JSON, or nested deeper than the service allows";
 	if (!jsontext_members(line, len, take_member, &lm))
 		return lm.problem != NULL ? lm.problem : "not a JSON object";
 	if (lm.key.value == NULL || lm.value.value == NULL || lm.versionstamp.value == NULL)
 		return "key, value and versionstamp are required";
-	if ((s = json_string_copy(lm.key.value, lm.key.value_len, &slen)) == NULL)
+	if ((s = jsontext_string(lm.key.value, lm.key.value_len, &slen)) == NULL)
 		return "the key is not a string";
 	b->owned[b->n_owned++] = s;
 	if (!keypath_valid(s, slen))
@@ -296,11 +263,11 @@ static const char *parse_line(struct batch *b, char *line, size_t len, const str
 	rec->value_len = lm.value.value_len;
 	if (lm.value_text.value != NULL) {
 		/* The exact text of a value whose whitespace held line breaks. */
-		s = json_string_copy(lm.value_text.value, lm.value_text.value_len, &slen);
+		s = jsontext_string(lm.value_text.value, lm.value_text.value_len, &slen);
 		if (s == NULL)
 			return "valueText is not a string";
 		b->owned[b->n_owned++] = s;
-		if (jsontext_validate(s, slen, VALUE_DEPTH_MAX) != JSONTEXT_OK)
+		if (jsontext_validate(s, slen, RECORD_DEPTH_MAX) != JSONTEXT_OK)
 			return "valueText is not the text of a JSON value";
 		rec->value = s;
 		rec->value_len = slen;
@@ -311,18 +278,15 @@ static const char *parse_line(struct batch *b, char *line, size_t len, const str
 	if (lm.expires_at.value != NULL && !jsontext_is_null(lm.expires_at.value,
 							    lm.expires_at.value_len)) {
 		if (!util_parse_u64(lm.expires_at.value, lm.expires_at.value_len, &n) ||
-		    n == 0 || n > EXPIRES_MAX)
+		    n == 0 || n > (uint64_t)EXPIRES_AT_MAX)
 			return "expiresAt must be null or a whole number of milliseconds";
 		rec->expires_at = (int64_t)n;
 	}
 	if (lm.versionstamp.value_len != VERSIONSTAMP_LEN + 2 ||
-	    lm.versionstamp.value[0] != '"')
+	    lm.versionstamp.value[0] != '"' ||
+	    record_parse_vs(lm.versionstamp.value + 1, VERSIONSTAMP_LEN,
+			    &rec->versionstamp) != RECORD_VS_OK)
 		return "versionstamp must be 20 hex digits in a string";
-	/* 20 digits of a 64-bit counter: the first 4 are zeros. */
-	memcpy(vs, lm.versionstamp.value + 1, VERSIONSTAMP_LEN);
-	if (memcmp(vs, "0000", 4) != 0 || !util_hex_decode(vs + 4, 16, raw))
-		return "versionstamp must be 20 hex digits in a string";
-	rec->versionstamp = util_get_be64(raw);
 	b->bytes += rec->value_len;
 	b->n++;
 	return NULL;
@@ -486,22 +450,6 @@ static int cmd_verify(struct config *cfg, struct store_admin *sa, char **args)
 
 /* ---- token ---- */
 
-static bool token_name_valid(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len == 0 || len > 64)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
-			return false;
-	}
-	return true;
-}
-
 /* Base64url without padding: the token travels in an Authorization
  * header and in shell commands, where +, / and = get in the way. */
 static void base64url(const unsigned char *in, size_t len, char *out)
@@ -531,8 +479,8 @@ static int cmd_token(struct config *cfg, struct store_admin *sa, char **args)
 	unsigned int digest_len = 0;
 	const char *name = args[0];
 
-	if (!token_name_valid(name)) {
-		fail("token: a name is 1 to 64 letters, digits, '-', '_' or '.'");
+	if (!auth_token_name_valid(name)) {
+		fail("token: a name is " AUTH_TOKEN_NAME_RULE);
 		return EXIT_USAGE;
 	}
 	if (RAND_bytes(random, sizeof(random)) != 1) {
@@ -616,32 +564,17 @@ static const struct command *command_find(const char *name)
 	return NULL;
 }
 
-static bool config_read(struct config *cfg, const char *conf_arg)
-{
-	const char *path = conf_arg != NULL ? conf_arg : getenv("KV_CONF");
-	const char *data = getenv("KV_DATA");
-	char err[512];
-
-	if (!config_load(cfg, path != NULL ? path : KV_DEFAULT_CONF, path != NULL,
-			 err, sizeof(err))) {
-		fail("configuration: %s", err);
-		return false;
-	}
-	if (data != NULL && *data != '\0' && !config_set_store(cfg, data)) {
-		fail("out of memory");
-		return false;
-	}
-	return true;
-}
-
 static int run(const struct command *c, const char *conf_arg, char **args)
 {
 	struct config cfg = { 0 };
 	struct store_admin *sa = NULL;
+	struct error err;
 	int status = EXIT_FAILURE, ret;
 
-	if (!config_read(&cfg, conf_arg))
+	if (!config_locate(&cfg, conf_arg, &err)) {
+		fail("configuration: %s", err.message);
 		goto out;
+	}
 	if (c->needs_store && (ret = store_admin_open(&cfg, &sa)) != 0) {
 		fail("cannot open the store in %s: %s", cfg.store, store_admin_strerror(ret));
 		goto out;

@@ -22,10 +22,6 @@
 #include "util.h"
 #include "watchdog.h"
 
-#ifndef KV_DEFAULT_CONF
-#define KV_DEFAULT_CONF "/etc/kv.conf"
-#endif
-
 /* read the request's variables, parse, pass the gate (rate limit, token,
  * maintenance, grant), then handle and reply; the store is touched only
  * by the handler. */
@@ -102,24 +98,17 @@ static void cgi_prepare(void)
 
 int main(void)
 {
-	const char *path = getenv("KV_CONF");
-	const char *data = getenv("KV_DATA");
 	struct config cfg = { 0 };
 	struct store *st = NULL;
 	struct ratelimit *rl = NULL;
 	struct request_ids ids;
-	char err[512];
+	struct error err;
 	int status = EXIT_FAILURE;
 	bool cgi = FCGX_IsCGI();
 
 	malloc_configure();
-	if (!config_load(&cfg, path != NULL ? path : KV_DEFAULT_CONF, path != NULL,
-			 err, sizeof(err))) {
-		util_log("configuration: %s", err);
-		goto out;
-	}
-	if (data != NULL && *data != '\0' && !config_set_store(&cfg, data)) {
-		util_log("out of memory");
+	if (!config_locate(&cfg, NULL, &err)) {
+		util_log("configuration: %s", err.message);
 		goto out;
 	}
 	if (cgi)

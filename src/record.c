@@ -54,3 +54,31 @@ void record_format_vs(uint64_t vs, char out[VERSIONSTAMP_LEN + 1])
 		out[i] = digits[vs & 0xf];
 	out[VERSIONSTAMP_LEN] = '\0';
 }
+
+enum record_vs_parse record_parse_vs(const char *text, size_t len, uint64_t *vs)
+{
+	uint64_t n = 0;
+	bool wide = false;
+
+	if (len != VERSIONSTAMP_LEN)
+		return RECORD_VS_INVALID;
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		unsigned digit;
+
+		if (c >= '0' && c <= '9')
+			digit = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			digit = (unsigned)(c - 'a' + 10);
+		else
+			return RECORD_VS_INVALID;
+		/* The first four digits are beyond a 64-bit counter. */
+		if (i < VERSIONSTAMP_LEN - 16)
+			wide |= digit != 0;
+		n = n << 4 | digit;
+	}
+	if (wide)
+		return RECORD_VS_WIDE;
+	*vs = n;
+	return RECORD_VS_OK;
+}

@@ -19,6 +19,10 @@
  * carries exactly in every client (2^53 - 1), far beyond any real ttl. */
 #define EXPIRES_AT_MAX INT64_C(9007199254740991)
 
+/* How deeply arrays and objects may nest in a stored value: the service
+ * checks it on PUT and in commits, kvctl load on every line. */
+#define RECORD_DEPTH_MAX 128
+
 /* What a client is told about a ttl it got wrong. */
 #define RECORD_TTL_RULE \
 	"ttl must be null or a whole number of milliseconds from 1 that keeps the expiry within 2^53 - 1"
@@ -50,5 +54,16 @@ bool record_parse_ttl(const char *text, size_t len, int64_t now, int64_t *ttl);
 
 /* The client-facing form: VERSIONSTAMP_LEN lowercase hex digits plus NUL. */
 void record_format_vs(uint64_t vs, char out[VERSIONSTAMP_LEN + 1]);
+
+enum record_vs_parse {
+	RECORD_VS_OK,
+	RECORD_VS_INVALID,	/* not VERSIONSTAMP_LEN lowercase hex digits */
+	RECORD_VS_WIDE,		/* the digits of a number above 64 bits: never given out */
+};
+
+/* Reads the client-facing form back: text[0..len) must be exactly
+ * VERSIONSTAMP_LEN lowercase hex digits (no quotes, no terminator needed).
+ * Sets *vs on RECORD_VS_OK only. */
+enum record_vs_parse record_parse_vs(const char *text, size_t len, uint64_t *vs);
 
 #endif

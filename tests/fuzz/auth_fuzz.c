@@ -29,14 +29,14 @@ static bool loaded;
 static void load(void)
 {
 	char path[] = "/tmp/kv-auth-fuzz-XXXXXX";
-	char err[512];
+	struct error err;
 	int fd = mkstemp(path);
 
 	FUZZ_REQUIRE(fd >= 0);
 	FUZZ_REQUIRE(write(fd, conf_text, sizeof(conf_text) - 1) == (ssize_t)(sizeof(conf_text) - 1));
 	close(fd);
-	if (!config_load(&cfg, path, true, err, sizeof(err))) {
-		fprintf(stderr, "auth_fuzz: %s\n", err);
+	if (!config_load(&cfg, path, true, &err)) {
+		fprintf(stderr, "auth_fuzz: %s\n", err.message);
 		abort();
 	}
 	unlink(path);

@@ -15,6 +15,7 @@ static bool load(struct config *cfg, const char *text, char *err, size_t errlen)
 {
 	char path[] = "/tmp/kv-auth-test.XXXXXX";
 	int fd = mkstemp(path);
+	struct error e;
 	bool ok;
 
 	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
@@ -22,7 +23,9 @@ static bool load(struct config *cfg, const char *text, char *err, size_t errlen)
 		exit(EXIT_FAILURE);
 	}
 	close(fd);
-	ok = config_load(cfg, path, true, err, errlen);
+	ok = config_load(cfg, path, true, &e);
+	if (!ok)
+		snprintf(err, errlen, "%s", e.message);
 	unlink(path);
 	return ok;
 }
@@ -82,6 +85,25 @@ static void test_config(void)
 	config_free(&cfg);
 	CHECK(!load(&cfg, "[token a b]\n", err, sizeof(err)));
 	config_free(&cfg);
+}
+
+static void test_token_name(void)
+{
+	char longest[CONFIG_TOKEN_NAME_MAX + 2];
+
+	CHECK(auth_token_name_valid("alice"));
+	CHECK(auth_token_name_valid("a-b_c.D9"));
+	CHECK(!auth_token_name_valid(""));
+	CHECK(!auth_token_name_valid("bad name"));
+	CHECK(!auth_token_name_valid("caf\xc3\xa9"));
+	CHECK(!auth_token_name_valid("a/b"));
+	memset(longest, 'x', CONFIG_TOKEN_NAME_MAX);
+	longest[CONFIG_TOKEN_NAME_MAX] = '\0';
+	CHECK(auth_token_name_valid(longest));
+	longest[CONFIG_TOKEN_NAME_MAX] = 'x';
+	longest[CONFIG_TOKEN_NAME_MAX + 1] = '\0';
+	CHECK(!auth_token_name_valid(longest));
+	CHECK(strstr(AUTH_TOKEN_NAME_RULE, "1 to 64 ") != NULL);
 }
 
 static void test_identify(void)
@@ -186,6 +208,7 @@ static void test_bucket(void)
 int main(void)
 {
 	test_config();
+	test_token_name();
 	test_identify();
 	test_permits();
 	test_has_grant();

@@ -48,6 +48,34 @@ static void test_versionstamp(void)
 	CHECK(strcmp(vs, later) < 0);
 }
 
+static void test_parse_versionstamp(void)
+{
+	char vs[VERSIONSTAMP_LEN + 1];
+	uint64_t n = 7;
+
+	CHECK(record_parse_vs("0000000000000000002a", VERSIONSTAMP_LEN, &n) == RECORD_VS_OK);
+	CHECK(n == 42);
+	CHECK(record_parse_vs("00000000000000000000", VERSIONSTAMP_LEN, &n) == RECORD_VS_OK);
+	CHECK(n == 0);
+	/* What record_format_vs writes, it reads back. */
+	record_format_vs(UINT64_MAX, vs);
+	CHECK(record_parse_vs(vs, strlen(vs), &n) == RECORD_VS_OK && n == UINT64_MAX);
+	record_format_vs(0x0123456789abcdefULL, vs);
+	CHECK(record_parse_vs(vs, strlen(vs), &n) == RECORD_VS_OK && n == 0x0123456789abcdefULL);
+	/* Only the contract's form: 20 lowercase hex digits. */
+	n = 7;
+	CHECK(record_parse_vs("0000000000000000002A", VERSIONSTAMP_LEN, &n) == RECORD_VS_INVALID);
+	CHECK(record_parse_vs("000000000000000002a", VERSIONSTAMP_LEN - 1, &n) == RECORD_VS_INVALID);
+	CHECK(record_parse_vs("0000000000000000002a0", VERSIONSTAMP_LEN + 1, &n) == RECORD_VS_INVALID);
+	CHECK(record_parse_vs("000000000000000000 a", VERSIONSTAMP_LEN, &n) == RECORD_VS_INVALID);
+	CHECK(record_parse_vs("\"00000000000000002a\"", VERSIONSTAMP_LEN, &n) == RECORD_VS_INVALID);
+	CHECK(record_parse_vs("", 0, &n) == RECORD_VS_INVALID);
+	/* Twenty digits, but beyond what a 64-bit counter ever gave out. */
+	CHECK(record_parse_vs("00010000000000000000", VERSIONSTAMP_LEN, &n) == RECORD_VS_WIDE);
+	CHECK(record_parse_vs("f000000000000000002a", VERSIONSTAMP_LEN, &n) == RECORD_VS_WIDE);
+	CHECK(n == 7);
+}
+
 static void test_etag(void)
 {
 	const char *vs = "0000000000000000002a";
@@ -76,6 +104,7 @@ int main(void)
 	test_round_trip();
 	test_expiry();
 	test_versionstamp();
+	test_parse_versionstamp();
 	test_etag();
 	return UNIT_DONE();
 }
