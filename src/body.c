@@ -67,9 +67,9 @@ bool body_parse_put(const char *text, size_t len, size_t max_value, int64_t now,
 {
 	struct jsontext_field f[PUT_FIELDS] = { [PUT_VALUE] = { "value" }, [PUT_TTL] = { "ttl" } };
 
-	if (jsontext_validate(text, len, BODY_VALUE_DEPTH_MAX + 1) != JSONTEXT_OK)
+	if (jsontext_validate(text, len, RECORD_DEPTH_MAX + 1) != JSONTEXT_OK)
 		return error_set(err, 400, "invalid_json", "the body is not JSON, or nests deeper than %d",
-				 BODY_VALUE_DEPTH_MAX);
+				 RECORD_DEPTH_MAX);
 	if (!put_fields_ok(jsontext_fields(text, len, f, PUT_FIELDS), &f[PUT_VALUE], err))
 		return false;
 	if (!record_parse_ttl(f[PUT_TTL].value, f[PUT_TTL].value_len, now, &put->ttl_ms))

@@ -10,10 +10,6 @@
 #include "request.h"
 #include "store.h"
 
-/* A value nests at most this many arrays or objects (the contract's
- * bound); the PUT body's own object is one more. */
-#define BODY_VALUE_DEPTH_MAX 128
-
 /* Reads the body into req->body (NUL-terminated), at most max_body bytes.
  * Returns false with err filled when it cannot: 413 body_too_large, 400
  * invalid_body for a bad or unmet Content-Length, 500 out of memory. */

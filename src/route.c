@@ -164,7 +164,7 @@ static void handle_commit(struct request *req, struct store *st, const struct co
 	char vs[VERSIONSTAMP_LEN + 1];
 
 	if (!body_read(req, cfg->max_body, &err) ||
-	    !commit_parse(&commit, req->body, req->body_len, cfg->max_value, BODY_VALUE_DEPTH_MAX,
+	    !commit_parse(&commit, req->body, req->body_len, cfg->max_value, RECORD_DEPTH_MAX,
 			  util_now_ms(), &err) ||
 	    !gate_commit(&req->client, &commit.op, &err)) {
 		reply_error_send(req, &err, NULL);
