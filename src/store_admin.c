@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "keypath.h"
 #include "record.h"
 #include "store_admin.h"
@@ -154,7 +155,6 @@ out:
 	return ret;
 }
 
-static void dir_remove(const char *path);
 static int copy_open(struct store_admin *live, struct store_admin **out);
 
 void store_admin_close(struct store_admin *sa)
@@ -167,7 +167,7 @@ void store_admin_close(struct store_admin *sa)
 	else if (sa->env != NULL)
 		sa->env->close(sa->env, 0);
 	if (sa->copy_dir != NULL)
-		dir_remove(sa->copy_dir);
+		fsutil_dir_remove(sa->copy_dir);
 	free(sa->copy_dir);
 	free(sa);
 }
@@ -601,29 +601,6 @@ int store_admin_load(struct store_admin *sa, const struct store_admin_record *re
 
 /* ---- backup and restore ---- */
 
-/* 0 when dir is missing (it is created) or an empty directory. */
-static int dir_prepare(const char *dir)
-{
-	DIR *d;
-	struct dirent *e;
-	int ret = 0;
-
-	if (mkdir(dir, 0750) == 0)
-		return 0;
-	if (errno != EEXIST)
-		return errno;
-	if ((d = opendir(dir)) == NULL)
-		return errno;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-			ret = ENOTEMPTY;
-			break;
-		}
-	}
-	closedir(d);
-	return ret;
-}
-
 /* Opens the environment files in dir in a private environment after
  * catastrophic recovery, which replays every log there into the databases
  * so that they are consistent on their own. Private: the regions live in
@@ -680,30 +657,11 @@ int store_admin_backup(struct store_admin *sa, const char *dir)
 {
 	int ret;
 
-	if ((ret = dir_prepare(dir)) != 0)
+	if ((ret = fsutil_dir_prepare(dir)) != 0)
 		return ret;
 	if ((ret = backup_into(sa, dir)) != 0)
 		return ret;
 	return recover_dir(dir, sa->cfg->cache_size);
-}
-
-/* Removes a private copy: its files, then the directory. */
-static void dir_remove(const char *path)
-{
-	char file[4096];
-	struct dirent *e;
-	DIR *d = opendir(path);
-
-	if (d != NULL) {
-		while ((e = readdir(d)) != NULL) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
-			unlink(file);
-		}
-		closedir(d);
-	}
-	rmdir(path);
 }
 
 /* A consistent copy of the live store, as of the end of the copy, in a
@@ -741,33 +699,6 @@ out:
 	return ret;
 }
 
-static int copy_file(const char *from, const char *to)
-{
-	char buf[65536];
-	int in = -1, out = -1, ret = 0;
-	ssize_t n;
-
-	if ((in = open(from, O_RDONLY)) < 0 ||
-	    (out = open(to, O_WRONLY | O_CREAT | O_EXCL, 0660)) < 0) {
-		ret = errno;
-		goto out;
-	}
-	while ((n = read(in, buf, sizeof(buf))) > 0) {
-		if (write(out, buf, (size_t)n) != n) {
-			ret = errno != 0 ? errno : EIO;
-			goto out;
-		}
-	}
-	if (n < 0 || fsync(out) != 0)
-		ret = errno;
-out:
-	if (in >= 0)
-		close(in);
-	if (out >= 0 && close(out) != 0 && ret == 0)
-		ret = errno;
-	return ret;
-}
-
 /* Copies the databases and logs of the backup in from into to. */
 static int copy_backup(const char *from, const char *to, bool *found)
 {
@@ -789,7 +720,7 @@ static int copy_backup(const char *from, const char *to, bool *found)
 			*found = true;
 		snprintf(src, sizeof(src), "%s/%s", from, e->d_name);
 		snprintf(dst, sizeof(dst), "%s/%s", to, e->d_name);
-		ret = copy_file(src, dst);
+		ret = fsutil_copy_file(src, dst);
 	}
 	closedir(d);
 	return ret;
@@ -837,7 +768,7 @@ static int restore_beside(const struct config *cfg, const char *from)
 	if ((ret = restore_into(cfg, from, tmp)) == 0 && rename(tmp, cfg->store) != 0)
 		ret = errno;
 	if (ret != 0)
-		dir_remove(tmp);
+		fsutil_dir_remove(tmp);
 out:
 	free(tmp);
 	return ret;
@@ -852,7 +783,7 @@ int store_admin_restore(const struct config *cfg, const char *dir, uint64_t *key
 	/* The directory must be missing or empty; rmdir makes an empty one
 	 * missing, for the rename. A mount point cannot be renamed onto: the
 	 * backup is copied into it in place then. */
-	if ((ret = dir_prepare(cfg->store)) != 0)
+	if ((ret = fsutil_dir_prepare(cfg->store)) != 0)
 		return ret;
 	if (rmdir(cfg->store) == 0)
 		ret = restore_beside(cfg, dir);
