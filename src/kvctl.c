@@ -22,6 +22,7 @@
 #include <openssl/rand.h>
 
 #include "config.h"
+#include "jsonbuf.h"
 #include "jsontext.h"
 #include "keypath.h"
 #include "record.h"
@@ -135,15 +136,11 @@ static int cmd_sweep(struct config *cfg, struct store_admin *sa, char **args)
 
 /* ---- dump ---- */
 
-/* Writes s as a JSON string; json-c escapes what JSON needs. */
-static void put_json_string(FILE *out, const char *s, size_t len)
-{
-	struct json_object *o = json_object_new_string_len(s, (int)len);
-
-	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-					     JSON_C_TO_STRING_NOSLASHESCAPE), out);
-	json_object_put(o);
-}
+/* Where a dump goes: each record's line is written into line, then out. */
+struct dump_out {
+	FILE *out;
+	struct jsonbuf line;
+};
 
 /* One JSON line per record. A value is stored as the client sent it, and
  * whitespace between its tokens may hold line breaks, which a JSON line
@@ -151,53 +148,64 @@ static void put_json_string(FILE *out, const char *s, size_t len)
  * JSON) and its exact text goes in "valueText" too, which load prefers. */
 static bool dump_record(const struct store_admin_record *rec, void *arg)
 {
-	FILE *out = arg;
-	bool breaks = memchr(rec->value, '\n', rec->value_len) != NULL ||
-		      memchr(rec->value, '\r', rec->value_len) != NULL;
+	struct dump_out *d = arg;
+	struct jsonbuf *b = &d->line;
+	bool breaks = false;
 	char vs[VERSIONSTAMP_LEN + 1];
+	size_t value_at;
 
-	fputs("{\"key\":", out);
-	put_json_string(out, rec->key, rec->key_len);
-	fputs(",\"value\":", out);
-	for (size_t i = 0; i < rec->value_len; i++) {
-		char c = rec->value[i];
-
-		putc(c == '\n' || c == '\r' ? ' ' : c, out);
+	b->len = 0;
+	jsonbuf_lit(b, "{\"key\":");
+	jsonbuf_string(b, rec->key, rec->key_len);
+	jsonbuf_lit(b, ",\"value\":");
+	value_at = b->len;
+	jsonbuf_raw(b, rec->value, rec->value_len);
+	for (size_t i = value_at; i < b->len; i++) {
+		if (b->data[i] == '\n' || b->data[i] == '\r') {
+			b->data[i] = ' ';
+			breaks = true;
+		}
 	}
 	if (breaks) {
-		fputs(",\"valueText\":", out);
-		put_json_string(out, rec->value, rec->value_len);
+		jsonbuf_lit(b, ",\"valueText\":");
+		jsonbuf_string(b, rec->value, rec->value_len);
 	}
-	if (rec->expires_at != 0)
-		fprintf(out, ",\"expiresAt\":%" PRId64, rec->expires_at);
-	else
-		fputs(",\"expiresAt\":null", out);
+	jsonbuf_lit(b, ",\"expiresAt\":");
+	jsonbuf_int_or_null(b, rec->expires_at);
 	record_format_vs(rec->versionstamp, vs);
-	fprintf(out, ",\"versionstamp\":\"%s\"}\n", vs);
-	return !ferror(out);
+	jsonbuf_lit(b, ",\"versionstamp\":\"");
+	jsonbuf_raw(b, vs, VERSIONSTAMP_LEN);
+	jsonbuf_lit(b, "\"}\n");
+	if (b->failed)
+		return false;
+	return fwrite(b->data, 1, b->len, d->out) == b->len;
 }
 
 static int cmd_dump(struct config *cfg, struct store_admin *sa, char **args)
 {
 	const char *prefix = args[0] != NULL ? args[0] : "";
 	size_t len = strlen(prefix);
+	struct dump_out d = { .out = stdout };
 	enum store_status status;
 	struct error err;
+	bool ok = false;
 
 	if (len > 0 && !keypath_valid(prefix, len)) {
 		fail("dump: '%s' is not a valid keypath", prefix);
 		return EXIT_USAGE;
 	}
-	status = store_admin_dump(sa, prefix, len, dump_record, stdout, &err);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
+	jsonbuf_init(&d.line, 256);
+	status = store_admin_dump(sa, prefix, len, dump_record, &d, &err);
+	if (d.line.failed)
+		fail("dump: out of memory");
+	else if (fflush(stdout) != 0 || ferror(stdout))
 		fail("dump: cannot write the output");
-		return EXIT_FAILURE;
-	}
-	if (status != STORE_OK) {
+	else if (status != STORE_OK)
 		fail("dump: %s", err.message);
-		return EXIT_FAILURE;
-	}
-	return EXIT_SUCCESS;
+	else
+		ok = true;
+	jsonbuf_free(&d.line);
+	return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
 /* ---- load ---- */
