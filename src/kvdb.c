@@ -1,8 +1,10 @@
 /* kvdb.c: the database core under the service and kvctl */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +77,28 @@
 #define DISK_LOW_BYTES (16u << 20)
 
 const char KVDB_COUNTER_KEY[1] = { '\0' };
+
+struct kvdb {
+	const struct config *cfg;
+	const struct kvdb_role *role;
+	struct store_join *join;	/* NULL for a private environment */
+	DB_ENV *env;			/* the join's while joined, or the private one */
+	DB *primary;
+	DB *expiry;
+	int last_error;			/* what made the last call fail */
+	bool panic;			/* Berkeley DB wants recovery */
+	unsigned long requests;
+	unsigned long writes;		/* committed by this process */
+	bool checkpoint_due;		/* see CHECKPOINT_EVERY */
+	/* Held by the main thread from a request's first store call to its
+	 * end, so that the watcher thread leaves the store only between
+	 * requests. */
+	pthread_mutex_t busy;
+	bool held;
+	bool watching;
+	atomic_bool stopping;		/* kvdb_free asks the watcher to end */
+	pthread_t watcher;
+};
 
 static void kvdb_log(const struct kvdb *db, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -247,6 +271,26 @@ out:
 	if (handle != NULL)
 		handle->close(handle, 0);
 	return ret;
+}
+
+DB *kvdb_primary(const struct kvdb *db)
+{
+	return db->primary;
+}
+
+DB *kvdb_expiry(const struct kvdb *db)
+{
+	return db->expiry;
+}
+
+DB_ENV *kvdb_env(const struct kvdb *db)
+{
+	return db->env;
+}
+
+int kvdb_last_error(const struct kvdb *db)
+{
+	return db->last_error;
 }
 
 void kvdb_handles_close(struct kvdb *db)
@@ -622,6 +666,13 @@ static void checkpoint(struct kvdb *db)
 	(void)kvdb_run(db, true, checkpoint_body, NULL);
 }
 
+int kvdb_checkpoint(struct kvdb *db, unsigned kbytes, unsigned minutes)
+{
+	if (db->env == NULL)
+		return DB_RUNRECOVERY;
+	return db->env->txn_checkpoint(db->env, kbytes, minutes, 0);
+}
+
 void kvdb_end_request(struct kvdb *db)
 {
 	/* The watcher thread may be leaving the store right now. */
@@ -866,6 +917,14 @@ int kvdb_put_record(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_le
 	ret = db->primary->put(db->primary, txn, &k, &d, 0);
 	free(buf);
 	return ret;
+}
+
+int kvdb_del(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_len)
+{
+	DBT k;
+
+	kvdb_dbt(&k, key, key_len);
+	return db->primary->del(db->primary, txn, &k, 0);
 }
 
 int kvdb_purge(struct kvdb *db, DB_TXN *txn, int64_t now, unsigned max, unsigned *removed)

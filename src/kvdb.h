@@ -17,8 +17,6 @@
 #ifndef KV_KVDB_H
 #define KV_KVDB_H
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -53,29 +51,7 @@ struct kvdb_role {
 					 * its own per failure instead */
 };
 
-struct kvdb {
-	const struct config *cfg;
-	const struct kvdb_role *role;
-	struct store_join *join;	/* NULL for a private environment */
-	DB_ENV *env;			/* the join's while joined, or the private one */
-	DB *primary;
-	DB *expiry;
-	int last_error;			/* what made the last call fail, for kvctl's message */
-
-	/* The core's own. */
-	bool panic;
-	unsigned long requests;
-	unsigned long writes;		/* committed by this process */
-	bool checkpoint_due;
-	/* Held by the main thread from a request's first store call to its
-	 * end, so that the watcher thread leaves the store only between
-	 * requests. */
-	pthread_mutex_t busy;
-	bool held;
-	bool watching;
-	atomic_bool stopping;		/* kvdb_free asks the watcher to end */
-	pthread_t watcher;
-};
+struct kvdb;
 
 /* A handle for the store of cfg (which must outlive it), not joined yet;
  * installs the watchdog. NULL when out of memory. */
@@ -99,6 +75,15 @@ int kvdb_recover_dir(const char *dir, uint64_t cache_size);
 /* Closes the handles and leaves (or closes) the environment, then frees. */
 void kvdb_free(struct kvdb *db);
 
+/* The handles of an open store: the primary, its expiry index, the
+ * environment (NULL when a failed call left it). */
+DB *kvdb_primary(const struct kvdb *db);
+DB *kvdb_expiry(const struct kvdb *db);
+DB_ENV *kvdb_env(const struct kvdb *db);
+
+/* The Berkeley DB or errno error that made the last call fail. */
+int kvdb_last_error(const struct kvdb *db);
+
 /* The database handles alone; DB->verify wants none open on its file. */
 enum store_status kvdb_handles_open(struct kvdb *db);
 void kvdb_handles_close(struct kvdb *db);
@@ -114,6 +99,11 @@ void kvdb_watch_start(struct kvdb *db);
 
 typedef int (*kvdb_body_fn)(struct kvdb *db, DB_TXN *txn, void *arg);
 
+/* A checkpoint when more than kbytes of log were written or more than
+ * minutes passed since the last one (both 0: whenever anything was
+ * written since). */
+int kvdb_checkpoint(struct kvdb *db, unsigned kbytes, unsigned minutes);
+
 /* Runs body once the store is ready (joined again after a recovery or a
  * replacement, handles open), under the watchdog. A write runs in a
  * transaction that never waits for a lock (DB_TXN_NOWAIT) and commits
@@ -121,8 +111,8 @@ typedef int (*kvdb_body_fn)(struct kvdb *db, DB_TXN *txn, void *arg);
  * runs outside any transaction, so with the isolation of read committed.
  * A body that finds a lock taken is run again after a growing pause, for
  * a bounded time. A write into files that were removed or replaced under
- * the process is never acknowledged. What the failure was is left in
- * db->last_error. */
+ * the process is never acknowledged. What the failure was is left for
+ * kvdb_last_error(). */
 enum store_status kvdb_run(struct kvdb *db, bool write, kvdb_body_fn body, void *arg);
 
 /* One line describing a Berkeley DB or errno error, for kvctl. */
@@ -157,6 +147,10 @@ int kvdb_write_versionstamp(struct kvdb *db, DB_TXN *txn, uint64_t vs);
 /* Writes rec under an encoded key of the primary. */
 int kvdb_put_record(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_len,
 		    const struct record *rec);
+
+/* Removes the record under an encoded key of the primary (DB_NOTFOUND
+ * when there is none). */
+int kvdb_del(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_len);
 
 /* Removes up to max records whose expiry has passed at now, oldest first,
  * through the expiry index; deleting through the index's cursor removes

@@ -67,8 +67,8 @@ enum store_status store_admin_error(int ret, struct error *err)
 enum store_status store_admin_fail(const struct kvdb *db, enum store_status status,
 				   struct error *err)
 {
-	if (db->last_error != 0)
-		error_operator(err, "%s", kvdb_strerror(db->last_error));
+	if (kvdb_last_error(db) != 0)
+		error_operator(err, "%s", kvdb_strerror(kvdb_last_error(db)));
 	else
 		error_operator(err, "the store is unavailable; try again");
 	return status;
@@ -135,7 +135,7 @@ void store_admin_close(struct store_admin *sa)
  * watchdog; the copy holds no lock a web worker waits on. */
 int store_admin_backup_into(struct store_admin *sa, const char *dir)
 {
-	DB_ENV *env = sa->db->env;
+	DB_ENV *env = kvdb_env(sa->db);
 	int ret;
 
 	if (env == NULL)	/* left after a failed call */

@@ -184,10 +184,11 @@ static int index_visit(struct kvdb *db, const DBT *k, const DBT *d, void *arg)
 
 static int index_primary(struct kvdb *db, DB_TXN *txn, struct index_op *op)
 {
+	DB *expiry = kvdb_expiry(db);
 	int ret;
 
 	op->with_expiry = 0;
-	if ((ret = db->expiry->cursor(db->expiry, txn, &op->index, 0)) != 0)
+	if ((ret = expiry->cursor(expiry, txn, &op->index, 0)) != 0)
 		return ret;
 	ret = kvdb_walk(db, txn, NULL, 0, index_visit, op);
 	ret = kvdb_cursor_end(op->index, ret);
@@ -199,6 +200,7 @@ static int index_primary(struct kvdb *db, DB_TXN *txn, struct index_op *op)
  * record with that expiry. */
 static int index_entries(struct kvdb *db, DB_TXN *txn, struct index_op *op, uint64_t *entries)
 {
+	DB *expiry = kvdb_expiry(db);
 	DBC *index = NULL;
 	struct record rec;
 	DBT sk, pk, pd;
@@ -208,7 +210,7 @@ static int index_entries(struct kvdb *db, DB_TXN *txn, struct index_op *op, uint
 	kvdb_dbt_grown(&sk);
 	kvdb_dbt_grown(&pk);
 	kvdb_dbt_grown(&pd);
-	if ((ret = db->expiry->cursor(db->expiry, txn, &index, 0)) != 0)
+	if ((ret = expiry->cursor(expiry, txn, &index, 0)) != 0)
 		goto out;
 	while ((ret = index->pget(index, &sk, &pk, &pd, DB_NEXT)) == 0) {
 		(*entries)++;
@@ -261,8 +263,8 @@ enum store_status store_admin_verify(struct store_admin *sa, struct error *err)
 		goto out;
 	/* DB->verify wants the file without open handles. */
 	kvdb_handles_close(copy->db);
-	if ((ret = verify_file(copy->db->env, KVDB_PRIMARY_FILE)) != 0 ||
-	    (ret = verify_file(copy->db->env, KVDB_EXPIRY_FILE)) != 0) {
+	if ((ret = verify_file(kvdb_env(copy->db), KVDB_PRIMARY_FILE)) != 0 ||
+	    (ret = verify_file(kvdb_env(copy->db), KVDB_EXPIRY_FILE)) != 0) {
 		if (ret == DB_VERIFY_BAD)
 			error_operator(err, "a database file is damaged");
 		else

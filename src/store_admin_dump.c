@@ -85,13 +85,14 @@ out:
 
 static int fresh_body(struct kvdb *db, DB_TXN *txn, void *arg)
 {
+	DB *primary = kvdb_primary(db);
 	DBT k, d;
 	int ret;
 
 	kvdb_dbt(&k, KVDB_COUNTER_KEY, sizeof(KVDB_COUNTER_KEY));
 	memset(&d, 0, sizeof(d));
 	d.flags = DB_DBT_PARTIAL;
-	ret = db->primary->get(db->primary, txn, &k, &d, 0);
+	ret = primary->get(primary, txn, &k, &d, 0);
 	*(bool *)arg = ret == DB_NOTFOUND;
 	return ret == DB_NOTFOUND ? 0 : ret;
 }
@@ -154,6 +155,6 @@ enum store_status store_admin_load(struct store_admin *sa, const struct store_ad
 	*skipped = op.skipped;
 	if (status != STORE_OK)
 		return store_admin_fail(sa->db, status, err);
-	sa->db->env->txn_checkpoint(sa->db->env, 4096, 1, 0);
+	kvdb_checkpoint(sa->db, 4096, 1);
 	return STORE_OK;
 }

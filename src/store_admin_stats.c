@@ -110,7 +110,7 @@ enum store_status store_admin_stats(struct store_admin *sa, struct store_admin_s
 	memset(st, 0, sizeof(*st));
 	if ((status = kvdb_run(sa->db, false, store_admin_count, st)) != STORE_OK)
 		return store_admin_fail(sa->db, status, err);
-	if ((ret = stats_files(sa, st)) != 0 || (ret = stats_env(sa->db->env, st)) != 0)
+	if ((ret = stats_files(sa, st)) != 0 || (ret = stats_env(kvdb_env(sa->db), st)) != 0)
 		return store_admin_error(ret, err);
 	return STORE_OK;
 }
@@ -149,6 +149,6 @@ enum store_status store_admin_sweep(struct store_admin *sa, unsigned batch,
 		if (progress != NULL)
 			progress(*removed, arg);
 	} while (op.removed == batch);
-	sa->db->env->txn_checkpoint(sa->db->env, 0, 0, 0);
+	kvdb_checkpoint(sa->db, 0, 0);
 	return STORE_OK;
 }

@@ -62,6 +62,7 @@ static int apply_combine(struct kvdb *db, DB_TXN *txn, const struct store_mutati
 			 const char *key, struct record *rec, int64_t now,
 			 enum store_status *outcome)
 {
+	DB *primary = kvdb_primary(db);
 	char text[24];
 	struct record cur;
 	int64_t result;
@@ -72,7 +73,7 @@ static int apply_combine(struct kvdb *db, DB_TXN *txn, const struct store_mutati
 	kvdb_dbt(&k, key, m->key_len);
 	memset(&d, 0, sizeof(d));
 	d.flags = DB_DBT_MALLOC;
-	ret = db->primary->get(db->primary, txn, &k, &d, DB_RMW);
+	ret = primary->get(primary, txn, &k, &d, DB_RMW);
 	if (ret == 0 && (ret = kvdb_unpack(db, &d, &cur)) == 0)
 		live = !record_expired(&cur, now);
 	else if (ret == DB_NOTFOUND)
@@ -104,7 +105,6 @@ static int apply_mutation(struct kvdb *db, DB_TXN *txn, const struct store_mutat
 		.value = m->value,
 		.value_len = m->value_len,
 	};
-	DBT k;
 	int ret;
 
 	keypath_encode(m->key, m->key_len, key);
@@ -112,8 +112,7 @@ static int apply_mutation(struct kvdb *db, DB_TXN *txn, const struct store_mutat
 	case STORE_SET:
 		return kvdb_put_record(db, txn, key, m->key_len, &rec);
 	case STORE_DELETE:
-		kvdb_dbt(&k, key, m->key_len);
-		ret = db->primary->del(db->primary, txn, &k, 0);
+		ret = kvdb_del(db, txn, key, m->key_len);
 		return ret == DB_NOTFOUND ? 0 : ret;
 	default:
 		return apply_combine(db, txn, m, key, &rec, now, outcome);

@@ -88,6 +88,7 @@ static int list_body(struct kvdb *db, DB_TXN *txn, void *arg)
 	char keybuf[KEYPATH_MAX + 1];
 	size_t page_bytes = 0;
 	DBC *cursor = NULL;
+	DB *primary;
 	struct record rec;
 	DBT k, d;
 	int ret;
@@ -107,7 +108,8 @@ static int list_body(struct kvdb *db, DB_TXN *txn, void *arg)
 		d.flags |= DB_DBT_PARTIAL;
 		d.dlen = RECORD_HEADER;
 	}
-	if ((ret = db->primary->cursor(db->primary, txn, &cursor, 0)) != 0)
+	primary = kvdb_primary(db);
+	if ((ret = primary->cursor(primary, txn, &cursor, 0)) != 0)
 		goto out;
 	for (ret = list_position(cursor, op, &k, &d); ret == 0;
 	     ret = cursor->get(cursor, &k, &d, list->reverse ? DB_PREV : DB_NEXT)) {

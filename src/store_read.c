@@ -9,7 +9,7 @@
 /* Reads key's record into the store's own buffer, growing it as needed. */
 static int get_reused(struct store *st, DB_TXN *txn, DBT *k, DBT *d)
 {
-	DB *primary = st->db->primary;
+	DB *primary = kvdb_primary(st->db);
 	void *grown;
 	int ret;
 

@@ -85,7 +85,6 @@ static int delete_body(struct kvdb *db, DB_TXN *txn, void *arg)
 	int64_t now = util_now_ms();
 	uint64_t last_vs;
 	bool found, live;
-	DBT k;
 	int ret;
 
 	ret = write_prepare(db, txn, op, del->if_match, NULL, now, &last_vs, &found, &live);
@@ -94,8 +93,7 @@ static int delete_body(struct kvdb *db, DB_TXN *txn, void *arg)
 	if (found) {
 		/* An expired record goes too, though the client is told that
 		 * there was nothing to delete. */
-		kvdb_dbt(&k, op->key, op->key_len);
-		if ((ret = db->primary->del(db->primary, txn, &k, 0)) != 0)
+		if ((ret = kvdb_del(db, txn, op->key, op->key_len)) != 0)
 			return ret;
 	}
 	if ((ret = store_purge_some(db, txn, now)) != 0)
