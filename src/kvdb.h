@@ -12,8 +12,10 @@
  *
  * This is the layer the store's operations sit on: the service's
  * (store.h, store_*.c) and kvctl's (store_admin.h, store_admin*.c). Only
- * they include this header, and so Berkeley DB's; every other module sees
- * the store through store.h or store_admin.h. */
+ * they include this header; with store_join.h (included by kvdb.c,
+ * store_admin.c and watchdog.c) it is the only one that includes Berkeley
+ * DB's. Every other module sees the store through store.h or
+ * store_admin.h, which name no Berkeley DB type. */
 #ifndef KV_KVDB_H
 #define KV_KVDB_H
 
@@ -38,7 +40,8 @@ extern const char KVDB_COUNTER_KEY[1];
 
 /* A transaction body returns 0 to commit, KVDB_ROLLBACK to abort on
  * purpose (the outcome is in its argument), or a Berkeley DB or errno
- * error. Neither an errno value nor Berkeley DB's. */
+ * error. KVDB_ROLLBACK and KVDB_STOP (below) are neither errno values
+ * nor Berkeley DB's (-30999 to -30800). */
 #define KVDB_ROLLBACK (-1)
 
 /* What differs between the programs that use the core. */
