@@ -23,6 +23,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "jsonbuf.h"
 #include "jsontext.h"
 #include "keypath.h"
 #include "record.h"
@@ -69,11 +70,11 @@ static int cmd_stats(struct config *cfg, struct store_admin *sa, char **args)
 {
 	struct store_admin_stats st;
 	char vs[VERSIONSTAMP_LEN + 1], when[32] = "none";
+	struct error err;
 	uint64_t lookups;
-	int ret;
 
-	if ((ret = store_admin_stats(sa, &st)) != 0) {
-		fail("stats: %s", store_admin_strerror(ret));
+	if (store_admin_stats(sa, &st, &err) != STORE_OK) {
+		fail("stats: %s", err.message);
 		return EXIT_FAILURE;
 	}
 	record_format_vs(st.versionstamp, vs);
@@ -108,15 +109,16 @@ static void sweep_progress(uint64_t done, void *arg)
 static int cmd_sweep(struct config *cfg, struct store_admin *sa, char **args)
 {
 	bool tty = isatty(STDERR_FILENO);
+	enum store_status status;
+	struct error err;
 	uint64_t removed;
-	int ret;
 
-	ret = store_admin_sweep(sa, BATCH_RECORDS, tty ? sweep_progress : NULL, NULL, &removed);
+	status = store_admin_sweep(sa, BATCH_RECORDS, tty ? sweep_progress : NULL, NULL,
+				   &removed, &err);
 	if (tty)
 		fputc('\n', stderr);
-	if (ret != 0) {
-		fail("sweep: %s (%" PRIu64 " expired keys removed before)",
-		     store_admin_strerror(ret), removed);
+	if (status != STORE_OK) {
+		fail("sweep: %s (%" PRIu64 " expired keys removed before)", err.message, removed);
 		return EXIT_FAILURE;
 	}
 	printf("swept %" PRIu64 " expired keys\n", removed);
@@ -125,70 +127,76 @@ static int cmd_sweep(struct config *cfg, struct store_admin *sa, char **args)
 
 /* ---- dump ---- */
 
-/* Writes s as a JSON string; json-c escapes what JSON needs. */
-static void put_json_string(FILE *out, const char *s, size_t len)
-{
-	struct json_object *o = json_object_new_string_len(s, (int)len);
-
-	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-					     JSON_C_TO_STRING_NOSLASHESCAPE), out);
-	json_object_put(o);
-}
+/* Where a dump goes: each record's line is written into line, then out. */
+struct dump_out {
+	FILE *out;
+	struct jsonbuf line;
+};
 
 /* One JSON line per record. A value is stored as the client sent it, and
  * whitespace between its tokens may hold line breaks, which a JSON line
  * cannot: such a value is written with spaces in their place (the same
  * JSON) and its exact text goes in "valueText" too, which load prefers. */
-static int dump_record(const struct store_admin_record *rec, void *arg)
+static bool dump_record(const struct store_admin_record *rec, void *arg)
 {
-	FILE *out = arg;
-	bool breaks = memchr(rec->value, '\n', rec->value_len) != NULL ||
-		      memchr(rec->value, '\r', rec->value_len) != NULL;
+	struct dump_out *d = arg;
+	struct jsonbuf *b = &d->line;
+	bool breaks = false;
 	char vs[VERSIONSTAMP_LEN + 1];
+	size_t value_at;
 
-	fputs("{\"key\":", out);
-	put_json_string(out, rec->key, rec->key_len);
-	fputs(",\"value\":", out);
-	for (size_t i = 0; i < rec->value_len; i++) {
-		char c = rec->value[i];
-
-		putc(c == '\n' || c == '\r' ? ' ' : c, out);
+	b->len = 0;
+	jsonbuf_lit(b, "{\"key\":");
+	jsonbuf_string(b, rec->key, rec->key_len);
+	jsonbuf_lit(b, ",\"value\":");
+	value_at = b->len;
+	jsonbuf_raw(b, rec->value, rec->value_len);
+	for (size_t i = value_at; i < b->len; i++) {
+		if (b->data[i] == '\n' || b->data[i] == '\r') {
+			b->data[i] = ' ';
+			breaks = true;
+		}
 	}
 	if (breaks) {
-		fputs(",\"valueText\":", out);
-		put_json_string(out, rec->value, rec->value_len);
+		jsonbuf_lit(b, ",\"valueText\":");
+		jsonbuf_string(b, rec->value, rec->value_len);
 	}
-	if (rec->expires_at != 0)
-		fprintf(out, ",\"expiresAt\":%" PRId64, rec->expires_at);
-	else
-		fputs(",\"expiresAt\":null", out);
+	jsonbuf_lit(b, ",\"expiresAt\":");
+	jsonbuf_int_or_null(b, rec->expires_at);
 	record_format_vs(rec->versionstamp, vs);
-	fprintf(out, ",\"versionstamp\":\"%s\"}\n", vs);
-	return ferror(out) ? EPIPE : 0;
+	jsonbuf_lit(b, ",\"versionstamp\":\"");
+	jsonbuf_raw(b, vs, VERSIONSTAMP_LEN);
+	jsonbuf_lit(b, "\"}\n");
+	if (b->failed)
+		return false;
+	return fwrite(b->data, 1, b->len, d->out) == b->len;
 }
 
 static int cmd_dump(struct config *cfg, struct store_admin *sa, char **args)
 {
 	const char *prefix = args[0] != NULL ? args[0] : "";
 	size_t len = strlen(prefix);
-	int ret;
+	struct dump_out d = { .out = stdout };
+	enum store_status status;
+	struct error err;
+	bool ok = false;
 
 	if (len > 0 && !keypath_valid(prefix, len)) {
 		fail("dump: '%s' is not a valid keypath", prefix);
 		return EXIT_USAGE;
 	}
-	ret = store_admin_dump(sa, prefix, len, dump_record, stdout);
-	if (ret == 0 && fflush(stdout) != 0)
-		ret = EPIPE;
-	if (ret == EPIPE) {
+	jsonbuf_init(&d.line, 256);
+	status = store_admin_dump(sa, prefix, len, dump_record, &d, &err);
+	if (d.line.failed)
+		fail("dump: out of memory");
+	else if (fflush(stdout) != 0 || ferror(stdout))
 		fail("dump: cannot write the output");
-		return EXIT_FAILURE;
-	}
-	if (ret != 0) {
-		fail("dump: %s", store_admin_strerror(ret));
-		return EXIT_FAILURE;
-	}
-	return EXIT_SUCCESS;
+	else if (status != STORE_OK)
+		fail("dump: %s", err.message);
+	else
+		ok = true;
+	jsonbuf_free(&d.line);
+	return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
 /* ---- load ---- */
@@ -296,20 +304,20 @@ struct load_totals {
 	uint64_t loaded, skipped;
 };
 
-static int load_flush(struct store_admin *sa, struct batch *b, bool keep,
-		      struct load_totals *t)
+static enum store_status load_flush(struct store_admin *sa, struct batch *b, bool keep,
+				    struct load_totals *t, struct error *err)
 {
+	enum store_status status = STORE_OK;
 	uint64_t skipped = 0;
-	int ret = 0;
 
 	if (b->n > 0)
-		ret = store_admin_load(sa, b->recs, b->n, keep, &skipped);
-	if (ret == 0) {
+		status = store_admin_load(sa, b->recs, b->n, keep, &skipped, err);
+	if (status == STORE_OK) {
 		t->loaded += b->n - skipped;
 		t->skipped += skipped;
 	}
 	batch_reset(b);
-	return ret;
+	return status;
 }
 
 static int load_stream(FILE *in, const char *name, struct config *cfg,
@@ -320,8 +328,9 @@ static int load_stream(FILE *in, const char *name, struct config *cfg,
 	const char *problem;
 	char *line = NULL;
 	size_t cap = 0;
+	struct error err;
 	ssize_t len;
-	int status = EXIT_FAILURE, ret;
+	int status = EXIT_FAILURE;
 
 	if (b == NULL) {
 		fail("load: out of memory");
@@ -341,8 +350,8 @@ static int load_stream(FILE *in, const char *name, struct config *cfg,
 			goto out;
 		}
 		if (b->n == BATCH_RECORDS || b->bytes >= BATCH_BYTES) {
-			if ((ret = load_flush(sa, b, keep, t)) != 0) {
-				fail("load: %s (before line %lu)", store_admin_strerror(ret), lineno);
+			if (load_flush(sa, b, keep, t, &err) != STORE_OK) {
+				fail("load: %s (before line %lu)", err.message, lineno);
 				goto out;
 			}
 		}
@@ -351,8 +360,8 @@ static int load_stream(FILE *in, const char *name, struct config *cfg,
 		fail("load: cannot read %s: %s", name, strerror(errno));
 		goto out;
 	}
-	if ((ret = load_flush(sa, b, keep, t)) != 0) {
-		fail("load: %s", store_admin_strerror(ret));
+	if (load_flush(sa, b, keep, t, &err) != STORE_OK) {
+		fail("load: %s", err.message);
 		goto out;
 	}
 	status = EXIT_SUCCESS;
@@ -368,8 +377,9 @@ static int cmd_load(struct config *cfg, struct store_admin *sa, char **args)
 	const char *name = args[0] != NULL && strcmp(args[0], "-") != 0 ? args[0] : NULL;
 	struct load_totals t = { 0, 0 };
 	FILE *in = stdin;
+	struct error err;
 	bool fresh;
-	int ret, status;
+	int status;
 
 	if (name != NULL && (in = fopen(name, "r")) == NULL) {
 		fail("load: cannot open %s: %s", name, strerror(errno));
@@ -378,8 +388,8 @@ static int cmd_load(struct config *cfg, struct store_admin *sa, char **args)
 	/* Into a store that never took a write, records keep their
 	 * versionstamps, so the entity tags clients hold stay valid; into one
 	 * that did, each takes a new one, so none ever repeats. */
-	if ((ret = store_admin_fresh(sa, &fresh)) != 0) {
-		fail("load: %s", store_admin_strerror(ret));
+	if (store_admin_fresh(sa, &fresh, &err) != STORE_OK) {
+		fail("load: %s", err.message);
 		status = EXIT_FAILURE;
 		goto out;
 	}
@@ -400,10 +410,10 @@ out:
 
 static int cmd_backup(struct config *cfg, struct store_admin *sa, char **args)
 {
-	int ret = store_admin_backup(sa, args[0]);
+	struct error err;
 
-	if (ret != 0) {
-		fail("backup into %s: %s", args[0], store_admin_strerror(ret));
+	if (store_admin_backup(sa, args[0], &err) != STORE_OK) {
+		fail("backup into %s: %s", args[0], err.message);
 		return EXIT_FAILURE;
 	}
 	printf("backed up the store into %s\n", args[0]);
@@ -412,19 +422,18 @@ static int cmd_backup(struct config *cfg, struct store_admin *sa, char **args)
 
 static int cmd_restore(struct config *cfg, struct store_admin *sa, char **args)
 {
+	struct error err;
 	uint64_t keys;
-	int ret = store_admin_restore(cfg, args[0], &keys);
 
-	if (ret == ENOENT) {
-		fail("restore: %s holds no backup of a store", args[0]);
+	switch (store_admin_restore(cfg, args[0], &keys, &err)) {
+	case STORE_OK:
+		break;
+	case STORE_NOTFOUND:		/* no backup there */
+	case STORE_PRECONDITION:	/* the store directory is not empty */
+		fail("restore: %s", err.message);
 		return EXIT_FAILURE;
-	}
-	if (ret == ENOTEMPTY) {
-		fail("restore: the store directory %s is not empty; restore into a new one", cfg->store);
-		return EXIT_FAILURE;
-	}
-	if (ret != 0) {
-		fail("restore from %s: %s", args[0], store_admin_strerror(ret));
+	default:
+		fail("restore from %s: %s", args[0], err.message);
 		return EXIT_FAILURE;
 	}
 	printf("restored %" PRIu64 " keys into %s\n", keys, cfg->store);
@@ -433,15 +442,10 @@ static int cmd_restore(struct config *cfg, struct store_admin *sa, char **args)
 
 static int cmd_verify(struct config *cfg, struct store_admin *sa, char **args)
 {
-	const char *problem;
-	int ret = store_admin_verify(sa, &problem);
+	struct error err;
 
-	if (ret != 0) {
-		fail("verify: %s", store_admin_strerror(ret));
-		return EXIT_FAILURE;
-	}
-	if (problem != NULL) {
-		fail("verify: %s", problem);
+	if (store_admin_verify(sa, &err) != STORE_OK) {
+		fail("verify: %s", err.message);
 		return EXIT_FAILURE;
 	}
 	printf("the databases and the expiry index are sound\n");
@@ -569,14 +573,14 @@ static int run(const struct command *c, const char *conf_arg, char **args)
 	struct config cfg = { 0 };
 	struct store_admin *sa = NULL;
 	struct error err;
-	int status = EXIT_FAILURE, ret;
+	int status = EXIT_FAILURE;
 
 	if (!config_locate(&cfg, conf_arg, &err)) {
 		fail("configuration: %s", err.message);
 		goto out;
 	}
-	if (c->needs_store && (ret = store_admin_open(&cfg, &sa)) != 0) {
-		fail("cannot open the store in %s: %s", cfg.store, store_admin_strerror(ret));
+	if (c->needs_store && store_admin_open(&cfg, &sa, &err) != STORE_OK) {
+		fail("cannot open the store in %s: %s", cfg.store, err.message);
 		goto out;
 	}
 	status = c->run(&cfg, sa, args);

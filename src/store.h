@@ -1,9 +1,11 @@
-/* store.h: the Berkeley DB store: environment, transactions, key operations
+/* store.h: the service's store: key operations, list pages and commits
  *
- * The only module that knows Berkeley DB. Every write runs in its own
+ * The service's operations on the database core (kvdb.h), which callers
+ * never see: no Berkeley DB type appears here. Every write runs in its own
  * transaction and every read outside any (with the isolation of read
- * committed), retried a bounded number of times when Berkeley DB resolves
- * a deadlock or a lock wait times out. */
+ * committed), tried again for a bounded time when it finds a lock taken.
+ * Every store call, the service's and kvctl's (store_admin.h), returns
+ * enum store_status. */
 #ifndef KV_STORE_H
 #define KV_STORE_H
 

@@ -1,12 +1,12 @@
 /* store_admin.h: the store's administrative operations, for kvctl
  *
- * Joins the same environment as the service (store_env.h), so every
- * operation here runs while web server workers serve the store: reads that
- * must be consistent work on a private hot-backup copy, and writes go in
- * short transactions that lock the versionstamp counter first, as every
- * write of the service does.
- * Only the store modules know Berkeley DB; what they report back is an
- * int, 0 or an error that store_admin_strerror() describes. */
+ * They sit on the same database core as the service's (kvdb.h) and join
+ * the same environment, so every operation here runs while web server
+ * workers serve the store: reads that must be consistent work on a private
+ * hot-backup copy, and writes go in short transactions that lock the
+ * versionstamp counter first, as every write of the service does.
+ * Each returns enum store_status (store.h) and, when it is not STORE_OK,
+ * fills err with one line for the operator. */
 #ifndef KV_STORE_ADMIN_H
 #define KV_STORE_ADMIN_H
 
@@ -16,19 +16,18 @@
 #include <time.h>
 
 #include "config.h"
+#include "error.h"
+#include "store.h"
 
 struct store_admin;
 
 /* Joins the environment of cfg->store (which must exist and belong to the
- * user kvctl runs as) and opens both databases. Returns 0 and sets *out,
- * or an error. */
-int store_admin_open(const struct config *cfg, struct store_admin **out);
+ * user kvctl runs as) and opens both databases; sets *out on STORE_OK. */
+enum store_status store_admin_open(const struct config *cfg, struct store_admin **out,
+				   struct error *err);
 
 /* Closes the handles and leaves the environment. */
 void store_admin_close(struct store_admin *sa);
-
-/* One line describing an error returned by this module. */
-const char *store_admin_strerror(int err);
 
 struct store_admin_stats {
 	uint64_t keys_live;
@@ -43,15 +42,17 @@ struct store_admin_stats {
 	uint64_t cache_misses;
 	uint64_t cache_bytes;
 };
-int store_admin_stats(struct store_admin *sa, struct store_admin_stats *st);
+enum store_status store_admin_stats(struct store_admin *sa, struct store_admin_stats *st,
+				    struct error *err);
 
 /* Called after each transaction of a long operation with the records done so far. */
 typedef void (*store_admin_progress_fn)(uint64_t done, void *arg);
 
 /* Removes every record whose expiry has passed, through the expiry index,
  * batch records per transaction. *removed counts them, also on error. */
-int store_admin_sweep(struct store_admin *sa, unsigned batch,
-		      store_admin_progress_fn progress, void *arg, uint64_t *removed);
+enum store_status store_admin_sweep(struct store_admin *sa, unsigned batch,
+				    store_admin_progress_fn progress, void *arg,
+				    uint64_t *removed, struct error *err);
 
 /* A record as dumped and loaded: key dotted, value its exact JSON text. */
 struct store_admin_record {
@@ -63,43 +64,47 @@ struct store_admin_record {
 	uint64_t versionstamp;
 };
 
-/* Called for each live record of a dump, in key order; a non-zero return
- * stops the dump and is returned by it. */
-typedef int (*store_admin_record_fn)(const struct store_admin_record *rec, void *arg);
+/* Called for each live record of a dump, in key order; false stops the
+ * dump, which then returns STORE_ERROR. */
+typedef bool (*store_admin_record_fn)(const struct store_admin_record *rec, void *arg);
 
 /* Every live record strictly under prefix (dotted; "" for all), from one
  * consistent snapshot of the store: a private copy made for the dump. */
-int store_admin_dump(struct store_admin *sa, const char *prefix, size_t prefix_len,
-		     store_admin_record_fn fn, void *arg);
+enum store_status store_admin_dump(struct store_admin *sa, const char *prefix, size_t prefix_len,
+				   store_admin_record_fn fn, void *arg, struct error *err);
 
 /* True when no write ever happened in the store: the versionstamp counter
  * is still unset. */
-int store_admin_fresh(struct store_admin *sa, bool *fresh);
+enum store_status store_admin_fresh(struct store_admin *sa, bool *fresh, struct error *err);
 
 /* Writes n records in one transaction. With keep_versionstamps each keeps
  * its versionstamp and the counter is raised to the largest, so that new
  * writes get versionstamps above everything loaded; without, each takes
  * the next versionstamp like any write. Records already expired are left
  * out and counted in *skipped. */
-int store_admin_load(struct store_admin *sa, const struct store_admin_record *recs, size_t n,
-		     bool keep_versionstamps, uint64_t *skipped);
+enum store_status store_admin_load(struct store_admin *sa, const struct store_admin_record *recs,
+				   size_t n, bool keep_versionstamps, uint64_t *skipped,
+				   struct error *err);
 
 /* A hot backup of the live environment into dir, which must be missing or
  * empty: a checkpoint, Berkeley DB's own backup of the databases and logs,
  * then recovery of the copy, so that dir holds a consistent store as of the
  * end of the backup. */
-int store_admin_backup(struct store_admin *sa, const char *dir);
+enum store_status store_admin_backup(struct store_admin *sa, const char *dir, struct error *err);
 
 /* Copies the backup in dir into the store directory of cfg, which must be
  * missing or empty (and nothing may serve it), and runs catastrophic
  * recovery on it. *keys is the number of live keys it then holds.
- * Does not join the live environment: no store_admin handle. */
-int store_admin_restore(const struct config *cfg, const char *dir, uint64_t *keys);
+ * STORE_NOTFOUND when dir holds no backup, STORE_PRECONDITION when the
+ * store directory is not empty. Does not join the live environment: no
+ * store_admin handle. */
+enum store_status store_admin_restore(const struct config *cfg, const char *dir, uint64_t *keys,
+				      struct error *err);
 
 /* Checks the structure of both databases, then that the expiry index holds
  * exactly one entry for each record with an expiry and nothing else, on a
- * private copy of the live store. *problem names the first inconsistency
- * found (0 returned then too). */
-int store_admin_verify(struct store_admin *sa, const char **problem);
+ * private copy of the live store. STORE_ERROR with err naming the first
+ * inconsistency found, or what stopped the check. */
+enum store_status store_admin_verify(struct store_admin *sa, struct error *err);
 
 #endif

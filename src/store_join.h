@@ -18,7 +18,7 @@
  *   - the file's header says whether recovery is wanted and counts the
  *     recoveries (its generation): a process that has the environment open
  *     reads it at each request and leaves when it changed, and an idle
- *     FastCGI process's watcher thread does the same (store.c), so the
+ *     FastCGI process's watcher thread does the same (kvdb.c), so the
  *     recovering process never waits for a request that may not come.
  *
  * A process asks for recovery when Berkeley DB says it is needed
@@ -52,7 +52,7 @@
 struct store_join;
 
 /* Applied to each new environment handle before it is opened: the error
- * callback, event notification and every setting of store_env.c. */
+ * callback, event notification and every setting of kvdb.c. */
 typedef int (*store_join_configure_fn)(DB_ENV *env, void *arg);
 
 /* A process's membership of the store in dir (copied). NULL when out of

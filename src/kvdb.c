@@ -1,0 +1,1048 @@
+/* kvdb.c: the database core under the service and kvctl */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kvdb.h"
+#include "store_join.h"
+#include "util.h"
+#include "watchdog.h"
+
+/* The btree page size of newly created databases. Berkeley DB moves an
+ * item larger than about a quarter of a page to overflow pages of its own;
+ * 16 KiB pages keep values up to about 4 KiB in the leaf, read and written
+ * with it. Existing databases keep their page size. */
+#define PAGESIZE (16u << 10)
+
+/* How long one lock wait may last before it fails: the waits outside
+ * transactions (reads, opening the databases); transactions do not wait. */
+#define LOCK_TIMEOUT_US (500 * 1000)
+
+/* Slots in the environment's thread table, one per process that has joined
+ * it (web server workers, plain CGI runs, admin commands); dead ones are
+ * reclaimed by failchk. */
+#define THREADS 512
+
+/* Transactions never wait inside Berkeley DB for a lock (DB_TXN_NOWAIT):
+ * a lock wait there ends only when the holder lets go or someone runs the
+ * deadlock detector, so a lone waiter behind a stopped or dead process
+ * would wait for good. Instead a transaction that finds a lock taken is
+ * aborted and tried again after a pause that doubles from BACKOFF_MIN_US
+ * to BACKOFF_MAX_US, for at most WAIT_MS; then the caller gets STORE_BUSY.
+ * A call still waiting after FAILCHK_AFTER_MS runs failchk once, since
+ * the lock may belong to a process that died. */
+#define WAIT_MS 3000
+#define FAILCHK_AFTER_MS 500
+#define BACKOFF_MIN_US 20
+#define BACKOFF_MAX_US 2000
+
+/* Attempts at opening the database handles; see handles_open(). */
+#define OPEN_ATTEMPTS 5
+
+/* Calls between failchk runs; it costs too much to run on every one. */
+#define FAILCHK_EVERY 1000
+
+/* A checkpoint once this much log was written since the last one; with
+ * DB_LOG_AUTO_REMOVE the old logs then go, so the store's size follows
+ * its live data, not its history, and recovery reads at most this much.
+ * Each checkpoint holds writers back for its fsyncs, so it is not made
+ * more often than the log's growth asks for. */
+#define CHECKPOINT_KBYTES 16384
+
+/* How often a process asks whether a checkpoint is due: at its first
+ * write (a CGI process makes only one) and every CHECKPOINT_EVERY writes
+ * after. Asking looks at the log's statistics; txn_checkpoint itself
+ * would open and read a log file even when nothing is due. */
+#define CHECKPOINT_EVERY 64
+
+/* How often an idle FastCGI process looks whether the store wants it to
+ * leave (kvdb_watch_start). */
+#define WATCH_INTERVAL_MS 100
+
+/* A write that fails with less than this free on the store's file system
+ * failed for want of room, whatever Berkeley DB called it ("unable to
+ * allocate space from the buffer cache" when every page of the cache is
+ * dirty and none can be written, an I/O error from the log). */
+#define DISK_LOW_BYTES (16u << 20)
+
+const char KVDB_COUNTER_KEY[1] = { '\0' };
+
+struct kvdb {
+	const struct config *cfg;
+	const struct kvdb_role *role;
+	struct store_join *join;	/* NULL for a private environment */
+	DB_ENV *env;			/* the join's while joined, or the private one */
+	DB *primary;
+	DB *expiry;
+	int last_error;			/* what made the last call fail */
+	bool panic;			/* Berkeley DB wants recovery */
+	unsigned long requests;
+	unsigned long writes;		/* committed by this process */
+	bool checkpoint_due;		/* see CHECKPOINT_EVERY */
+	/* Held by the main thread from a request's first store call to its
+	 * end, so that the watcher thread leaves the store only between
+	 * requests. */
+	pthread_mutex_t busy;
+	bool held;
+	bool watching;
+	atomic_bool stopping;		/* kvdb_free asks the watcher to end */
+	pthread_t watcher;
+};
+
+static void kvdb_log(const struct kvdb *db, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void kvdb_log(const struct kvdb *db, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (!db->role->log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	util_log("%s", line);
+}
+
+/* ---- the environment ---- */
+
+/* Berkeley DB's own messages name files and internals: the service logs
+ * them; kvctl shows them only when KVCTL_DEBUG is set. */
+static void on_bdb_error(const DB_ENV *env, const char *prefix, const char *msg)
+{
+	const struct kvdb *db = env->app_private;
+
+	if (db != NULL && db->role->log)
+		util_log("berkeley db: %s", msg);
+	else if (getenv("KVCTL_DEBUG") != NULL)
+		fprintf(stderr, "kvctl: berkeley db: %s\n", msg);
+}
+
+static void on_bdb_event(DB_ENV *env, u_int32_t event, void *info)
+{
+	struct kvdb *db = env->app_private;
+
+	if (event == DB_EVENT_PANIC || event == DB_EVENT_REG_PANIC)
+		db->panic = true;
+}
+
+/* Whether a process that joined the environment still runs; failchk uses
+ * it to release what a killed process left behind. */
+static int is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
+{
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+static int set_cache(DB_ENV *env, uint64_t cache)
+{
+	return env->set_cachesize(env, (u_int32_t)(cache >> 30),
+				  (u_int32_t)(cache & ((1u << 30) - 1)), 1);
+}
+
+/* The settings every joiner makes before DB_ENV->open
+ * (store_join_configure_fn). */
+static int env_configure(DB_ENV *env, void *arg)
+{
+	struct kvdb *db = arg;
+	int ret;
+
+	env->app_private = db;
+	env->set_errcall(env, on_bdb_error);
+	if ((ret = env->set_event_notify(env, on_bdb_event)) != 0)
+		goto out;
+	/* failchk needs the thread table, sized before the region exists. */
+	if ((ret = env->set_thread_count(env, THREADS)) != 0)
+		goto out;
+	if ((ret = env->set_isalive(env, is_alive)) != 0)
+		goto out;
+	/* For the lock waits that remain: run the deadlock detector whenever
+	 * a lock request blocks, and report a timed-out wait as NOTGRANTED so
+	 * that it can be told from a deadlock. */
+	if ((ret = env->set_lk_detect(env, DB_LOCK_DEFAULT)) != 0)
+		goto out;
+	if ((ret = env->set_timeout(env, LOCK_TIMEOUT_US, DB_SET_LOCK_TIMEOUT)) != 0)
+		goto out;
+	if ((ret = env->set_flags(env, DB_TIME_NOTGRANTED, 1)) != 0)
+		goto out;
+	/* The shared regions are files mapped into memory. Written out in
+	 * full when created, they never need a block from a full disk later,
+	 * where touching a page of a sparse file kills the process with
+	 * SIGBUS in the middle of a transaction. */
+	if ((ret = env->set_flags(env, DB_REGION_INIT, 1)) != 0)
+		goto out;
+	if ((ret = set_cache(env, db->cfg->cache_size)) != 0)
+		goto out;
+	ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
+out:
+	return ret;
+}
+
+/* Allocates the disk blocks of a region file up to size. */
+static int region_reserve(const char *dir, const char *file, uintmax_t size)
+{
+	char path[4096];
+	int fd, ret;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
+		return ENAMETOOLONG;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	ret = posix_fallocate(fd, 0, (off_t)size);
+	close(fd);
+	return ret;
+}
+
+/* Allocates disk blocks for the region files up to the size their regions
+ * may grow to. The cache and mutex regions grow on demand by extending
+ * their files sparsely, and a process that touches a page of a sparse file
+ * on a full disk dies of SIGBUS inside a transaction: better to find out
+ * now, and refuse to work while the disk is full, than to crash mid-write. */
+static int env_reserve(struct kvdb *db)
+{
+	DB_MUTEX_STAT *mutex = NULL;
+	DB_MPOOL_STAT *pool = NULL;
+	int ret;
+
+	if ((ret = db->env->mutex_stat(db->env, &mutex, 0)) != 0)
+		goto out;
+	if ((ret = db->env->memp_stat(db->env, &pool, NULL, 0)) != 0)
+		goto out;
+	/* Region files are named after their region's id: __db.002 holds
+	 * the mutexes and __db.003 the cache. */
+	if ((ret = region_reserve(db->cfg->store, "__db.002", mutex->st_regmax)) != 0)
+		goto out;
+	ret = region_reserve(db->cfg->store, "__db.003", pool->st_regmax);
+out:
+	free(mutex);
+	free(pool);
+	if (ret != 0)
+		kvdb_log(db, "cannot reserve disk space for the store's shared memory: %s",
+			 db_strerror(ret));
+	return ret;
+}
+
+/* The expiry index's key callback for DB->associate: the record's expiry
+ * bytes; keys without a ttl (and the counter record) are not indexed. */
+static int expiry_of(DB *secondary, const DBT *key, const DBT *data, DBT *skey)
+{
+	const unsigned char *rec = data->data;
+
+	if (data->size < RECORD_HEADER || util_get_be64(rec + RECORD_EXPIRY_OFFSET) == 0)
+		return DB_DONOTINDEX;
+	memset(skey, 0, sizeof(*skey));
+	skey->data = (void *)(rec + RECORD_EXPIRY_OFFSET);
+	skey->size = 8;
+	return 0;
+}
+
+/* Opens one database of the environment, transactionally, creating it when
+ * missing; db_flags are DB->set_flags flags. */
+static int db_open(DB_ENV *env, DB **out, const char *file, u_int32_t db_flags)
+{
+	DB *handle = NULL;
+	int ret;
+
+	if ((ret = db_create(&handle, env, 0)) != 0)
+		goto out;
+	if (db_flags != 0 && (ret = handle->set_flags(handle, db_flags)) != 0)
+		goto out;
+	if ((ret = handle->set_pagesize(handle, PAGESIZE)) != 0)
+		goto out;
+	/* DB_AUTO_COMMIT: a handle opened outside a transaction can never
+	 * join one later. */
+	if ((ret = handle->open(handle, NULL, file, NULL, DB_BTREE,
+				DB_CREATE | DB_AUTO_COMMIT, 0660)) != 0)
+		goto out;
+	*out = handle;
+	handle = NULL;
+out:
+	if (handle != NULL)
+		handle->close(handle, 0);
+	return ret;
+}
+
+DB *kvdb_primary(const struct kvdb *db)
+{
+	return db->primary;
+}
+
+DB *kvdb_expiry(const struct kvdb *db)
+{
+	return db->expiry;
+}
+
+DB_ENV *kvdb_env(const struct kvdb *db)
+{
+	return db->env;
+}
+
+int kvdb_last_error(const struct kvdb *db)
+{
+	return db->last_error;
+}
+
+void kvdb_handles_close(struct kvdb *db)
+{
+	/* The secondary goes first: the primary still refers to it. A shared
+	 * environment's handles close without a flush: every change is in
+	 * the log already, and flushing would fsync both files at the end of
+	 * every per_request request. A private one's are flushed, since
+	 * DB->verify and a restored store read the files themselves. */
+	u_int32_t flags = db->join != NULL ? DB_NOSYNC : 0;
+
+	if (db->expiry != NULL)
+		db->expiry->close(db->expiry, flags);
+	if (db->primary != NULL)
+		db->primary->close(db->primary, flags);
+	db->expiry = NULL;
+	db->primary = NULL;
+}
+
+static int handles_try_open(struct kvdb *db)
+{
+	int ret;
+
+	if ((ret = db_open(db->env, &db->primary, KVDB_PRIMARY_FILE, 0)) != 0)
+		goto out;
+	if ((ret = db_open(db->env, &db->expiry, KVDB_EXPIRY_FILE, DB_DUP | DB_DUPSORT)) != 0)
+		goto out;
+	/* Associate on every open (Berkeley DB does not remember it), and
+	 * without DB_CREATE: with an empty index that flag rescans the whole
+	 * primary each time. Both files are created together, so the index
+	 * never needs building. */
+	ret = db->primary->associate(db->primary, NULL, db->expiry, expiry_of, 0);
+out:
+	if (ret != 0)
+		kvdb_handles_close(db);
+	return ret;
+}
+
+static int handles_open(struct kvdb *db)
+{
+	int ret = 0;
+
+	if (db->primary != NULL)
+		return 0;
+	/* An open can catch a file in the instant another process grows it
+	 * by a page ("file size not a multiple of the pagesize", EINVAL):
+	 * that passes, so try again a few times. */
+	for (int attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {
+		ret = handles_try_open(db);
+		if (ret != EINVAL && ret != DB_LOCK_DEADLOCK && ret != DB_LOCK_NOTGRANTED)
+			break;
+		usleep(1000u << attempt);
+	}
+	if (ret == DB_RUNRECOVERY)
+		db->panic = true;
+	if (ret != 0) {
+		db->last_error = ret;
+		kvdb_log(db, "cannot open the databases: %s", db_strerror(ret));
+	}
+	return ret;
+}
+
+enum store_status kvdb_handles_open(struct kvdb *db)
+{
+	return handles_open(db) == 0 ? STORE_OK : STORE_UNAVAILABLE;
+}
+
+/* The watchdog guards calls into the shared environment; a private one
+ * cannot get stuck behind another process. */
+static void watchdog_on(const struct kvdb *db)
+{
+	if (db->join != NULL)
+		watchdog_arm(db->role->watchdog_seconds);
+}
+
+/* Joins the environment, recovering it first when it needs it. */
+static enum store_status enter(struct kvdb *db)
+{
+	int ret = store_join_enter(db->join, db->role->join_wait_ms, &db->env);
+
+	if (ret != 0) {
+		db->env = NULL;
+		db->last_error = ret;
+		return ret == STORE_JOIN_BUSY ? STORE_BUSY : STORE_UNAVAILABLE;
+	}
+	if ((ret = env_reserve(db)) != 0) {
+		db->env = NULL;
+		db->last_error = ret;
+		store_join_leave(db->join);
+		return STORE_FULL;
+	}
+	return STORE_OK;
+}
+
+/* Leaves the environment; after a panic, asks for its recovery first. */
+static void leave(struct kvdb *db)
+{
+	if (db->env == NULL)
+		return;
+	if (db->join == NULL) {
+		kvdb_handles_close(db);
+		db->env->close(db->env, 0);
+		db->env = NULL;
+		return;
+	}
+	if (db->panic)
+		store_join_want_recovery(db->join);
+	kvdb_handles_close(db);
+	store_join_leave(db->join);
+	db->env = NULL;
+	db->panic = false;
+}
+
+/* Frees what dead processes left in the environment. */
+static void failchk(struct kvdb *db)
+{
+	int ret = db->env->failchk(db->env, 0);
+
+	if (ret == DB_RUNRECOVERY)
+		db->panic = true;
+	else if (ret != 0)
+		kvdb_log(db, "failchk: %s", db_strerror(ret));
+}
+
+/* The main thread holds busy from a request's first store call to the
+ * request's end. */
+static void busy_hold(struct kvdb *db)
+{
+	if (db->held)
+		return;
+	pthread_mutex_lock(&db->busy);
+	db->held = true;
+}
+
+static void busy_release(struct kvdb *db)
+{
+	if (!db->held)
+		return;
+	db->held = false;
+	pthread_mutex_unlock(&db->busy);
+}
+
+/* Makes the environment and the handles usable for one call: leaves an
+ * environment that needs recovery, or whose files were removed or
+ * replaced, and joins the store as it is now. */
+static enum store_status ready(struct kvdb *db)
+{
+	enum store_status status;
+
+	busy_hold(db);
+	if (db->join != NULL) {
+		if (db->env != NULL &&
+		    (db->panic || store_join_check(db->join, false) != STORE_JOIN_CURRENT))
+			leave(db);
+		if (db->env == NULL && (status = enter(db)) != STORE_OK)
+			return status;
+		if (++db->requests % FAILCHK_EVERY == 0)
+			failchk(db);
+	}
+	/* A database file that cannot be opened (damaged, unreadable) makes
+	 * the store unavailable, like an environment that cannot be joined. */
+	if (db->panic || handles_open(db) != 0)
+		return STORE_UNAVAILABLE;
+	return STORE_OK;
+}
+
+/* Whether the files a write went into are still the store's, so that the
+ * write may be acknowledged: not removed, not replaced by others. A store
+ * that merely wants recovery is intact: no recovery can begin while this
+ * process is inside, and the commit is in the log it will read. */
+static bool intact(struct kvdb *db)
+{
+	struct stat info;
+	int fd;
+
+	if (db->join == NULL)
+		return true;
+	if (store_join_check(db->join, true) == STORE_JOIN_GONE)
+		return false;
+	return db->primary->fd(db->primary, &fd) == 0 && fstat(fd, &info) == 0 &&
+	       info.st_nlink > 0;
+}
+
+/* Whether the file system holding the store is (nearly) full. */
+static bool disk_low(const struct kvdb *db)
+{
+	struct statvfs fs;
+
+	return statvfs(db->cfg->store, &fs) == 0 &&
+	       (uint64_t)fs.f_bavail * fs.f_frsize < DISK_LOW_BYTES;
+}
+
+struct kvdb *kvdb_new(const struct config *cfg, const struct kvdb_role *role)
+{
+	struct kvdb *db = calloc(1, sizeof(*db));
+
+	if (db == NULL)
+		return NULL;
+	db->cfg = cfg;
+	db->role = role;
+	db->join = store_join_new(cfg->store, env_configure, db);
+	if (db->join == NULL || pthread_mutex_init(&db->busy, NULL) != 0) {
+		store_join_free(db->join);
+		free(db);
+		return NULL;
+	}
+	watchdog_install(role->who);
+	return db;
+}
+
+enum store_status kvdb_open(struct kvdb *db)
+{
+	enum store_status status;
+
+	watchdog_on(db);
+	status = enter(db);
+	if (status == STORE_OK && handles_open(db) != 0)
+		status = STORE_UNAVAILABLE;
+	/* Opening the handles once checks the files (and creates them in a
+	 * new store); with open = per_request each call opens them again. */
+	if (status == STORE_OK && db->cfg->open == CONFIG_OPEN_PER_REQUEST)
+		kvdb_handles_close(db);
+	watchdog_disarm();
+	return status;
+}
+
+/* A private environment on the files in dir, after catastrophic recovery. */
+static int private_env_open(const char *dir, uint64_t cache, struct kvdb *db, DB_ENV **out)
+{
+	DB_ENV *env = NULL;
+	int ret;
+
+	*out = NULL;
+	if ((ret = db_env_create(&env, 0)) != 0)
+		return ret;
+	env->app_private = db;
+	env->set_errcall(env, on_bdb_error);
+	ret = set_cache(env, cache);
+	if (ret == 0)
+		ret = env->open(env, dir, DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG |
+				DB_INIT_MPOOL | DB_INIT_TXN | DB_PRIVATE | DB_RECOVER_FATAL, 0660);
+	if (ret != 0) {
+		env->close(env, 0);
+		return ret;
+	}
+	*out = env;
+	return 0;
+}
+
+enum store_status kvdb_open_private(struct kvdb *db, const char *dir)
+{
+	int ret;
+
+	/* A private environment joins nothing. */
+	store_join_free(db->join);
+	db->join = NULL;
+	if ((ret = private_env_open(dir, db->cfg->cache_size, db, &db->env)) != 0) {
+		db->last_error = ret;
+		return STORE_UNAVAILABLE;
+	}
+	return kvdb_handles_open(db);
+}
+
+int kvdb_recover_dir(const char *dir, uint64_t cache_size)
+{
+	static const struct kvdb_role quiet = { .who = "kvctl" };
+	struct kvdb db = { .role = &quiet };
+	DB_ENV *env;
+	int ret;
+
+	if ((ret = private_env_open(dir, cache_size, &db, &env)) != 0)
+		return ret;
+	ret = env->txn_checkpoint(env, 0, 0, DB_FORCE);
+	env->close(env, 0);
+	return ret;
+}
+
+void kvdb_free(struct kvdb *db)
+{
+	if (db == NULL)
+		return;
+	/* The watcher ends within one interval; it is never cancelled,
+	 * which could end it inside the store. */
+	if (db->watching) {
+		atomic_store(&db->stopping, true);
+		pthread_join(db->watcher, NULL);
+	}
+	busy_release(db);
+	leave(db);
+	if (db->join != NULL)
+		store_join_free(db->join);
+	pthread_mutex_destroy(&db->busy);
+	free(db);
+}
+
+/* The watcher thread of a FastCGI process: between requests, leaves a
+ * store that wants recovery, so that it can begin without waiting for
+ * this process's next request. */
+static void *watch(void *arg)
+{
+	struct kvdb *db = arg;
+	const struct timespec pause = {
+		.tv_sec = WATCH_INTERVAL_MS / 1000,
+		.tv_nsec = (long)(WATCH_INTERVAL_MS % 1000) * 1000000L,
+	};
+
+	while (!atomic_load(&db->stopping)) {
+		nanosleep(&pause, NULL);
+		if (pthread_mutex_trylock(&db->busy) != 0)
+			continue;
+		if (db->env != NULL && store_join_check(db->join, false) == STORE_JOIN_STALE)
+			leave(db);
+		pthread_mutex_unlock(&db->busy);
+	}
+	return NULL;
+}
+
+void kvdb_watch_start(struct kvdb *db)
+{
+	sigset_t all, old;
+
+	/* Signals stay with the main thread: libfcgi's SIGTERM, the watchdog. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	db->watching = pthread_create(&db->watcher, NULL, watch, db) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!db->watching)
+		kvdb_log(db, "cannot start the store's watcher thread");
+}
+
+/* ---- checkpoints ---- */
+
+/* More than CHECKPOINT_KBYTES of log since the last checkpoint. */
+static bool checkpoint_wanted(struct kvdb *db)
+{
+	DB_LOG_STAT *ls = NULL;
+	bool wanted = false;
+
+	if (db->env->log_stat(db->env, &ls, 0) == 0)
+		wanted = (uint64_t)ls->st_wc_mbytes * 1024 + ls->st_wc_bytes / 1024 >= CHECKPOINT_KBYTES;
+	free(ls);
+	return wanted;
+}
+
+/* A checkpoint must write every page dirty when it starts, and one that
+ * a writer holds at that moment makes Berkeley DB sleep a whole second
+ * before it looks again; under a steady write load the counter's page is
+ * nearly always held. So the checkpoint runs holding the counter's write
+ * lock, which every write takes before it touches a page: no page is
+ * being changed. Readers go on meanwhile. */
+static int checkpoint_body(struct kvdb *db, DB_TXN *txn, void *arg)
+{
+	uint64_t last_vs;
+	int ret;
+
+	if ((ret = kvdb_lock_counter(db, txn, &last_vs)) != 0)
+		return ret;
+	return db->env->txn_checkpoint(db->env, 0, 0, DB_FORCE);
+}
+
+/* Runs between requests. Writing the dirty pages first, without the lock,
+ * leaves the locked part little to write: a trickle skips the pages
+ * writers hold instead of waiting for them. */
+static void checkpoint(struct kvdb *db)
+{
+	int wrote;
+
+	if (!checkpoint_wanted(db))
+		return;
+	watchdog_on(db);
+	db->env->memp_trickle(db->env, 100, &wrote);
+	watchdog_disarm();
+	(void)kvdb_run(db, true, checkpoint_body, NULL);
+}
+
+int kvdb_checkpoint(struct kvdb *db, unsigned kbytes, unsigned minutes)
+{
+	if (db->env == NULL)
+		return DB_RUNRECOVERY;
+	return db->env->txn_checkpoint(db->env, kbytes, minutes, 0);
+}
+
+void kvdb_end_request(struct kvdb *db)
+{
+	/* The watcher thread may be leaving the store right now. */
+	watchdog_on(db);
+	busy_hold(db);
+	watchdog_disarm();
+	if (db->checkpoint_due && db->env != NULL && !db->panic)
+		checkpoint(db);
+	db->checkpoint_due = false;
+	if (db->cfg->open == CONFIG_OPEN_PER_REQUEST) {
+		watchdog_on(db);
+		kvdb_handles_close(db);
+		watchdog_disarm();
+	}
+	if (db->panic)
+		leave(db);
+	busy_release(db);
+}
+
+/* ---- transactions ---- */
+
+/* How long a transaction has been trying to get its locks. */
+struct lock_wait {
+	int64_t start_us;
+	unsigned pause_us;
+	bool checked;
+};
+
+/* Pauses before the next attempt at a transaction that found a lock
+ * taken; false once it has tried for WAIT_MS. */
+static bool lock_backoff(struct kvdb *db, struct lock_wait *w)
+{
+	int64_t now = util_monotonic_us(), waited_ms;
+
+	if (w->start_us == 0) {
+		w->start_us = now;
+		w->pause_us = BACKOFF_MIN_US;
+	}
+	waited_ms = (now - w->start_us) / 1000;
+	if (waited_ms >= WAIT_MS)
+		return false;
+	if (!w->checked && waited_ms >= FAILCHK_AFTER_MS && db->join != NULL) {
+		failchk(db);	/* the lock may belong to a dead process */
+		w->checked = true;
+		if (db->panic)
+			return false;
+	}
+	/* Some jitter, so that processes that collided do not collide again. */
+	usleep(w->pause_us + (unsigned)(now % w->pause_us));
+	if (w->pause_us < BACKOFF_MAX_US)
+		w->pause_us *= 2;
+	return true;
+}
+
+/* What a transaction's end means for the caller. */
+static enum store_status outcome(struct kvdb *db, bool write, int ret)
+{
+	if (ret != 0 && ret != KVDB_ROLLBACK)
+		db->last_error = ret;
+	switch (ret) {
+	case 0:
+	case KVDB_ROLLBACK:
+		return STORE_OK;
+	case DB_LOCK_DEADLOCK:
+	case DB_LOCK_NOTGRANTED:
+		if (db->panic)
+			return STORE_UNAVAILABLE;
+		kvdb_log(db, "a lock stayed taken for %d ms; the request gave up", WAIT_MS);
+		return STORE_BUSY;
+	case DB_RUNRECOVERY:
+		db->panic = true;
+		break;
+	case ENOSPC:
+	case EDQUOT:
+		kvdb_log(db, "the disk holding the store is full; a write was refused");
+		return STORE_FULL;
+	default:
+		kvdb_log(db, "transaction failed: %s", db_strerror(ret));
+		break;
+	}
+	if (write && disk_low(db)) {
+		kvdb_log(db, "the disk holding the store is full; a write was refused");
+		return STORE_FULL;
+	}
+	return db->panic ? STORE_UNAVAILABLE : STORE_ERROR;
+}
+
+enum store_status kvdb_run(struct kvdb *db, bool write, kvdb_body_fn body, void *arg)
+{
+	enum store_status status;
+	struct lock_wait wait = { 0 };
+	DB_TXN *txn = NULL;
+	int ret = 0;
+
+	watchdog_on(db);
+	if ((status = ready(db)) != STORE_OK)
+		goto out;
+	for (;;) {
+		/* A read outside a transaction holds each read lock only as
+		 * long as the read, as DB_READ_COMMITTED would, without the
+		 * cost of beginning and committing. */
+		if (write && (ret = db->env->txn_begin(db->env, NULL, &txn, DB_TXN_NOWAIT)) != 0)
+			break;
+		ret = body(db, txn, arg);
+		/* The commit writes the log to the operating system without
+		 * fsync: it survives a crashed process, not a power cut. With
+		 * sync = on the log is flushed after the commit, before the
+		 * caller answers: a writer holds the counter's lock until it
+		 * commits, so a flush inside the commit would make each writer
+		 * wait for the previous one's fsync, while after it the
+		 * flushes of concurrent processes overlap. */
+		if (txn != NULL && ret == 0)
+			ret = txn->commit(txn, DB_TXN_WRITE_NOSYNC);
+		else if (txn != NULL)
+			txn->abort(txn);
+		txn = NULL;
+		if ((ret != DB_LOCK_NOTGRANTED && ret != DB_LOCK_DEADLOCK) || db->panic ||
+		    !lock_backoff(db, &wait))
+			break;
+	}
+	if (ret == 0 && write && db->cfg->sync)
+		ret = db->env->log_flush(db->env, NULL);
+	status = outcome(db, write, ret);
+	if (ret == 0 && write) {
+		/* A write into files that were removed or replaced under
+		 * this process is lost with them: never acknowledged. */
+		if (!intact(db)) {
+			kvdb_log(db, "the store's files were removed or replaced; "
+				 "a write into them was not acknowledged");
+			leave(db);
+			db->last_error = ENOENT;
+			status = STORE_UNAVAILABLE;
+			goto out;
+		}
+		if (++db->writes % CHECKPOINT_EVERY == 1)
+			db->checkpoint_due = true;
+	}
+	if (db->panic && db->join != NULL)
+		store_join_want_recovery(db->join);
+out:
+	watchdog_disarm();
+	return status;
+}
+
+const char *kvdb_strerror(int err)
+{
+	switch (err) {
+	case DB_LOCK_DEADLOCK:
+	case DB_LOCK_NOTGRANTED:
+		return "the store stayed locked by other processes; try again";
+	case STORE_JOIN_BUSY:
+		return "the store is being recovered; try again";
+	case ENOTEMPTY:
+		return "the directory is not empty";
+	case DB_RUNRECOVERY:
+		return "the store needs recovery, which the next process to join it runs; try again";
+	case DB_VERIFY_BAD:
+		return "a database is damaged";
+	default:
+		return db_strerror(err);
+	}
+}
+
+/* ---- helpers for transaction bodies ---- */
+
+void kvdb_dbt(DBT *dbt, const void *data, size_t size)
+{
+	memset(dbt, 0, sizeof(*dbt));
+	dbt->data = (void *)data;
+	dbt->size = (u_int32_t)size;
+}
+
+void kvdb_dbt_grown(DBT *dbt)
+{
+	memset(dbt, 0, sizeof(*dbt));
+	dbt->flags = DB_DBT_REALLOC;
+}
+
+int kvdb_unpack(const struct kvdb *db, const DBT *d, struct record *rec)
+{
+	if (record_unpack(d->data, d->size, rec))
+		return 0;
+	kvdb_log(db, "a record has an unknown format");
+	return EINVAL;
+}
+
+int kvdb_read_header(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_len,
+		     u_int32_t flags, bool *found, struct record *rec)
+{
+	unsigned char buf[RECORD_HEADER];
+	DBT k, d;
+	int ret;
+
+	kvdb_dbt(&k, key, key_len);
+	/* Only the header, into buf. */
+	memset(&d, 0, sizeof(d));
+	d.data = buf;
+	d.ulen = RECORD_HEADER;
+	d.dlen = RECORD_HEADER;
+	d.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;
+	ret = db->primary->get(db->primary, txn, &k, &d, flags);
+	*found = ret == 0;
+	if (ret == DB_NOTFOUND)
+		return 0;
+	if (ret == 0)
+		ret = kvdb_unpack(db, &d, rec);
+	return ret;
+}
+
+int kvdb_lock_counter(struct kvdb *db, DB_TXN *txn, uint64_t *last_vs)
+{
+	struct record counter;
+	bool found;
+	int ret;
+
+	ret = kvdb_read_header(db, txn, KVDB_COUNTER_KEY, sizeof(KVDB_COUNTER_KEY), DB_RMW,
+			       &found, &counter);
+	*last_vs = ret == 0 && found ? counter.versionstamp : 0;
+	return ret;
+}
+
+int kvdb_write_versionstamp(struct kvdb *db, DB_TXN *txn, uint64_t vs)
+{
+	struct record counter = { .versionstamp = vs };
+
+	return kvdb_put_record(db, txn, KVDB_COUNTER_KEY, sizeof(KVDB_COUNTER_KEY), &counter);
+}
+
+int kvdb_put_record(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_len,
+		    const struct record *rec)
+{
+	size_t size = RECORD_HEADER + rec->value_len;
+	unsigned char *buf = malloc(size);
+	DBT k, d;
+	int ret;
+
+	if (buf == NULL)
+		return ENOMEM;
+	record_pack(rec, buf);
+	kvdb_dbt(&k, key, key_len);
+	kvdb_dbt(&d, buf, size);
+	ret = db->primary->put(db->primary, txn, &k, &d, 0);
+	free(buf);
+	return ret;
+}
+
+int kvdb_del(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_len)
+{
+	DBT k;
+
+	kvdb_dbt(&k, key, key_len);
+	return db->primary->del(db->primary, txn, &k, 0);
+}
+
+int kvdb_purge(struct kvdb *db, DB_TXN *txn, int64_t now, unsigned max, unsigned *removed)
+{
+	unsigned char when[8];
+	DBC *cursor = NULL;
+	DBT skey, data;
+	int ret;
+
+	*removed = 0;
+	if ((ret = db->expiry->cursor(db->expiry, txn, &cursor, 0)) != 0)
+		goto out;
+	while (*removed < max) {
+		memset(&skey, 0, sizeof(skey));
+		skey.data = when;
+		skey.ulen = sizeof(when);
+		skey.flags = DB_DBT_USERMEM;
+		memset(&data, 0, sizeof(data));
+		data.flags = DB_DBT_PARTIAL;	/* the record itself is not needed */
+		ret = cursor->get(cursor, &skey, &data, DB_NEXT | DB_RMW);
+		if (ret == DB_NOTFOUND) {
+			ret = 0;
+			break;
+		}
+		if (ret != 0)
+			goto out;
+		if (skey.size != sizeof(when) || (int64_t)util_get_be64(when) > now)
+			break;
+		if ((ret = cursor->del(cursor, 0)) != 0)
+			goto out;
+		++*removed;
+	}
+out:
+	return kvdb_cursor_end(cursor, ret);
+}
+
+int kvdb_cursor_end(DBC *cursor, int ret)
+{
+	int closed;
+
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+	if (cursor != NULL && (closed = cursor->close(cursor)) != 0 && ret == 0)
+		ret = closed;
+	return ret;
+}
+
+int kvdb_walk(struct kvdb *db, DB_TXN *txn, const char *start, size_t start_len,
+	      kvdb_visit_fn visit, void *arg)
+{
+	DBC *cursor = NULL;
+	DBT k, d;
+	int ret;
+
+	kvdb_dbt_grown(&k);
+	kvdb_dbt_grown(&d);
+	if ((ret = db->primary->cursor(db->primary, txn, &cursor, 0)) != 0)
+		goto out;
+	if (start_len > 0) {
+		if ((k.data = malloc(start_len)) == NULL) {
+			ret = ENOMEM;
+			goto out;
+		}
+		memcpy(k.data, start, start_len);
+		k.size = (u_int32_t)start_len;
+		ret = cursor->get(cursor, &k, &d, DB_SET_RANGE);
+	} else {
+		ret = cursor->get(cursor, &k, &d, DB_FIRST);
+	}
+	for (; ret == 0; ret = cursor->get(cursor, &k, &d, DB_NEXT)) {
+		if ((ret = visit(db, &k, &d, arg)) != 0)
+			break;
+	}
+	if (ret == KVDB_STOP)
+		ret = 0;
+out:
+	ret = kvdb_cursor_end(cursor, ret);
+	free(k.data);
+	free(d.data);
+	return ret;
+}
+
+/* ---- key ranges ---- */
+
+void kvdb_range_init(struct kvdb_range *r, const char *prefix, size_t prefix_len)
+{
+	r->len = 0;
+	if (prefix_len == 0)
+		return;
+	keypath_encode(prefix, prefix_len, r->bytes);
+	r->bytes[prefix_len] = KEYPATH_SEP;
+	r->len = prefix_len + 1;
+}
+
+size_t kvdb_range_first(const struct kvdb_range *r, char *out)
+{
+	if (r->len == 0) {
+		out[0] = 1;	/* past the counter record */
+		return 1;
+	}
+	memcpy(out, r->bytes, r->len);
+	return r->len;
+}
+
+size_t kvdb_range_past(const struct kvdb_range *r, char *out)
+{
+	if (r->len == 0) {
+		out[0] = (char)0xff;
+		return 1;
+	}
+	memcpy(out, r->bytes, r->len);
+	out[r->len - 1] = KEYPATH_SEP + 1;
+	return r->len;
+}
+
+bool kvdb_in_range(const struct kvdb_range *r, const DBT *k)
+{
+	if (r->len == 0)	/* every key but the counter */
+		return k->size > 0 && ((const char *)k->data)[0] != KVDB_COUNTER_KEY[0];
+	return k->size > r->len && memcmp(k->data, r->bytes, r->len) == 0;
+}

@@ -1,0 +1,169 @@
+/* store_commit.c: the service's atomic commits of checks and mutations */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsontext.h"
+#include "store_ops.h"
+#include "util.h"
+
+struct commit_op {
+	struct store_commit *commit;
+	enum store_status outcome;
+};
+
+/* Whether one check holds: an expired key counts as absent. */
+static int check_holds(struct kvdb *db, DB_TXN *txn, const struct store_check *c,
+		       int64_t now, bool *holds)
+{
+	char key[KEYPATH_MAX];
+	struct record cur;
+	bool found;
+	int ret;
+
+	keypath_encode(c->key, c->key_len, key);
+	if ((ret = kvdb_read_header(db, txn, key, c->key_len, 0, &found, &cur)) != 0)
+		return ret;
+	found = found && !record_expired(&cur, now);
+	*holds = c->absent ? !found : found && cur.versionstamp == c->versionstamp;
+	return 0;
+}
+
+/* sum, min or max of the live value (absent: the operand alone) and the
+ * operand; the outcome says why not when the value is not an integer or
+ * the result leaves the signed 64-bit range. */
+static enum store_status combine(const struct store_mutation *m, const struct record *cur,
+				 bool live, int64_t *result)
+{
+	int64_t v;
+
+	*result = m->operand;
+	if (!live)
+		return STORE_OK;
+	switch (jsontext_integer(cur->value, cur->value_len, &v)) {
+	case JSONTEXT_NOT_INTEGER:
+		return STORE_TYPE_MISMATCH;
+	case JSONTEXT_OUT_OF_RANGE:
+		return STORE_OVERFLOW;
+	case JSONTEXT_INTEGER:
+		break;
+	}
+	if (m->op == STORE_SUM)
+		return __builtin_add_overflow(v, m->operand, result) ? STORE_OVERFLOW : STORE_OK;
+	if ((m->op == STORE_MIN) == (v < m->operand))
+		*result = v;
+	return STORE_OK;
+}
+
+/* Applies sum, min or max to one key: reads its whole record, takes the
+ * write lock at once, and writes the result as a JSON integer. */
+static int apply_combine(struct kvdb *db, DB_TXN *txn, const struct store_mutation *m,
+			 const char *key, struct record *rec, int64_t now,
+			 enum store_status *outcome)
+{
+	DB *primary = kvdb_primary(db);
+	char text[24];
+	struct record cur;
+	int64_t result;
+	bool live = false;
+	DBT k, d;
+	int ret;
+
+	kvdb_dbt(&k, key, m->key_len);
+	memset(&d, 0, sizeof(d));
+	d.flags = DB_DBT_MALLOC;
+	ret = primary->get(primary, txn, &k, &d, DB_RMW);
+	if (ret == 0 && (ret = kvdb_unpack(db, &d, &cur)) == 0)
+		live = !record_expired(&cur, now);
+	else if (ret == DB_NOTFOUND)
+		ret = 0;
+	if (ret != 0)
+		goto out;
+	if ((*outcome = combine(m, &cur, live, &result)) != STORE_OK) {
+		ret = KVDB_ROLLBACK;
+		goto out;
+	}
+	/* A new ttl replaces the key's expiry; without one it stays. */
+	if (m->ttl_ms == 0 && live)
+		rec->expires_at = cur.expires_at;
+	rec->value = text;
+	rec->value_len = (size_t)snprintf(text, sizeof(text), "%" PRId64, result);
+	ret = kvdb_put_record(db, txn, key, m->key_len, rec);
+out:
+	free(d.data);
+	return ret;
+}
+
+static int apply_mutation(struct kvdb *db, DB_TXN *txn, const struct store_mutation *m,
+			  uint64_t vs, int64_t now, enum store_status *outcome)
+{
+	char key[KEYPATH_MAX];
+	struct record rec = {
+		.versionstamp = vs,
+		.expires_at = m->ttl_ms > 0 ? now + m->ttl_ms : 0,
+		.value = m->value,
+		.value_len = m->value_len,
+	};
+	int ret;
+
+	keypath_encode(m->key, m->key_len, key);
+	switch (m->op) {
+	case STORE_SET:
+		return kvdb_put_record(db, txn, key, m->key_len, &rec);
+	case STORE_DELETE:
+		ret = kvdb_del(db, txn, key, m->key_len);
+		return ret == DB_NOTFOUND ? 0 : ret;
+	default:
+		return apply_combine(db, txn, m, key, &rec, now, outcome);
+	}
+}
+
+static int commit_body(struct kvdb *db, DB_TXN *txn, void *arg)
+{
+	struct commit_op *op = arg;
+	struct store_commit *c = op->commit;
+	int64_t now = util_now_ms();
+	uint64_t last_vs;
+	bool holds;
+	int ret;
+
+	if ((ret = kvdb_lock_counter(db, txn, &last_vs)) != 0)
+		return ret;
+	for (size_t i = 0; i < c->n_checks; i++) {
+		if ((ret = check_holds(db, txn, &c->checks[i], now, &holds)) != 0)
+			return ret;
+		if (!holds) {
+			c->failed = i;
+			op->outcome = STORE_CHECK_FAILED;
+			return KVDB_ROLLBACK;
+		}
+	}
+	c->versionstamp = last_vs;
+	if (c->n_mutations == 0) {
+		op->outcome = STORE_OK;
+		return KVDB_ROLLBACK;	/* nothing to write */
+	}
+	c->versionstamp = last_vs + 1;
+	for (size_t i = 0; i < c->n_mutations; i++) {
+		ret = apply_mutation(db, txn, &c->mutations[i], c->versionstamp, now, &op->outcome);
+		if (ret != 0) {
+			c->failed = i;
+			return ret;
+		}
+	}
+	if ((ret = kvdb_write_versionstamp(db, txn, c->versionstamp)) != 0)
+		return ret;
+	if ((ret = store_purge_some(db, txn, now)) != 0)
+		return ret;
+	op->outcome = STORE_OK;
+	return 0;
+}
+
+enum store_status store_commit(struct store *st, struct store_commit *commit)
+{
+	struct commit_op op = { .commit = commit, .outcome = STORE_ERROR };
+	enum store_status status = kvdb_run(st->db, true, commit_body, &op);
+
+	return status == STORE_OK ? op.outcome : status;
+}
