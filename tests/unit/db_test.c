@@ -25,11 +25,10 @@ struct fixture {
 
 static void fixture_init(struct fixture *f)
 {
-	char err[256];
+	struct error err;
 
 	snprintf(f->dir, sizeof(f->dir), "/tmp/kv-db-test.XXXXXX");
-	if (mkdtemp(f->dir) == NULL || !config_load(&f->cfg, "/nonexistent/kv.conf", false,
-						   err, sizeof(err)) ||
+	if (mkdtemp(f->dir) == NULL || !config_load(&f->cfg, "/nonexistent/kv.conf", false, &err) ||
 	    !config_set_store(&f->cfg, f->dir)) {
 		fprintf(stderr, "cannot set up a store in %s\n", f->dir);
 		exit(EXIT_FAILURE);
