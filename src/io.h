@@ -12,10 +12,8 @@
 
 #include <fcgiapp.h>
 
-/* The request variables kvd reads, all found in one pass by io_begin():
- * libfcgi's FCGX_GetParam scans every parameter with strncmp on each call,
- * and the eight names a GET asked for that way cost an eighth of its
- * instructions. */
+/* The request variables kvd reads, all found in one pass by io_begin()
+ * rather than by FCGX_GetParam, which scans every parameter on each call. */
 enum io_param_id {
 	IO_REQUEST_METHOD,
 	IO_REQUEST_URI,
