@@ -43,21 +43,47 @@ static enum method parse_method(const char *name, bool *head)
 	return METHOD_OTHER;
 }
 
+/* How many bytes at the start of uri[0..uri_len) spell the mount point,
+ * or -1 when they do not. SCRIPT_NAME is decoded and REQUEST_URI is not:
+ * a client may send the mount's bytes percent-encoded (%7Euser for ~user),
+ * so each is compared as it decodes. */
+static long mount_length(const char *uri, size_t uri_len, const char *mount)
+{
+	size_t i = 0;
+
+	for (; *mount != '\0'; mount++) {
+		int hi, lo;
+
+		if (i < uri_len && uri[i] == (char)*mount && uri[i] != '%') {
+			i++;
+			continue;
+		}
+		if (uri_len - i < 3 || uri[i] != '%')
+			return -1;
+		hi = util_hex_value((unsigned char)uri[i + 1]);
+		lo = util_hex_value((unsigned char)uri[i + 2]);
+		if (hi < 0 || lo < 0 || (char)(hi << 4 | lo) != *mount)
+			return -1;
+		i += 3;
+	}
+	return (long)i;
+}
+
 /* Finds the still-encoded keypath: REQUEST_URI without its query string and
  * mount point, or failing that PATH_INFO, which is already decoded. */
 static bool locate_keypath(const struct io *io, const char **path, size_t *len, bool *encoded)
 {
 	const char *uri = io_param(io, IO_REQUEST_URI);
 	const char *mount = io_param(io, IO_SCRIPT_NAME);
-	size_t mount_len = mount != NULL ? strlen(mount) : 0;
 
 	if (uri != NULL) {
 		size_t uri_len = strcspn(uri, "?");
+		long skip = mount_length(uri, uri_len, mount != NULL ? mount : "");
 
-		if (uri_len < mount_len || memcmp(uri, mount, mount_len) != 0)
+		if (skip < 0)
 			return false;
-		*path = uri + mount_len;
-		*len = uri_len - mount_len;
+		*path = uri + skip;
+		*len = uri_len - (size_t)skip;
 		*encoded = true;
 	} else {
 		*path = io_param(io, IO_PATH_INFO);
@@ -103,17 +129,18 @@ static bool parse_keypath(struct request *req, struct error *err)
 	return true;
 }
 
-/* Decodes a query-string component: %XX escapes, and '+' for a space as
- * HTML forms send it. out has room for len + 1 bytes. */
+/* Decodes a query-string component: '+' for a space as HTML forms send
+ * it, then %XX escapes, so that %2B stays a '+'. out has room for len + 1
+ * bytes; the escapes are decoded in place, which never writes ahead of
+ * what it reads. */
 static bool query_unescape(const char *in, size_t len, char *out)
 {
 	size_t n;
 
-	if (!keypath_unescape(in, len, out, &n))
+	for (size_t i = 0; i < len; i++)
+		out[i] = in[i] == '+' ? ' ' : in[i];
+	if (!keypath_unescape(out, len, out, &n))
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (out[i] == '+')
-			out[i] = ' ';
 	out[n] = '\0';
 	return strlen(out) == n;	/* no NUL byte inside */
 }

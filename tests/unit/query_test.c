@@ -49,6 +49,10 @@ static void test_values(void)
 	CHECK(parse("cursor=%41b+c", &q, &err) && q.cursor != NULL &&
 	      strcmp(q.cursor, "Ab c") == 0);
 	free(q.cursor);
+	/* an encoded '+' is a '+', not a space */
+	CHECK(parse("cursor=a%2Bb+c", &q, &err) && q.cursor != NULL &&
+	      strcmp(q.cursor, "a+b c") == 0);
+	free(q.cursor);
 	CHECK(parse("cursor=a&cursor=b", &q, &err) && strcmp(q.cursor, "b") == 0);
 	free(q.cursor);
 }
