@@ -817,6 +817,12 @@ out:
 	return status;
 }
 
+void kvdb_yield(void)
+{
+	/* A waiting writer sleeps at most 2 * BACKOFF_MAX_US with jitter. */
+	usleep(2 * BACKOFF_MAX_US + BACKOFF_MAX_US / 2);
+}
+
 const char *kvdb_strerror(int err)
 {
 	switch (err) {

@@ -118,6 +118,12 @@ int kvdb_checkpoint(struct kvdb *db, unsigned kbytes, unsigned minutes);
  * kvdb_last_error(). */
 enum store_status kvdb_run(struct kvdb *db, bool write, kvdb_body_fn body, void *arg);
 
+/* Called between the transactions of a long operation (a sweep, a load):
+ * pauses for longer than the longest pause of a writer that found the
+ * counter locked, so that every waiting writer takes its turn instead of
+ * waiting for the whole operation. */
+void kvdb_yield(void);
+
 /* One line describing a Berkeley DB or errno error, for kvctl. */
 const char *kvdb_strerror(int err);
 

@@ -156,5 +156,6 @@ enum store_status store_admin_load(struct store_admin *sa, const struct store_ad
 	if (status != STORE_OK)
 		return store_admin_fail(sa->db, status, err);
 	kvdb_checkpoint(sa->db, 4096, 1);
+	kvdb_yield();
 	return STORE_OK;
 }

@@ -148,6 +148,8 @@ enum store_status store_admin_sweep(struct store_admin *sa, unsigned batch,
 		*removed += op.removed;
 		if (progress != NULL)
 			progress(*removed, arg);
+		if (op.removed == batch)
+			kvdb_yield();
 	} while (op.removed == batch);
 	kvdb_checkpoint(sa->db, 0, 0);
 	return STORE_OK;
