@@ -27,6 +27,7 @@
 #include "jsonbuf.h"
 #include "keypath.h"
 #include "record.h"
+#include "remote.h"
 #include "store_admin.h"
 #include "util.h"
 
@@ -409,6 +410,76 @@ static int cmd_token(struct config *cfg, struct store_admin *sa, char **args)
 	return EXIT_SUCCESS;
 }
 
+/* ---- dump and load over HTTP (--url) ---- */
+
+/* The bearer token for --url: the first line of --token-file FILE, else
+ * $KV_TOKEN, else none. Written into buf (size bytes); false when the file
+ * cannot be read or holds no token. */
+static bool remote_token(const char *file, char *buf, size_t size, const char **token)
+{
+	const char *env = getenv("KV_TOKEN");
+	FILE *f;
+	bool ok;
+
+	*token = NULL;
+	if (file == NULL) {
+		if (env != NULL && *env != '\0')
+			*token = env;
+		return true;
+	}
+	if ((f = fopen(file, "r")) == NULL) {
+		fail("cannot open the token file %s: %s", file, strerror(errno));
+		return false;
+	}
+	ok = fgets(buf, (int)size, f) != NULL;
+	fclose(f);
+	buf[ok ? strcspn(buf, " \t\r\n") : 0] = '\0';
+	if (buf[0] == '\0') {
+		fail("the token file %s holds no token on its first line", file);
+		return false;
+	}
+	*token = buf;
+	return true;
+}
+
+static int remote_run(const struct command *c, const char *url, const char *token_file,
+		      char **args)
+{
+	struct remote r = { .url = url };
+	struct remote_loaded done;
+	const char *name = args[0] != NULL && strcmp(args[0], "-") != 0 ? args[0] : NULL;
+	char token[512];
+	struct error err;
+	FILE *in = stdin;
+	int status = EXIT_FAILURE;
+
+	if (!remote_token(token_file, token, sizeof(token), &r.token))
+		return EXIT_FAILURE;
+	if (strcmp(c->name, "dump") == 0) {
+		if (remote_dump(&r, stdout, &err))
+			status = EXIT_SUCCESS;
+		else
+			fail("dump from %s: %s", url, err.message);
+		goto out;
+	}
+	if (name != NULL && (in = fopen(name, "r")) == NULL) {
+		fail("load: cannot open %s: %s", name, strerror(errno));
+		goto out;
+	}
+	if (remote_load(&r, in, &done, &err)) {
+		printf("loaded %" PRIu64 " keys; %" PRIu64 " already expired, left out; "
+		       "versionstamp %s\n", done.loaded, done.skipped, done.versionstamp);
+		status = EXIT_SUCCESS;
+	} else {
+		fail("load into %s: %s", url, err.message);
+	}
+	if (in != stdin)
+		fclose(in);
+out:
+	explicit_bzero(token, sizeof(token));
+	return status;
+}
+
 /* ---- command line ---- */
 
 static const struct command commands[] = {
@@ -450,9 +521,13 @@ static const struct command commands[] = {
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: kvctl [-c FILE] COMMAND [ARGS]\n\n"
+	fprintf(out, "usage: kvctl [-c FILE] COMMAND [ARGS]\n"
+		"       kvctl --url URL [--token-file FILE] dump | load [FILE]\n\n"
 		"Administers the kv store. The configuration is -c FILE, else $KV_CONF, else\n"
-		"%s; $KV_DATA overrides its store directory.\n\ncommands:\n", KV_DEFAULT_CONF);
+		"%s; $KV_DATA overrides its store directory.\n"
+		"With --url, dump and load go through the service at URL (its mount point,\n"
+		"https://host/kv) with the token of FILE's first line, else of $KV_TOKEN:\n"
+		"a token with admin = yes.\n\ncommands:\n", KV_DEFAULT_CONF);
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].usage);
 	fprintf(out, "\n`kvctl COMMAND --help` says what each does.\n");
@@ -499,9 +574,11 @@ int main(int argc, char **argv)
 	static const struct option global[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "url", required_argument, NULL, 'U' },
+		{ "token-file", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *conf_arg = NULL;
+	const char *conf_arg = NULL, *url = NULL, *token_file = NULL;
 	const struct command *c;
 	int opt, nargs;
 
@@ -518,6 +595,12 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return EXIT_SUCCESS;
+		case 'U':
+			url = optarg;
+			break;
+		case 'T':
+			token_file = optarg;
+			break;
 		default:
 			fail("unknown option or missing argument: %s (kvctl --help)", argv[optind - 1]);
 			return EXIT_USAGE;
@@ -555,5 +638,15 @@ int main(int argc, char **argv)
 		     c->max_args == 0 ? "" : c->usage, c->name);
 		return EXIT_USAGE;
 	}
-	return run(c, conf_arg, argv);
+	if (url == NULL && token_file == NULL)
+		return run(c, conf_arg, argv);
+	if (url == NULL) {
+		fail("--token-file goes with --url (kvctl --help)");
+		return EXIT_USAGE;
+	}
+	if (strcmp(c->name, "load") != 0 && (strcmp(c->name, "dump") != 0 || nargs > 0)) {
+		fail("--url works with dump (of the whole store) and load only (kvctl --help)");
+		return EXIT_USAGE;
+	}
+	return remote_run(c, url, token_file, argv);
 }
