@@ -118,8 +118,11 @@ const char *dumpline_parse(const char *text, size_t len, size_t max_value,
 	/* One level more than a value: the line's object holds it. */
 	if (jsontext_validate(text, len, RECORD_DEPTH_MAX + 1) != JSONTEXT_OK)
 		return "not JSON, or nested deeper than the service allows";
+	/* take_member() stops the walk at a bad member with its problem. */
 	if (!jsontext_members(text, len, take_member, &lm))
-		return lm.problem != NULL ? lm.problem : "not a JSON object";
+		return "not a JSON object";
+	if (lm.problem != NULL)
+		return lm.problem;
 	if (lm.key.value == NULL || lm.value.value == NULL || lm.versionstamp.value == NULL)
 		return "key, value and versionstamp are required";
 	if ((key = jsontext_string(lm.key.value, lm.key.value_len, &key_len)) == NULL)
