@@ -239,3 +239,18 @@ put() {
 	assert_json '.error.code' '"unavailable"'
 	assert_equal "$(dump_of "$conf")" ""
 }
+
+@test "(kvctl --url) dump and load through this server" {
+	put /url.a '{"value":[1,2]}'
+	download "$BATS_TEST_TMPDIR/dl.jsonl"
+	KV_TOKEN=$TOK_ADMIN run --separate-stderr "$KVCTL" --url "$KV_URL" dump
+	assert_success
+	assert_equal "$output" "$(cat "$BATS_TEST_TMPDIR/dl.jsonl")"
+	local n
+	n=$(wc -l <"$BATS_TEST_TMPDIR/dl.jsonl")
+	KV_TOKEN=$TOK_ADMIN run --separate-stderr "$KVCTL" --url "$KV_URL" load "$BATS_TEST_TMPDIR/dl.jsonl"
+	assert_success
+	assert_output --regexp "^loaded $n keys; 0 already expired, left out; versionstamp [0-9a-f]{20}\$"
+	as reader GET /url.a
+	assert_equal "$body" '[1,2]'
+}
