@@ -254,3 +254,18 @@ put() {
 	as reader GET /url.a
 	assert_equal "$body" '[1,2]'
 }
+
+@test "(backup) a store of 5000 keys streams whole, as kvctl dumps it" {
+	local f="$BATS_TEST_TMPDIR/many.jsonl" owner pad
+	pad=$(head -c 200 /dev/zero | tr '\0' p)
+	for ((i = 0; i < 5000; i++)); do
+		printf '{"key":"many.k%05d","value":"%s","expiresAt":null,"versionstamp":"00000000000000000001"}\n' "$i" "$pad"
+	done >"$f"
+	owner=$(stat -c %U "$KV_STORE")
+	chmod a+r "$f"
+	runuser -u "$owner" -- env KV_CONF="$KV_CONF" KV_DATA= "$KVCTL" load "$f" >/dev/null
+	download "$BATS_TEST_TMPDIR/many.backup"
+	(($(wc -c <"$BATS_TEST_TMPDIR/many.backup") > 1000000))
+	assert_equal "$(grep -c '"many\.k' "$BATS_TEST_TMPDIR/many.backup")" 5000
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/many.backup")" "$(dump_of "$KV_CONF")"
+}
