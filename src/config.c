@@ -67,6 +67,17 @@ const struct config_setting config_settings[] = {
 			 "sample configuration) so that kvd answers with its own error.",
 	},
 	{
+		.name = "max_load", .type = CONFIG_SIZE, FIELD(max_load),
+		.min = 1024, .max = 1024 * MIB, .def = "15M",
+		.help = "The largest backup that POST /kv/?load=true takes, in bytes.",
+		.about = "A larger body is refused with 413 body_too_large before it is read. "
+			 "The service holds the whole body while it checks every line before "
+			 "writing any, so this bounds a process's memory during a load. The "
+			 "default stays below the web server's own limit (16 MiB in every "
+			 "sample configuration) so that kvd answers with its own error; raise "
+			 "both to load a larger backup, or load it in parts, or with kvctl load.",
+	},
+	{
 		.name = "sync", .type = CONFIG_BOOL, FIELD(sync), .def = "off",
 		.help = "Whether a commit waits for its log record to reach the disk.",
 		.about = "on flushes the log to the disk at every commit before the answer goes "
@@ -445,8 +456,14 @@ static bool set_write(struct config_token *t, char *value, const char **why)
 	return parse_grants(value, &t->write, &t->n_write, why);
 }
 
+static bool set_admin(struct config_token *t, char *value, const char **why)
+{
+	*why = "must be yes or no";
+	return parse_bool(value, &t->admin);
+}
+
 /* In the order of config_token_settings. */
-static const token_parse_fn token_parsers[] = { set_hash, set_read, set_write };
+static const token_parse_fn token_parsers[] = { set_hash, set_read, set_write, set_admin };
 
 const struct config_token_setting config_token_settings[] = {
 	{ "hash", "sha256:HEX",
@@ -456,6 +473,9 @@ const struct config_token_setting config_token_settings[] = {
 	  "its key and every key under it (users covers users and users.john, not usersx)." },
 	{ "write", "grants",
 	  "Keys the token may write (PUT, DELETE, commit mutations); a write grant implies read." },
+	{ "admin", "yes|no",
+	  "yes: the token may take and load backups of the whole store (GET /kv/?backup=true, "
+	  "POST /kv/?load=true). It grants no read or write on keys; no is the default." },
 };
 
 const size_t config_n_token_settings =
@@ -515,7 +535,7 @@ static const char *apply_token_line(struct config_token *t, const char *name, ch
 	for (size_t i = 0; i < config_n_token_settings; i++)
 		if (strcmp(name, config_token_settings[i].name) == 0)
 			return token_parsers[i](t, value, &why) ? NULL : why;
-	return "unknown setting in a [token] section (only hash, read and write)";
+	return "unknown setting in a [token] section (only hash, read, write and admin)";
 }
 
 

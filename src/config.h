@@ -33,6 +33,7 @@ struct config_token {
 	size_t n_read;
 	char **write;
 	size_t n_write;
+	bool admin;			/* may take and load backups of the whole store */
 	unsigned line;			/* of the section header, for messages */
 };
 
@@ -40,6 +41,7 @@ struct config {
 	char *store;		/* Berkeley DB environment directory (owned) */
 	size_t max_value;	/* bytes of a value's JSON text */
 	size_t max_body;	/* bytes of a request body */
+	size_t max_load;	/* bytes of a backup's body, POST /kv/?load=true */
 	bool sync;		/* fsync the log at every commit */
 	enum config_open open;
 	uint64_t cache_size;	/* bytes of Berkeley DB cache */

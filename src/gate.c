@@ -67,15 +67,28 @@ static bool has_grant(const struct auth_client *client, struct error *err)
 	return error_set(err, 403, "forbidden", "this token has no grant, and a commit needs one");
 }
 
+/* The admin grant: a token's admin = yes, or auth = off. No key grant
+ * gives it, and it gives none. */
+static bool admin_permitted(const struct auth_client *client, struct error *err)
+{
+	if (client->anyone || (client->token != NULL && client->token->admin))
+		return true;
+	return error_set(err, 403, "forbidden",
+			 "backups of the whole store need a token with admin = yes");
+}
+
 /* The key of a GET, PUT or DELETE, or the prefix of a list. The root's
  * health check names no key; a commit needs some grant here, its keys
- * being checked by gate_commit() once its body is read; other methods
- * get their 405 from the router. */
+ * being checked by gate_commit() once its body is read; a backup and a
+ * load need the admin grant; other methods get their 405 from the
+ * router. */
 static bool key_permitted(const struct request *req, struct error *err)
 {
 	bool list = req->method == METHOD_GET && req->query.list;
 	enum auth_need need;
 
+	if (request_is_backup(req) || request_is_load(req))
+		return admin_permitted(&req->client, err);
 	if (is_commit(req))
 		return has_grant(&req->client, err);
 	if (req->method == METHOD_GET)

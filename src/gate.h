@@ -2,8 +2,9 @@
  * grant it needs
  *
  * In order: the client's rate budget (429), its token (401), maintenance
- * mode for writes (503) and the grant for what it names (403): the key or
- * list prefix of its path, and for the atomic commit, which names its
+ * mode for writes (503, a backup's load included) and the grant for what
+ * it names (403): the key or list prefix of its path, the admin grant for
+ * a backup or a load, and for the atomic commit, which names its
  * keys in its body, a grant of any kind before the body is read and then
  * gate_commit() on what the commit parser read from it. */
 #ifndef KV_GATE_H

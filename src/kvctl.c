@@ -23,10 +23,11 @@
 
 #include "auth.h"
 #include "config.h"
+#include "dumpline.h"
 #include "jsonbuf.h"
-#include "jsontext.h"
 #include "keypath.h"
 #include "record.h"
+#include "remote.h"
 #include "store_admin.h"
 #include "util.h"
 
@@ -133,43 +134,14 @@ struct dump_out {
 	struct jsonbuf line;
 };
 
-/* One JSON line per record. A value is stored as the client sent it, and
- * whitespace between its tokens may hold line breaks, which a JSON line
- * cannot: such a value is written with spaces in their place (the same
- * JSON) and its exact text goes in "valueText" too, which load prefers. */
 static bool dump_record(const struct store_admin_record *rec, void *arg)
 {
 	struct dump_out *d = arg;
-	struct jsonbuf *b = &d->line;
-	bool breaks = false;
-	char vs[VERSIONSTAMP_LEN + 1];
-	size_t value_at;
 
-	b->len = 0;
-	jsonbuf_lit(b, "{\"key\":");
-	jsonbuf_string(b, rec->key, rec->key_len);
-	jsonbuf_lit(b, ",\"value\":");
-	value_at = b->len;
-	jsonbuf_raw(b, rec->value, rec->value_len);
-	for (size_t i = value_at; i < b->len; i++) {
-		if (b->data[i] == '\n' || b->data[i] == '\r') {
-			b->data[i] = ' ';
-			breaks = true;
-		}
-	}
-	if (breaks) {
-		jsonbuf_lit(b, ",\"valueText\":");
-		jsonbuf_string(b, rec->value, rec->value_len);
-	}
-	jsonbuf_lit(b, ",\"expiresAt\":");
-	jsonbuf_int_or_null(b, rec->expires_at);
-	record_format_vs(rec->versionstamp, vs);
-	jsonbuf_lit(b, ",\"versionstamp\":\"");
-	jsonbuf_raw(b, vs, VERSIONSTAMP_LEN);
-	jsonbuf_lit(b, "\"}\n");
-	if (b->failed)
+	dumpline_write(&d->line, rec);
+	if (d->line.failed)
 		return false;
-	return fwrite(b->data, 1, b->len, d->out) == b->len;
+	return fwrite(d->line.data, 1, d->line.len, d->out) == d->line.len;
 }
 
 static int cmd_dump(struct config *cfg, struct store_admin *sa, char **args)
@@ -186,7 +158,7 @@ static int cmd_dump(struct config *cfg, struct store_admin *sa, char **args)
 		return EXIT_USAGE;
 	}
 	jsonbuf_init(&d.line, 256);
-	status = store_admin_dump(sa, prefix, len, dump_record, &d, &err);
+	status = store_admin_dump(sa, prefix, len, NULL, dump_record, &d, &err);
 	if (d.line.failed)
 		fail("dump: out of memory");
 	else if (fflush(stdout) != 0 || ferror(stdout))
@@ -201,103 +173,36 @@ static int cmd_dump(struct config *cfg, struct store_admin *sa, char **args)
 
 /* ---- load ---- */
 
-/* The members of one dumped line, raw text pointing into the line. */
-struct line_members {
-	struct jsontext_member key, value, value_text, expires_at, versionstamp;
-	const char *problem;
-};
-
-static bool take_member(const struct jsontext_member *m, void *arg)
-{
-	struct line_members *lm = arg;
-	struct { const char *name; struct jsontext_member *slot; } slots[] = {
-		{ "key", &lm->key }, { "value", &lm->value }, { "valueText", &lm->value_text },
-		{ "expiresAt", &lm->expires_at }, { "versionstamp", &lm->versionstamp },
-	};
-
-	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
-		if (!jsontext_name_is(m, slots[i].name))
-			continue;
-		if (slots[i].slot->value != NULL) {
-			lm->problem = "a member appears twice";
-			return false;
-		}
-		*slots[i].slot = *m;
-		return true;
-	}
-	lm->problem = "an unknown member (a line holds key, value, expiresAt, versionstamp)";
-	return false;
-}
-
-/* A batch of parsed lines; the records point into keys and texts. */
+/* A batch of parsed lines; the records point into the lines' texts and
+ * their decoded strings. */
 struct batch {
 	struct store_admin_record recs[BATCH_RECORDS];
-	char *owned[2 * BATCH_RECORDS];	/* lines and decoded strings */
-	size_t n, n_owned, bytes;
+	struct dumpline lines[BATCH_RECORDS];
+	char *texts[BATCH_RECORDS];
+	size_t n, bytes;
 };
 
 static void batch_reset(struct batch *b)
 {
-	for (size_t i = 0; i < b->n_owned; i++)
-		free(b->owned[i]);
-	b->n = b->n_owned = b->bytes = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		dumpline_free(&b->lines[i]);
+		free(b->texts[i]);
+	}
+	b->n = b->bytes = 0;
 }
 
 /* Parses one line into the next record of b, which takes the line. Returns
  * NULL, or what is wrong with the line. */
 static const char *parse_line(struct batch *b, char *line, size_t len, const struct config *cfg)
 {
-	struct store_admin_record *rec = &b->recs[b->n];
-	struct line_members lm = { .problem = NULL };
-	uint64_t n;
-	char *s;
-	size_t slen;
+	const char *problem;
 
-	b->owned[b->n_owned++] = line;
-	if (jsontext_validate(line, len, RECORD_DEPTH_MAX + 1) != JSONTEXT_OK)
-		return "not JSON, or nested deeper than the service allows";
-	if (!jsontext_members(line, len, take_member, &lm))
-		return lm.problem != NULL ? lm.problem : "not a JSON object";
-	if (lm.key.value == NULL || lm.value.value == NULL || lm.versionstamp.value == NULL)
-		return "key, value and versionstamp are required";
-	if ((s = jsontext_string(lm.key.value, lm.key.value_len, &slen)) == NULL)
-		return "the key is not a string";
-	b->owned[b->n_owned++] = s;
-	if (!keypath_valid(s, slen))
-		return "the key is not a valid keypath";
-	rec->key = s;
-	rec->key_len = slen;
-	rec->value = lm.value.value;
-	rec->value_len = lm.value.value_len;
-	if (lm.value_text.value != NULL) {
-		/* The exact text of a value whose whitespace held line breaks. */
-		s = jsontext_string(lm.value_text.value, lm.value_text.value_len, &slen);
-		if (s == NULL)
-			return "valueText is not a string";
-		b->owned[b->n_owned++] = s;
-		if (jsontext_validate(s, slen, RECORD_DEPTH_MAX) != JSONTEXT_OK)
-			return "valueText is not the text of a JSON value";
-		rec->value = s;
-		rec->value_len = slen;
-	}
-	if (rec->value_len > cfg->max_value)
-		return "the value is larger than max_value";
-	rec->expires_at = 0;
-	if (lm.expires_at.value != NULL && !jsontext_is_null(lm.expires_at.value,
-							    lm.expires_at.value_len)) {
-		if (!util_parse_u64(lm.expires_at.value, lm.expires_at.value_len, &n) ||
-		    n == 0 || n > (uint64_t)EXPIRES_AT_MAX)
-			return "expiresAt must be null or a whole number of milliseconds";
-		rec->expires_at = (int64_t)n;
-	}
-	if (lm.versionstamp.value_len != VERSIONSTAMP_LEN + 2 ||
-	    lm.versionstamp.value[0] != '"' ||
-	    record_parse_vs(lm.versionstamp.value + 1, VERSIONSTAMP_LEN,
-			    &rec->versionstamp) != RECORD_VS_OK)
-		return "versionstamp must be 20 hex digits in a string";
-	b->bytes += rec->value_len;
+	b->texts[b->n] = line;
+	problem = dumpline_parse(line, len, cfg->max_value, &b->lines[b->n]);
+	b->recs[b->n] = b->lines[b->n].rec;
+	b->bytes += b->recs[b->n].value_len;
 	b->n++;
-	return NULL;
+	return problem;
 }
 
 struct load_totals {
@@ -311,7 +216,7 @@ static enum store_status load_flush(struct store_admin *sa, struct batch *b, boo
 	uint64_t skipped = 0;
 
 	if (b->n > 0)
-		status = store_admin_load(sa, b->recs, b->n, keep, &skipped, err);
+		status = store_admin_load(sa, b->recs, b->n, keep, &skipped, NULL, err);
 	if (status == STORE_OK) {
 		t->loaded += b->n - skipped;
 		t->skipped += skipped;
@@ -505,6 +410,76 @@ static int cmd_token(struct config *cfg, struct store_admin *sa, char **args)
 	return EXIT_SUCCESS;
 }
 
+/* ---- dump and load over HTTP (--url) ---- */
+
+/* The bearer token for --url: the first line of --token-file FILE, else
+ * $KV_TOKEN, else none. Written into buf (size bytes); false when the file
+ * cannot be read or holds no token. */
+static bool remote_token(const char *file, char *buf, size_t size, const char **token)
+{
+	const char *env = getenv("KV_TOKEN");
+	FILE *f;
+	bool ok;
+
+	*token = NULL;
+	if (file == NULL) {
+		if (env != NULL && *env != '\0')
+			*token = env;
+		return true;
+	}
+	if ((f = fopen(file, "r")) == NULL) {
+		fail("cannot open the token file %s: %s", file, strerror(errno));
+		return false;
+	}
+	ok = fgets(buf, (int)size, f) != NULL;
+	fclose(f);
+	buf[ok ? strcspn(buf, " \t\r\n") : 0] = '\0';
+	if (buf[0] == '\0') {
+		fail("the token file %s holds no token on its first line", file);
+		return false;
+	}
+	*token = buf;
+	return true;
+}
+
+static int remote_run(const struct command *c, const char *url, const char *token_file,
+		      char **args)
+{
+	struct remote r = { .url = url };
+	struct remote_loaded done;
+	const char *name = args[0] != NULL && strcmp(args[0], "-") != 0 ? args[0] : NULL;
+	char token[512];
+	struct error err;
+	FILE *in = stdin;
+	int status = EXIT_FAILURE;
+
+	if (!remote_token(token_file, token, sizeof(token), &r.token))
+		return EXIT_FAILURE;
+	if (strcmp(c->name, "dump") == 0) {
+		if (remote_dump(&r, stdout, &err))
+			status = EXIT_SUCCESS;
+		else
+			fail("dump from %s: %s", url, err.message);
+		goto out;
+	}
+	if (name != NULL && (in = fopen(name, "r")) == NULL) {
+		fail("load: cannot open %s: %s", name, strerror(errno));
+		goto out;
+	}
+	if (remote_load(&r, in, &done, &err)) {
+		printf("loaded %" PRIu64 " keys; %" PRIu64 " already expired, left out; "
+		       "versionstamp %s\n", done.loaded, done.skipped, done.versionstamp);
+		status = EXIT_SUCCESS;
+	} else {
+		fail("load into %s: %s", url, err.message);
+	}
+	if (in != stdin)
+		fclose(in);
+out:
+	explicit_bzero(token, sizeof(token));
+	return status;
+}
+
 /* ---- command line ---- */
 
 static const struct command commands[] = {
@@ -546,9 +521,13 @@ static const struct command commands[] = {
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: kvctl [-c FILE] COMMAND [ARGS]\n\n"
+	fprintf(out, "usage: kvctl [-c FILE] COMMAND [ARGS]\n"
+		"       kvctl --url URL [--token-file FILE] dump | load [FILE]\n\n"
 		"Administers the kv store. The configuration is -c FILE, else $KV_CONF, else\n"
-		"%s; $KV_DATA overrides its store directory.\n\ncommands:\n", KV_DEFAULT_CONF);
+		"%s; $KV_DATA overrides its store directory.\n"
+		"With --url, dump and load go through the service at URL (its mount point,\n"
+		"https://host/kv) with the token of FILE's first line, else of $KV_TOKEN:\n"
+		"a token with admin = yes.\n\ncommands:\n", KV_DEFAULT_CONF);
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].usage);
 	fprintf(out, "\n`kvctl COMMAND --help` says what each does.\n");
@@ -595,9 +574,11 @@ int main(int argc, char **argv)
 	static const struct option global[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "url", required_argument, NULL, 'U' },
+		{ "token-file", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *conf_arg = NULL;
+	const char *conf_arg = NULL, *url = NULL, *token_file = NULL;
 	const struct command *c;
 	int opt, nargs;
 
@@ -614,6 +595,12 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return EXIT_SUCCESS;
+		case 'U':
+			url = optarg;
+			break;
+		case 'T':
+			token_file = optarg;
+			break;
 		default:
 			fail("unknown option or missing argument: %s (kvctl --help)", argv[optind - 1]);
 			return EXIT_USAGE;
@@ -651,5 +638,15 @@ int main(int argc, char **argv)
 		     c->max_args == 0 ? "" : c->usage, c->name);
 		return EXIT_USAGE;
 	}
-	return run(c, conf_arg, argv);
+	if (url == NULL && token_file == NULL)
+		return run(c, conf_arg, argv);
+	if (url == NULL) {
+		fail("--token-file goes with --url (kvctl --help)");
+		return EXIT_USAGE;
+	}
+	if (strcmp(c->name, "load") != 0 && (strcmp(c->name, "dump") != 0 || nargs > 0)) {
+		fail("--url works with dump (of the whole store) and load only (kvctl --help)");
+		return EXIT_USAGE;
+	}
+	return remote_run(c, url, token_file, argv);
 }

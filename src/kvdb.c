@@ -288,6 +288,11 @@ DB_ENV *kvdb_env(const struct kvdb *db)
 	return db->env;
 }
 
+const struct kvdb_role *kvdb_role_of(const struct kvdb *db)
+{
+	return db->role;
+}
+
 int kvdb_last_error(const struct kvdb *db)
 {
 	return db->last_error;

@@ -84,6 +84,10 @@ DB *kvdb_primary(const struct kvdb *db);
 DB *kvdb_expiry(const struct kvdb *db);
 DB_ENV *kvdb_env(const struct kvdb *db);
 
+/* The role db was made for: a private copy of the store takes its
+ * live handle's, so that the watchdog keeps its program's name. */
+const struct kvdb_role *kvdb_role_of(const struct kvdb *db);
+
 /* The Berkeley DB or errno error that made the last call fail. */
 int kvdb_last_error(const struct kvdb *db);
 

@@ -78,6 +78,18 @@ void render_committed(struct jsonbuf *out, const char *vs)
 	jsonbuf_lit(out, "\"}");
 }
 
+void render_loaded(struct jsonbuf *out, uint64_t loaded, uint64_t skipped, const char *vs)
+{
+	jsonbuf_init(out, 96);
+	jsonbuf_lit(out, "{\"loaded\":");
+	jsonbuf_int(out, (int64_t)loaded);
+	jsonbuf_lit(out, ",\"skipped\":");
+	jsonbuf_int(out, (int64_t)skipped);
+	jsonbuf_lit(out, ",\"versionstamp\":\"");
+	jsonbuf_lit(out, vs);
+	jsonbuf_lit(out, "\"}");
+}
+
 static void list_entry(struct jsonbuf *out, const struct store_entry *e, bool with_value)
 {
 	char vs[VERSIONSTAMP_LEN + 1];

@@ -33,6 +33,9 @@ void render_deleted(struct jsonbuf *out, const char *key, size_t key_len, bool d
 /* {"ok": true, "versionstamp"}: a commit applied. */
 void render_committed(struct jsonbuf *out, const char *vs);
 
+/* {"loaded": N, "skipped": M, "versionstamp": vs}: a backup's load. */
+void render_loaded(struct jsonbuf *out, uint64_t loaded, uint64_t skipped, const char *vs);
+
 /* {"entries": [...], "cursor"}: a list page, each entry's value being the
  * stored JSON text as it is, the cursor the hex of the last key when more
  * follow. */

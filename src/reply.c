@@ -12,6 +12,8 @@
 /* Status lines and headers of our own fit easily; extra headers are ours. */
 #define HEADER_MAX 1024
 
+#define JSON_TYPE "application/json; charset=utf-8"
+
 static const char *reason(int status)
 {
 	switch (status) {
@@ -66,43 +68,77 @@ static void head_uint(struct head *h, unsigned long v)
 	head_add(h, digits + i, sizeof(digits) - i);
 }
 
+/* The header block of every response but a 304: the status line, the
+ * content type, the length when known (a stream has none, and the web
+ * server ends it), and the headers common to every reply. */
+static void head_build(struct head *h, const struct request *req, int status,
+		       const char *content_type, const size_t *len, const char *extra_headers)
+{
+	h->len = 0;
+	h->over = false;
+	/* A 304 has no body and no length of its own. */
+	if (status == 304) {
+		head_str(h, "Status: 304 Not Modified\r\nCache-Control: no-store\r\n");
+	} else {
+		head_str(h, "Status: ");
+		head_uint(h, (unsigned long)status);
+		head_str(h, " ");
+		head_str(h, reason(status));
+		head_str(h, "\r\nContent-Type: ");
+		head_str(h, content_type);
+		head_str(h, "\r\nCache-Control: no-store\r\n");
+		if (len != NULL) {
+			head_str(h, "Content-Length: ");
+			head_uint(h, (unsigned long)*len);
+			head_str(h, "\r\n");
+		}
+	}
+	head_str(h, req->common_headers);
+	if (req->id[0] != '\0') {
+		head_str(h, "X-Request-Id: ");
+		head_str(h, req->id);
+		head_str(h, "\r\n");
+	}
+	if (extra_headers != NULL)
+		head_str(h, extra_headers);
+	head_str(h, "\r\n");
+}
+
+static bool head_send(const struct request *req, const struct head *h)
+{
+	if (h->over) {
+		util_log("id=%s response headers too long", req->id);
+		return false;
+	}
+	return io_write(req->io, h->text, h->len);
+}
+
 void reply_send(const struct request *req, int status, const char *extra_headers,
 		const char *body, size_t len)
 {
 	struct head h;
 
-	h.len = 0;
-	h.over = false;
-	/* A 304 has no body and no length of its own. */
-	if (status == 304) {
-		head_str(&h, "Status: 304 Not Modified\r\nCache-Control: no-store\r\n");
-	} else {
-		head_str(&h, "Status: ");
-		head_uint(&h, (unsigned long)status);
-		head_str(&h, " ");
-		head_str(&h, reason(status));
-		head_str(&h, "\r\nContent-Type: application/json; charset=utf-8\r\n"
-			 "Cache-Control: no-store\r\nContent-Length: ");
-		head_uint(&h, (unsigned long)len);
-		head_str(&h, "\r\n");
-	}
-	head_str(&h, req->common_headers);
-	if (req->id[0] != '\0') {
-		head_str(&h, "X-Request-Id: ");
-		head_str(&h, req->id);
-		head_str(&h, "\r\n");
-	}
-	if (extra_headers != NULL)
-		head_str(&h, extra_headers);
-	head_str(&h, "\r\n");
-	if (h.over) {
-		util_log("id=%s response headers too long", req->id);
-		return;
-	}
-	if (!io_write(req->io, h.text, h.len))
+	head_build(&h, req, status, JSON_TYPE, &len, extra_headers);
+	if (!head_send(req, &h))
 		return;
 	if (!req->head && status != 304)
 		io_write(req->io, body, len);
+}
+
+bool reply_stream_begin(const struct request *req, int status, const char *content_type,
+			const char *extra_headers)
+{
+	struct head h;
+
+	head_build(&h, req, status, content_type, NULL, extra_headers);
+	return head_send(req, &h);
+}
+
+bool reply_stream_write(const struct request *req, const char *data, size_t len)
+{
+	if (req->head)
+		return true;
+	return io_write(req->io, data, len);
 }
 
 void reply_out_of_memory(const struct request *req)

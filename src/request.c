@@ -169,6 +169,11 @@ static bool apply_param(struct query *q, const char *name, char *value, struct e
 {
 	uint64_t n;
 
+	if (strcmp(name, "backup") == 0)
+		return query_bool(name, value, &q->backup, err);
+	if (strcmp(name, "load") == 0)
+		return query_bool(name, value, &q->load, err);
+	q->others = true;
 	if (strcmp(name, "list") == 0)
 		return query_bool(name, value, &q->list, err);
 	if (strcmp(name, "reverse") == 0)
@@ -339,6 +344,16 @@ bool request_parse(struct request *req, struct io *io, struct request_ids *ids, 
 	req->if_none_match = io_param(io, IO_HTTP_IF_NONE_MATCH);
 	return parse_keypath(req, err) &&
 	       request_parse_query(io_param(io, IO_QUERY_STRING), &req->query, err);
+}
+
+bool request_is_backup(const struct request *req)
+{
+	return req->method == METHOD_GET && req->key_len == 0 && req->query.backup;
+}
+
+bool request_is_load(const struct request *req)
+{
+	return req->method == METHOD_POST && req->key_len == 0 && req->query.load;
 }
 
 void request_free(struct request *req)

@@ -23,13 +23,17 @@ enum method {
  * replaced by an id of our own. */
 #define REQUEST_ID_MAX 64
 
-/* The list parameters of the query string. */
+/* The parameters of the query string: a list's, and the root's backup
+ * and load. */
 struct query {
 	bool list;
 	bool reverse;
 	bool values;
 	unsigned limit;
 	char *cursor;		/* owned; NULL when absent */
+	bool backup;
+	bool load;
+	bool others;		/* any parameter but backup and load was given */
 };
 
 struct request {
@@ -82,6 +86,12 @@ bool request_parse_query(const char *qs, struct query *q, struct error *err);
  * with err filled (400 invalid_query) for any other cursor. */
 bool request_parse_cursor(const char *cursor, const char *prefix, size_t prefix_len,
 			  char **after, size_t *after_len, struct error *err);
+
+/* GET (or HEAD) /kv/?backup=true: the backup of the whole store. */
+bool request_is_backup(const struct request *req);
+
+/* POST /kv/?load=true: the load of a backup. */
+bool request_is_load(const struct request *req);
 
 void request_free(struct request *req);
 

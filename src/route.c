@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backup.h"
 #include "body.h"
 #include "commit.h"
 #include "etag.h"
@@ -17,6 +18,7 @@
 #include "render.h"
 #include "reply.h"
 #include "route.h"
+#include "store_admin.h"
 #include "util.h"
 
 typedef void (*handler_fn)(struct request *req, struct store *st, const struct config *cfg);
@@ -183,28 +185,118 @@ out:
 	commit_free(&commit);
 }
 
+/* The store's administrative handle on the environment this process has
+ * joined, after a first call (the ping) has made sure it is joined and
+ * holds it so until the request ends. Answers the error and returns NULL
+ * when there is none. */
+static struct store_admin *attach_admin(struct request *req, struct store *st,
+					const struct config *cfg)
+{
+	enum store_status status = store_ping(st);
+	struct store_admin *sa = NULL;
+	struct error err;
+
+	if (status == STORE_OK && (status = store_admin_attach(st, cfg, &sa, &err)) != STORE_OK)
+		util_log("id=%s %s", req->id, err.message);
+	if (status != STORE_OK)
+		reply_store_error(req, status, NULL, NULL);
+	return sa;
+}
+
+static void handle_backup(struct request *req, struct store *st, const struct config *cfg)
+{
+	struct store_admin *sa = NULL;
+	enum store_status status;
+	struct error err;
+	bool begun;
+
+	if (req->query.others) {
+		error_set(&err, 400, "invalid_query", "a backup takes no other query parameter");
+		reply_error_send(req, &err, NULL);
+		return;
+	}
+	if ((sa = attach_admin(req, st, cfg)) == NULL)
+		return;
+	status = backup_send(sa, req, &begun, &err);
+	if (status != STORE_OK) {
+		util_log("id=%s backup %s: %s", req->id, begun ? "cut short" : "failed", err.message);
+		if (!begun)
+			reply_store_error(req, status, NULL, NULL);
+	}
+	store_admin_close(sa);
+}
+
+static void handle_load(struct request *req, struct store *st, const struct config *cfg)
+{
+	struct backup_lines lines = { NULL, 0 };
+	struct backup_totals totals;
+	struct store_admin *sa = NULL;
+	enum store_status status;
+	struct error err;
+	struct jsonbuf body;
+	char vs[VERSIONSTAMP_LEN + 1];
+
+	if (!body_read(req, cfg->max_load, &err) ||
+	    !backup_parse(req->body, req->body_len, cfg->max_value, &lines, &err)) {
+		reply_error_send(req, &err, NULL);
+		goto out;
+	}
+	if ((sa = attach_admin(req, st, cfg)) == NULL)
+		goto out;
+	status = backup_load(sa, &lines, &totals, &err);
+	if (status != STORE_OK) {
+		util_log("id=%s load failed after %llu keys: %s", req->id,
+			 (unsigned long long)totals.loaded, err.message);
+		reply_store_error(req, status, NULL, NULL);
+		goto out;
+	}
+	record_format_vs(totals.versionstamp, vs);
+	render_loaded(&body, totals.loaded, totals.skipped, vs);
+	reply_body(req, 200, NULL, &body);
+	jsonbuf_free(&body);
+out:
+	store_admin_close(sa);
+	backup_lines_free(&lines);
+}
+
 enum target { TARGET_ROOT, TARGET_KEY };
-enum list_mode { LIST_ANY, LIST_NO, LIST_YES };
+/* What the query string makes of a request: a list (?list=true), the
+ * root's backup or load, or neither (plain). */
+enum variant { VARIANT_ANY, VARIANT_PLAIN, VARIANT_LIST, VARIANT_BACKUP, VARIANT_LOAD };
+
+static enum variant variant_of(const struct request *req)
+{
+	if (request_is_backup(req))
+		return VARIANT_BACKUP;
+	if (request_is_load(req))
+		return VARIANT_LOAD;
+	if (req->method == METHOD_GET && req->query.list)
+		return VARIANT_LIST;
+	return VARIANT_PLAIN;
+}
 
 static const struct route {
 	enum target target;
 	enum method method;
-	enum list_mode list;	/* GET only: ?list=true or not */
+	enum variant variant;
 	const char *allow;	/* its methods in the Allow header */
 	handler_fn fn;
 } routes[] = {
-	{ TARGET_ROOT, METHOD_GET, LIST_NO, "GET, HEAD", handle_health },
-	{ TARGET_ROOT, METHOD_GET, LIST_YES, NULL, handle_list },
-	{ TARGET_ROOT, METHOD_POST, LIST_ANY, "POST", handle_commit },
-	{ TARGET_KEY, METHOD_GET, LIST_NO, "GET, HEAD", handle_get },
-	{ TARGET_KEY, METHOD_GET, LIST_YES, NULL, handle_list },
-	{ TARGET_KEY, METHOD_PUT, LIST_ANY, "PUT", handle_put },
-	{ TARGET_KEY, METHOD_DELETE, LIST_ANY, "DELETE", handle_delete },
+	{ TARGET_ROOT, METHOD_GET, VARIANT_PLAIN, "GET, HEAD", handle_health },
+	{ TARGET_ROOT, METHOD_GET, VARIANT_LIST, NULL, handle_list },
+	{ TARGET_ROOT, METHOD_GET, VARIANT_BACKUP, NULL, handle_backup },
+	{ TARGET_ROOT, METHOD_POST, VARIANT_PLAIN, "POST", handle_commit },
+	{ TARGET_ROOT, METHOD_POST, VARIANT_LOAD, NULL, handle_load },
+	{ TARGET_KEY, METHOD_GET, VARIANT_PLAIN, "GET, HEAD", handle_get },
+	{ TARGET_KEY, METHOD_GET, VARIANT_LIST, NULL, handle_list },
+	{ TARGET_KEY, METHOD_PUT, VARIANT_ANY, "PUT", handle_put },
+	{ TARGET_KEY, METHOD_DELETE, VARIANT_ANY, "DELETE", handle_delete },
 };
 
 void route_dispatch(struct request *req, struct store *st, const struct config *cfg)
 {
 	enum target target = req->key_len == 0 ? TARGET_ROOT : TARGET_KEY;
+	enum variant variant = variant_of(req);
 	char allow[128] = "Allow: ";
 	size_t n = strlen(allow);
 	struct error err;
@@ -214,7 +306,7 @@ void route_dispatch(struct request *req, struct store *st, const struct config *
 
 		if (r->target != target || r->method != req->method)
 			continue;
-		if (r->list == LIST_ANY || (r->list == LIST_YES) == req->query.list) {
+		if (r->variant == VARIANT_ANY || r->variant == variant) {
 			r->fn(req, st, cfg);
 			return;
 		}

@@ -28,6 +28,7 @@
 #include "fsutil.h"
 #include "store_admin_ops.h"
 #include "store_join.h"
+#include "store_ops.h"
 
 /* A call into the store that takes this long is stuck behind a mutex a
  * killed process left locked (watchdog.h). */
@@ -119,11 +120,27 @@ out:
 	return hand_out(sa, status, out);
 }
 
+enum store_status store_admin_attach(struct store *st, const struct config *cfg,
+				     struct store_admin **out, struct error *err)
+{
+	struct store_admin *sa = calloc(1, sizeof(*sa));
+
+	*out = NULL;
+	if (sa == NULL)
+		return store_admin_error(ENOMEM, err);
+	sa->cfg = cfg;
+	sa->db = st->db;
+	sa->borrowed = true;
+	*out = sa;
+	return STORE_OK;
+}
+
 void store_admin_close(struct store_admin *sa)
 {
 	if (sa == NULL)
 		return;
-	kvdb_free(sa->db);
+	if (!sa->borrowed)
+		kvdb_free(sa->db);
 	if (sa->copy_dir != NULL)
 		fsutil_dir_remove(sa->copy_dir);
 	free(sa->copy_dir);
@@ -172,7 +189,7 @@ enum store_status store_admin_copy(struct store_admin *live, struct store_admin 
 		status = store_admin_error(ret, err);
 		goto out;
 	}
-	if ((sa->db = kvdb_new(live->cfg, &admin)) == NULL) {
+	if ((sa->db = kvdb_new(live->cfg, kvdb_role_of(live->db))) == NULL) {
 		status = store_admin_error(ENOMEM, err);
 		goto out;
 	}

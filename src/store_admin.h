@@ -26,7 +26,16 @@ struct store_admin;
 enum store_status store_admin_open(const struct config *cfg, struct store_admin **out,
 				   struct error *err);
 
-/* Closes the handles and leaves the environment. */
+/* A handle on the environment that the service's st has joined, for the
+ * service's backups over HTTP: the operations below then run as the
+ * service's own, under its watchdog, without a second join. st must have
+ * made a call into the store in this request (store_ping()), so that it
+ * is joined and stays so, and must outlive the handle. */
+enum store_status store_admin_attach(struct store *st, const struct config *cfg,
+				     struct store_admin **out, struct error *err);
+
+/* Closes the handles and leaves the environment (a handle from
+ * store_admin_attach() leaves the service's store as it is). */
 void store_admin_close(struct store_admin *sa);
 
 struct store_admin_stats {
@@ -68,10 +77,16 @@ struct store_admin_record {
  * dump, which then returns STORE_ERROR. */
 typedef bool (*store_admin_record_fn)(const struct store_admin_record *rec, void *arg);
 
+/* Called once before the first record of a dump with the versionstamp the
+ * snapshot is complete up to; false stops the dump as for a record. */
+typedef bool (*store_admin_begin_fn)(uint64_t versionstamp, void *arg);
+
 /* Every live record strictly under prefix (dotted; "" for all), from one
- * consistent snapshot of the store: a private copy made for the dump. */
+ * consistent snapshot of the store: a private copy made for the dump.
+ * begin may be NULL. */
 enum store_status store_admin_dump(struct store_admin *sa, const char *prefix, size_t prefix_len,
-				   store_admin_record_fn fn, void *arg, struct error *err);
+				   store_admin_begin_fn begin, store_admin_record_fn fn,
+				   void *arg, struct error *err);
 
 /* True when no write ever happened in the store: the versionstamp counter
  * is still unset. */
@@ -81,10 +96,12 @@ enum store_status store_admin_fresh(struct store_admin *sa, bool *fresh, struct 
  * its versionstamp and the counter is raised to the largest, so that new
  * writes get versionstamps above everything loaded; without, each takes
  * the next versionstamp like any write. Records already expired are left
- * out and counted in *skipped. */
+ * out and counted in *skipped. *versionstamp (when not NULL) is the
+ * store's last versionstamp after the transaction; with nothing to write
+ * (n == 0) the call only reads it. */
 enum store_status store_admin_load(struct store_admin *sa, const struct store_admin_record *recs,
 				   size_t n, bool keep_versionstamps, uint64_t *skipped,
-				   struct error *err);
+				   uint64_t *versionstamp, struct error *err);
 
 /* A hot backup of the live environment into dir, which must be missing or
  * empty: a checkpoint, Berkeley DB's own backup of the databases and logs,

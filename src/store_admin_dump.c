@@ -8,6 +8,7 @@
 
 struct dump_op {
 	struct kvdb_range range;
+	store_admin_begin_fn begin;
 	store_admin_record_fn fn;
 	void *arg;
 	int64_t now;		/* records expired by then are left out */
@@ -48,13 +49,27 @@ static int dump_body(struct kvdb *db, DB_TXN *txn, void *arg)
 	struct dump_op *op = arg;
 	char start[KEYPATH_MAX + 1];
 	size_t start_len = kvdb_range_first(&op->range, start);
+	struct record counter;
+	bool found;
+	int ret;
 
 	op->now = util_now_ms();
+	if (op->begin != NULL) {
+		ret = kvdb_read_header(db, txn, KVDB_COUNTER_KEY, sizeof(KVDB_COUNTER_KEY), 0,
+				       &found, &counter);
+		if (ret != 0)
+			return ret;
+		if (!op->begin(found ? counter.versionstamp : 0, op->arg)) {
+			op->stopped = true;
+			return 0;
+		}
+	}
 	return kvdb_walk(db, txn, start, start_len, dump_visit, op);
 }
 
 enum store_status store_admin_dump(struct store_admin *sa, const char *prefix, size_t prefix_len,
-				   store_admin_record_fn fn, void *arg, struct error *err)
+				   store_admin_begin_fn begin, store_admin_record_fn fn,
+				   void *arg, struct error *err)
 {
 	struct dump_op *op = calloc(1, sizeof(*op));
 	struct store_admin *copy = NULL;
@@ -66,6 +81,7 @@ enum store_status store_admin_dump(struct store_admin *sa, const char *prefix, s
 		status = store_admin_error(EINVAL, err);
 		goto out;
 	}
+	op->begin = begin;
 	op->fn = fn;
 	op->arg = arg;
 	kvdb_range_init(&op->range, prefix, prefix_len);
@@ -109,6 +125,7 @@ struct load_op {
 	size_t n;
 	bool keep;
 	uint64_t skipped;
+	uint64_t versionstamp;	/* the counter when the transaction ends */
 };
 
 static int load_body(struct kvdb *db, DB_TXN *txn, void *arg)
@@ -123,6 +140,7 @@ static int load_body(struct kvdb *db, DB_TXN *txn, void *arg)
 	op->skipped = 0;
 	if ((ret = kvdb_lock_counter(db, txn, &vs)) != 0)
 		return ret;
+	op->versionstamp = vs;
 	for (size_t i = 0; i < op->n; i++) {
 		const struct store_admin_record *in = &op->recs[i];
 
@@ -142,17 +160,24 @@ static int load_body(struct kvdb *db, DB_TXN *txn, void *arg)
 		if ((ret = kvdb_put_record(db, txn, key, in->key_len, &rec)) != 0)
 			return ret;
 	}
+	/* Nothing written (every record expired, or none): the counter stays
+	 * as it is, and a store that never took a write stays so. */
+	if (op->skipped == op->n)
+		return 0;
+	op->versionstamp = vs;
 	return kvdb_write_versionstamp(db, txn, vs);
 }
 
 enum store_status store_admin_load(struct store_admin *sa, const struct store_admin_record *recs,
 				   size_t n, bool keep_versionstamps, uint64_t *skipped,
-				   struct error *err)
+				   uint64_t *versionstamp, struct error *err)
 {
 	struct load_op op = { .recs = recs, .n = n, .keep = keep_versionstamps };
 	enum store_status status = kvdb_run(sa->db, true, load_body, &op);
 
 	*skipped = op.skipped;
+	if (versionstamp != NULL)
+		*versionstamp = op.versionstamp;
 	if (status != STORE_OK)
 		return store_admin_fail(sa->db, status, err);
 	kvdb_checkpoint(sa->db, 4096, 1);

@@ -13,6 +13,7 @@ struct store_admin {
 	const struct config *cfg;
 	struct kvdb *db;
 	char *copy_dir;		/* set on a private copy: removed on close */
+	bool borrowed;		/* db is the service's (store_admin_attach): not freed */
 };
 
 /* Fills err with what made a call on db fail (db->last_error) and returns

@@ -66,6 +66,7 @@ static void test_defaults(void)
 	CHECK(strcmp(cfg.store, KV_DEFAULT_STORE) == 0);
 	CHECK(cfg.max_value == 65536);
 	CHECK(cfg.max_body == 1048576);
+	CHECK(cfg.max_load == 15u << 20);
 	CHECK(!cfg.sync);
 	CHECK(cfg.open == CONFIG_OPEN_PER_PROCESS);
 	CHECK(cfg.cache_size == 16ULL << 20);
@@ -268,11 +269,19 @@ static void test_tokens(void)
 	CHECK(cfg.tokens[0].n_read == 2 && strcmp(cfg.tokens[0].read[1], "config") == 0);
 	CHECK(cfg.tokens[0].n_write == 1 && strcmp(cfg.tokens[0].write[0], "users.alice") == 0);
 	CHECK(strcmp(cfg.tokens[1].name, "lb") == 0 && cfg.tokens[1].n_read == 0);
+	CHECK(!cfg.tokens[0].admin && !cfg.tokens[1].admin);
 	config_free(&cfg);
+
+	/* admin = yes is a grant of its own. */
+	CHECK(load(&cfg, "[token ops]\nhash = " HASH_ALICE "\nadmin = yes\n", &err));
+	CHECK(cfg.n_tokens == 1 && cfg.tokens[0].admin && cfg.tokens[0].n_read == 0 &&
+	      cfg.tokens[0].n_write == 0);
+	config_free(&cfg);
+	CHECK(refused("[token a]\nhash = " HASH_ALICE "\nadmin = maybe\n", 3, "must be yes or no"));
 
 	/* A setting after a section belongs to the token, which has no such line. */
 	CHECK(refused("[token a]\nhash = " HASH_ALICE "\nsync = on\n", 3,
-		      "unknown setting in a [token] section (only hash, read and write)"));
+		      "unknown setting in a [token] section (only hash, read, write and admin)"));
 	CHECK(refused("[token a]\nread = users\n", 1, "this [token] section has no hash"));
 	CHECK(refused("[token a]\nhash = sha256:abc\n", 2,
 		      "must be sha256: and 64 hex digits (kvctl token NAME prints it)"));
@@ -284,7 +293,7 @@ static void test_tokens(void)
 		      "a token of this name exists already"));
 	CHECK(refused("[token a]\nhash = " HASH_ALICE "\n[token b]\nhash = " HASH_ALICE "\n", 3,
 		      "this [token] section has the same hash as another"));
-	CHECK(config_n_token_settings == 3);
+	CHECK(config_n_token_settings == 4);
 }
 
 static void test_locate(void)

@@ -390,7 +390,7 @@ static void test_dump_load_backup(void)
 	store_free(st);
 
 	CHECK(store_admin_open(&f.cfg, &sa, &err) == STORE_OK);
-	CHECK(sa != NULL && store_admin_dump(sa, "d", 1, collect, &d, &err) == STORE_OK);
+	CHECK(sa != NULL && store_admin_dump(sa, "d", 1, NULL, collect, &d, &err) == STORE_OK);
 	CHECK(d.n == 2 && strcmp(d.keys[0], "d.a") == 0 && strcmp(d.keys[1], "d.b") == 0);
 	CHECK(d.n == 2 && d.vs[0] == 2 && d.vs[1] == 1);
 
@@ -409,7 +409,7 @@ static void test_dump_load_backup(void)
 		{ .key = "old", .key_len = 3, .value = "1", .value_len = 1, .expires_at = 1,
 		  .versionstamp = 3 },
 	};
-	CHECK(sa != NULL && store_admin_load(sa, recs, 2, true, &skipped, &err) == STORE_OK);
+	CHECK(sa != NULL && store_admin_load(sa, recs, 2, true, &skipped, NULL, &err) == STORE_OK);
 	CHECK(skipped == 1);
 	store_admin_close(sa);
 	st = store_new(&g.cfg);
