@@ -193,7 +193,13 @@ int fsutil_group_id(const char *name, gid_t *gid)
 int fsutil_can_use(const char *path, bool dir)
 {
 	int want = R_OK | W_OK | (dir ? X_OK : 0);
+	struct stat st;
 
+	/* What is not the kind of file asked for is no question of permission. */
+	if (stat(path, &st) != 0)
+		return errno;
+	if (dir != S_ISDIR(st.st_mode))
+		return dir ? ENOTDIR : EISDIR;
 	return faccessat(AT_FDCWD, path, want, AT_EACCESS) == 0 ? 0 : errno;
 }
 

@@ -51,7 +51,8 @@ void fsutil_user_name(uid_t uid, char *out, size_t size);
 void fsutil_group_name(gid_t gid, char *out, size_t size);
 
 /* Whether the process's effective user may read and write path (and
- * search it, for a directory): 0, or the errno value that says why not. */
+ * search it, for a directory): 0, or the errno value that says why not
+ * (ENOTDIR or EISDIR when it is not the kind of file asked for). */
 int fsutil_can_use(const char *path, bool dir);
 
 /* How to fix what fsutil_explain() says, for the same log line. */
