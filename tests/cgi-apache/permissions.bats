@@ -179,3 +179,20 @@ store_mode = 0660"
 	assert_code 200
 	every_file_is "$KV_GROUP" 660
 }
+
+@test "(cgi kit) without a shared group: a 0777 directory and store_mode 0666 let the customer's kvctl in, and every account" {
+	# cgi-bin/README.txt's fallback, with its risk: the files are anyone's.
+	fresh_store "$KV_CUSTOMER:$KV_GROUP" 777 "store_mode = 0666"
+	chgrp root "$KV_STORE" # not the customer's group: no sharing through it
+	kv_put /a '{"value":1}'
+	assert_code 200
+	every_file_is www-data 666
+	run --separate-stderr as_customer "$KV_RUNDIR/kvctl" -c "$KV_CONF" dump
+	assert_success
+	assert_equal "${#lines[@]}" 1
+	kv_put /b '{"value":2}'
+	assert_code 200
+	# The risk said plainly: an account with no part in it reads the data.
+	run runuser -u nobody -- head -c 1 "$KV_STORE/kv.db"
+	assert_success
+}
