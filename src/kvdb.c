@@ -215,8 +215,15 @@ static int perm_check(struct kvdb *db)
  * explained by looking again, else in general terms. */
 static int perm_explain(struct kvdb *db, int err)
 {
-	if (perm_check(db) == 0)
-		perm_denied(db, db->cfg->store);
+	char user[64], group[64], problem[sizeof(db->problem)];
+
+	if (perm_check(db) != 0)
+		return err;
+	fsutil_user_name(geteuid(), user, sizeof(user));
+	fsutil_group_name(getegid(), group, sizeof(group));
+	snprintf(problem, sizeof(problem), "the store cannot be used: a file in %s was refused "
+		 "to %s (group %s); fix: " FSUTIL_PERM_FIX, db->cfg->store, user, group);
+	perm_record(db, problem);
 	return err;
 }
 
