@@ -46,6 +46,8 @@ teardown_file() {
 fresh_store() {
 	rm -rf "${KV_STORE:?}"/* "${KV_STORE:?}"/.[!.]*
 	chown "$1" "$KV_STORE"
+	# chmod keeps a directory's set-group-ID bit unless told in letters.
+	chmod g-s "$KV_STORE"
 	chmod "$2" "$KV_STORE"
 	printf '%s\n%s\n' "$BASE_CONF" "${3:-}" >"$KV_CONF"
 }
