@@ -17,6 +17,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "fsutil.h"
 #include "keypath.h"
 #include "util.h"
 
@@ -48,8 +49,34 @@ const struct config_setting config_settings[] = {
 		.help = "The Berkeley DB environment directory: the data, its logs and region files.",
 		.about = "A directory that exists and is writable by the user the kvd processes "
 			 "run as (Apache runs them as www-data). Give each store to one user "
-			 "only: files another user creates in it lock the first one out. "
+			 "only: files another user creates in it lock the first one out, unless "
+			 "store_group makes them the group's. "
 			 "KV_DATA, when set and not empty, overrides this setting.",
+	},
+	{
+		.name = "store_group", .type = CONFIG_GROUP, FIELD(store_group),
+		.def_text = "none: the group of the process that creates a file",
+		.example = "www-data",
+		.help = "The group the store's files belong to, so that its members share the store.",
+		.about = "For a store that kvd, running as the web server's user, and its owner "
+			 "(kvctl stats, kvctl backup) both use: make both members of the group. "
+			 "kvd and kvctl give the store directory this group and the set-group-ID "
+			 "bit when they own it, so that every file created in it belongs to the "
+			 "group, and create the files with store_mode, 0660 unless it says "
+			 "otherwise.",
+	},
+	{
+		.name = "store_mode", .type = CONFIG_MODE, FIELD(store_mode),
+		.min = 0600, .max = 0666,
+		.def_text = "each file's own mode less the process's umask: 0660 (0640 under umask "
+			    "022), the rate-limit table 0600; 0660 with store_group",
+		.example = "0660",
+		.help = "The permission bits of the store's new files, whatever the umask.",
+		.about = "Applies to every file kvd and kvctl create in the store directory (the "
+			 "databases, the logs, the shared regions, kv.lock, the rate-limit table) "
+			 "and to restored stores and backups. The owner always reads and writes; "
+			 "0660 lets the group do as much, 0600 no one else. Files made before "
+			 "it was set follow it when a process that owns them next joins the store.",
 	},
 	{
 		.name = "max_value", .type = CONFIG_SIZE, FIELD(max_value),
@@ -206,6 +233,14 @@ void config_rule(const struct config_setting *s, char *out, size_t size)
 		snprintf(out, size, "N/s, N/m or N/h with N from %llu to %llu",
 			 (unsigned long long)s->min, (unsigned long long)s->max);
 		break;
+	case CONFIG_MODE:
+		snprintf(out, size, "an octal mode from %04llo to %04llo that lets the owner read "
+			 "and write, with no execute bit", (unsigned long long)s->min,
+			 (unsigned long long)s->max);
+		break;
+	case CONFIG_GROUP:
+		snprintf(out, size, "the name or number of a group of /etc/group");
+		break;
 	}
 }
 
@@ -301,19 +336,56 @@ static bool parse_rate(const char *value, uint64_t min, uint64_t max, uint64_t *
 	return false;
 }
 
-/* An absolute path, copied into the owned string at field. */
-static enum parse_result parse_path(const char *value, char **field)
+/* Octal digits (3 or 4) of a file's permission bits, within min and max,
+ * with every bit of min and none outside max. */
+static bool parse_mode(const char *value, uint64_t min, uint64_t max, uint64_t *out)
 {
-	char *copy;
+	size_t len = strlen(value);
+	uint64_t n = 0;
 
-	if (value[0] != '/')
-		return PARSE_BAD;
-	copy = strdup(value);
+	if (len < 3 || len > 4)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (value[i] < '0' || value[i] > '7')
+			return false;
+		n = n * 8 + (uint64_t)(value[i] - '0');
+	}
+	if ((n & min) != min || (n & ~max) != 0)
+		return false;
+	*out = n;
+	return true;
+}
+
+/* value, copied into the owned string at field. */
+static enum parse_result set_string(const char *value, char **field)
+{
+	char *copy = strdup(value);
+
 	if (copy == NULL)
 		return PARSE_NOMEM;
 	free(*field);
 	*field = copy;
 	return PARSE_OK;
+}
+
+/* A group that exists, by name or number: a group that does not exist is
+ * a mistake to show now, with its line, not when the first file is
+ * created. */
+static enum parse_result parse_group(const char *value, char **field)
+{
+	gid_t gid;
+
+	if (fsutil_group_id(value, &gid) != 0)
+		return PARSE_BAD;
+	return set_string(value, field);
+}
+
+/* An absolute path, copied into the owned string at field. */
+static enum parse_result parse_path(const char *value, char **field)
+{
+	if (value[0] != '/')
+		return PARSE_BAD;
+	return set_string(value, field);
 }
 
 /* Parses value as s says and stores it in cfg; nothing is stored when the
@@ -346,6 +418,12 @@ static enum parse_result setting_parse(const struct config_setting *s, struct co
 		if (!parse_choice(value, s->choices, &n))
 			return PARSE_BAD;
 		break;
+	case CONFIG_MODE:
+		if (!parse_mode(value, s->min, s->max, &n))
+			return PARSE_BAD;
+		break;
+	case CONFIG_GROUP:
+		return parse_group(value, field);
 	case CONFIG_RATE:
 		/* The one rate setting: the period has a field of its own. */
 		if (!parse_rate(value, s->min, s->max, &n, &period_s))
@@ -713,6 +791,8 @@ void config_free(struct config *cfg)
 {
 	free(cfg->store);
 	cfg->store = NULL;
+	free(cfg->store_group);
+	cfg->store_group = NULL;
 	for (size_t i = 0; i < cfg->n_tokens; i++) {
 		free(cfg->tokens[i].name);
 		free_grants(cfg->tokens[i].read, cfg->tokens[i].n_read);

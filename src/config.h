@@ -52,6 +52,8 @@ struct config {
 	uint32_t rate_period_s;
 	uint32_t burst;		/* bucket size; the rate's count when not set */
 	bool read_only;		/* maintenance: writes answer 503 */
+	uint32_t store_mode;	/* the mode of the store's new files; 0: not set */
+	char *store_group;	/* the group of the store's files (owned); NULL: not set */
 };
 
 /* The settings outside [token] sections: one row each, from which the
@@ -64,6 +66,8 @@ enum config_type {
 	CONFIG_BOOL,	/* on/off, true/false, yes/no */
 	CONFIG_ENUM,	/* one of choices, stored as its index */
 	CONFIG_RATE,	/* N/s, N/m or N/h: N in the field, the period in rate_period_s */
+	CONFIG_MODE,	/* an octal file mode within min and max, in a uint32_t */
+	CONFIG_GROUP,	/* a group's name or number that exists; the field is an owned char * */
 };
 
 struct config_setting {

@@ -36,6 +36,10 @@ static const char *value_name(const struct config_setting *s)
 		return NULL;	/* the choices themselves */
 	case CONFIG_RATE:
 		return "N/s|N/m|N/h";
+	case CONFIG_MODE:
+		return "mode";
+	case CONFIG_GROUP:
+		return "group";
 	}
 	return NULL;
 }

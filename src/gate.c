@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gate.h"
+#include "http_error.h"
 
 /* Maintenance takes minutes, not seconds: no point in retrying sooner. */
 #define READ_ONLY_RETRY_S 60
@@ -31,6 +32,10 @@ static bool take_budget(struct request *req, struct ratelimit *rl, struct error 
 	struct rl_verdict v;
 	enum rl_status status = rl_take(rl, name, client_name(req, name, sizeof(name)), &v);
 
+	if (status == RL_PERMISSION) {
+		http_error_from_store(STORE_PERMISSION, NULL, NULL, err);
+		return false;
+	}
 	if (status == RL_UNAVAILABLE) {
 		snprintf(headers, GATE_HEADERS_MAX, "Retry-After: 5\r\n");
 		return error_set(err, 503, "unavailable", "the service is unavailable; try again later");

@@ -37,6 +37,12 @@ const char *http_error_from_store(enum store_status status, const char *key, con
 	case STORE_FULL:
 		error_set(err, 503, "unavailable", "the store is out of disk space; nothing was written");
 		return "Retry-After: 30\r\n";
+	case STORE_PERMISSION:
+		/* Permanent: no Retry-After. The log names the file and the user. */
+		error_set(err, 500, "store_permission",
+			  "the service may not read or write the store's files; "
+			  "its log says which file and how to fix it");
+		return NULL;
 	case STORE_OK:
 	case STORE_ERROR:
 		break;

@@ -6,6 +6,7 @@
  * runs while the web server's workers serve the store. Every failure is one
  * line on stderr and a non-zero exit: 2 for a bad command line, 1 for
  * anything else. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -49,6 +50,7 @@ struct command {
 	const char *help;	/* what it does, a few lines */
 	int min_args, max_args;
 	bool needs_store;	/* joins the live environment */
+	bool own_options;	/* reads options of its own among its arguments */
 	int (*run)(struct config *cfg, struct store_admin *sa, char **args);
 };
 
@@ -381,13 +383,104 @@ static void base64url(const unsigned char *in, size_t len, char *out)
 	*out = '\0';
 }
 
+/* The grants a token is minted with. Without --read, --write or --admin a
+ * token gets read and write on the whole store: the store's owner's own
+ * token, with which every example of the kit works; a narrower one is
+ * asked for in so many words. */
+struct token_grants {
+	const char *read;	/* comma-separated grants, or NULL for none */
+	const char *write;
+	bool admin;
+};
+
+/* PREFIXES of --read or --write: "*" or keypaths separated by commas, as
+ * a [token] section's read and write take them. A grant may not begin or
+ * end with a blank: the configuration would read it trimmed, as another
+ * key. */
+static bool grants_valid(const char *list)
+{
+	const char *p = list;
+
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+
+		if (len > 0 && (isblank((unsigned char)p[0]) || isblank((unsigned char)p[len - 1])))
+			return false;
+		if (!(len == 1 && *p == '*') && !keypath_valid(p, len))
+			return false;
+		if (comma == NULL)
+			return true;
+		p = comma + 1;
+	}
+}
+
+/* NAME and the options in any order; false with the reason said. */
+static bool token_args(char **args, const char **name, struct token_grants *g)
+{
+	*name = NULL;
+	memset(g, 0, sizeof(*g));
+	for (size_t i = 0; args[i] != NULL; i++) {
+		const char **list = strcmp(args[i], "--read") == 0 ? &g->read :
+				    strcmp(args[i], "--write") == 0 ? &g->write : NULL;
+
+		if (list != NULL) {
+			if (args[i + 1] == NULL || *list != NULL) {
+				fail("token: %s wants one list of prefixes", args[i]);
+				return false;
+			}
+			*list = args[++i];
+			if (!grants_valid(*list)) {
+				fail("token: %s %s: a grant is \"*\" or a keypath, separated by commas",
+				     args[i - 1], *list);
+				return false;
+			}
+		} else if (strcmp(args[i], "--admin") == 0) {
+			g->admin = true;
+		} else if (args[i][0] == '-' || *name != NULL) {
+			fail("token: unexpected %s (kvctl token --help)", args[i]);
+			return false;
+		} else {
+			*name = args[i];
+		}
+	}
+	if (*name == NULL) {
+		fail("token: expects a NAME (kvctl token --help)");
+		return false;
+	}
+	if (g->read == NULL && g->write == NULL && !g->admin)
+		g->read = g->write = "*";
+	return true;
+}
+
+/* The token, then the section to paste, its lines counted. */
+static void token_print(const char *token, const char *name, const char *hex,
+			const struct token_grants *g)
+{
+	int lines = 2 + (g->read != NULL) + (g->write != NULL) + g->admin;
+
+	printf("%s\n\n", token);
+	printf("# Give the token above to its user: it is shown once and stored nowhere.\n"
+	       "# Paste the %d lines below at the end of kv.conf.\n", lines);
+	printf("[token %s]\nhash = sha256:%s\n", name, hex);
+	if (g->read != NULL)
+		printf("read = %s\n", g->read);
+	if (g->write != NULL)
+		printf("write = %s\n", g->write);
+	if (g->admin)
+		printf("admin = yes\n");
+}
+
 static int cmd_token(struct config *cfg, struct store_admin *sa, char **args)
 {
 	unsigned char random[TOKEN_BYTES], digest[EVP_MAX_MD_SIZE];
 	char token[(TOKEN_BYTES * 4 + 2) / 3 + 1], hex[2 * EVP_MAX_MD_SIZE + 1];
 	unsigned int digest_len = 0;
-	const char *name = args[0];
+	struct token_grants grants;
+	const char *name;
 
+	if (!token_args(args, &name, &grants))
+		return EXIT_USAGE;
 	if (!auth_token_name_valid(name)) {
 		fail("token: a name is " AUTH_TOKEN_NAME_RULE);
 		return EXIT_USAGE;
@@ -403,10 +496,7 @@ static int cmd_token(struct config *cfg, struct store_admin *sa, char **args)
 	}
 	util_hex_encode(digest, digest_len, hex);
 	hex[2 * digest_len] = '\0';
-	printf("%s\n\n", token);
-	printf("# Give the token above to its user: it is shown once and stored nowhere.\n"
-	       "# Add these lines to kv.conf; read and write take key prefixes.\n");
-	printf("[token %s]\nhash = sha256:%s\nread = %s\nwrite = %s\n", name, hex, name, name);
+	token_print(token, name, hex, &grants);
 	return EXIT_SUCCESS;
 }
 
@@ -485,36 +575,39 @@ out:
 static const struct command commands[] = {
 	{ "stats", "", "Counts live keys and expired keys not yet removed, bytes of values,\n"
 	  "the size of the databases and logs, the last checkpoint and the cache hit rate.",
-	  0, 0, true, cmd_stats },
+	  0, 0, true, false, cmd_stats },
 	{ "sweep", "", "Removes every expired key through the expiry index, 100 per transaction,\n"
 	  "so that the web workers never wait long. Safe to run from cron while the\n"
 	  "service serves; shows its progress when stderr is a terminal.",
-	  0, 0, true, cmd_sweep },
+	  0, 0, true, false, cmd_sweep },
 	{ "dump", "[PREFIX]", "Writes every live key (strictly under PREFIX, segment-wise, when given)\n"
 	  "as JSON lines {\"key\", \"value\", \"expiresAt\", \"versionstamp\"} to stdout,\n"
 	  "from one consistent snapshot of the store: a hot-backup copy made inside the\n"
 	  "store directory for the dump and removed after it.",
-	  0, 1, true, cmd_dump },
+	  0, 1, true, false, cmd_dump },
 	{ "load", "[FILE]", "Reads the lines of a dump from FILE or stdin and writes them, values and\n"
 	  "expiresAt intact, 100 per transaction. Into a store that never took a write\n"
 	  "the keys keep their versionstamps; otherwise each gets a new one. Either way\n"
 	  "later writes get versionstamps above every loaded one.",
-	  0, 1, true, cmd_load },
+	  0, 1, true, false, cmd_load },
 	{ "backup", "DIR", "Makes a hot backup of the live store into DIR (missing or empty):\n"
 	  "Berkeley DB's own copy of the databases and logs, recovered so that DIR\n"
 	  "holds a consistent store.",
-	  1, 1, true, cmd_backup },
+	  1, 1, true, false, cmd_backup },
 	{ "restore", "DIR", "Copies the backup in DIR into the store directory, which must be missing\n"
 	  "or empty, and recovers it. Stop the service first, restore into a new\n"
 	  "directory (KV_DATA or -c), point the configuration at it, start the service.",
-	  1, 1, false, cmd_restore },
+	  1, 1, false, false, cmd_restore },
 	{ "verify", "", "Checks the structure of both databases, and that the expiry index holds\n"
 	  "exactly one entry for each key with an expiry, on a hot-backup copy of the\n"
 	  "store made for the check. Exits 1 on a problem.",
-	  0, 0, true, cmd_verify },
-	{ "token", "NAME", "Mints a random bearer token and prints it once, then the lines that\n"
-	  "give it access in kv.conf (its SHA-256 hash, read and write prefixes).",
-	  1, 1, false, cmd_token },
+	  0, 0, true, false, cmd_verify },
+	{ "token", "NAME [--read PREFIXES] [--write PREFIXES] [--admin]",
+	  "Mints a random bearer token and prints it once, then the lines of its\n"
+	  "[token NAME] section to paste into kv.conf: its SHA-256 hash and its grants.\n"
+	  "PREFIXES are \"*\" or keypaths separated by commas; --admin adds admin = yes\n"
+	  "(backups over HTTP). Without any of the three: read = * and write = *.",
+	  1, 6, false, true, cmd_token },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -626,7 +719,7 @@ int main(int argc, char **argv)
 			command_help(c);
 			return EXIT_SUCCESS;
 		}
-		if (argv[i][0] == '-' && argv[i][1] != '\0') {
+		if (argv[i][0] == '-' && argv[i][1] != '\0' && !c->own_options) {
 			fail("%s: unknown option %s (kvctl %s --help)", c->name, argv[i], c->name);
 			return EXIT_USAGE;
 		}

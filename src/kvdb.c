@@ -1,4 +1,5 @@
 /* kvdb.c: the database core under the service and kvctl */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -14,7 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "kvdb.h"
+#include "ratelimit.h"
 #include "store_join.h"
 #include "util.h"
 #include "watchdog.h"
@@ -86,6 +89,9 @@ struct kvdb {
 	DB *primary;
 	DB *expiry;
 	int last_error;			/* what made the last call fail */
+	mode_t mode;			/* of the files it creates */
+	gid_t gid;			/* store_group's, or -1 */
+	char problem[768];		/* why the files may not be used, or "" */
 	bool panic;			/* Berkeley DB wants recovery */
 	unsigned long requests;
 	unsigned long writes;		/* committed by this process */
@@ -113,6 +119,131 @@ static void kvdb_log(const struct kvdb *db, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	util_log("%s", line);
+}
+
+/* ---- permissions ---- */
+
+/* Whether store_mode or store_group asks for exact modes and a group. */
+static bool perm_configured(const struct config *cfg)
+{
+	return cfg->store_mode != 0 || cfg->store_group != NULL;
+}
+
+/* The files the store creates in its directory: Berkeley DB's regions,
+ * logs and databases, the lock file, the rate-limit table. */
+static bool store_file(const char *name)
+{
+	return strncmp(name, "__db.", 5) == 0 || strncmp(name, "log.", 4) == 0 ||
+	       strcmp(name, KVDB_PRIMARY_FILE) == 0 || strcmp(name, KVDB_EXPIRY_FILE) == 0 ||
+	       strcmp(name, STORE_LOCK_FILE) == 0 || strncmp(name, RL_FILE, strlen(RL_FILE)) == 0;
+}
+
+/* Records why the store may not be used, and logs it unless it is what
+ * this process logged last: one line per process for one cause, although
+ * every request looks again. */
+static int perm_record(struct kvdb *db, const char *problem)
+{
+	if (strcmp(problem, db->problem) != 0) {
+		snprintf(db->problem, sizeof(db->problem), "%s", problem);
+		kvdb_log(db, "%s", db->problem);
+	}
+	return EACCES;
+}
+
+/* The file, its owner and mode, the process's user, and how to fix it. */
+static int perm_denied(struct kvdb *db, const char *path)
+{
+	char why[512], problem[sizeof(db->problem)];
+
+	fsutil_explain(path, why, sizeof(why));
+	snprintf(problem, sizeof(problem), "the store cannot be used: %s; fix: " FSUTIL_PERM_FIX,
+		 why);
+	return perm_record(db, problem);
+}
+
+static int perm_no_group(struct kvdb *db, const char *dir)
+{
+	char group[64], problem[sizeof(db->problem)];
+
+	fsutil_group_name(db->gid, group, sizeof(group));
+	snprintf(problem, sizeof(problem),
+		 "the store cannot be used: store_group is %s, but files created in %s would not "
+		 "belong to it, and this process does not own the directory to fix that; "
+		 "fix: as its owner, chgrp %s %s && chmod g+s %s", group, dir, group, dir, dir);
+	return perm_record(db, problem);
+}
+
+/* Before joining: whether this process's user may use the directory and
+ * every file of the store, so that a permanent cause is told from a
+ * passing one before Berkeley DB reports it in its own words. With
+ * store_mode or store_group, gives the directory the group and the files
+ * this process owns their mode and group. 0, or EACCES with db->problem
+ * set and logged. A missing directory is left for the join to report. */
+static int perm_check(struct kvdb *db)
+{
+	const char *dir = db->cfg->store;
+	char path[4096];
+	struct dirent *e;
+	int ret = 0;
+	DIR *d;
+
+	ret = fsutil_can_use(dir, true);
+	if (ret == EACCES || ret == EPERM)
+		return perm_denied(db, dir);
+	if (ret != 0)
+		return 0;
+	if (db->gid != (gid_t)-1 && fsutil_dir_group(dir, db->gid) != 0)
+		return perm_no_group(db, dir);
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while (ret == 0 && (e = readdir(d)) != NULL) {
+		if (!store_file(e->d_name) ||
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path))
+			continue;
+		if (perm_configured(db->cfg))
+			fsutil_file_adjust(path, db->gid, db->mode);
+		ret = fsutil_can_use(path, false);
+		ret = ret == EACCES || ret == EPERM ? perm_denied(db, path) : 0;
+	}
+	closedir(d);
+	if (ret == 0)
+		db->problem[0] = '\0';
+	return ret;
+}
+
+/* A permission error that came past perm_check (a file changed since):
+ * explained by looking again, else in general terms. */
+static int perm_explain(struct kvdb *db, int err)
+{
+	char user[64], group[64], problem[sizeof(db->problem)];
+
+	if (perm_check(db) != 0)
+		return err;
+	fsutil_user_name(geteuid(), user, sizeof(user));
+	fsutil_group_name(getegid(), group, sizeof(group));
+	snprintf(problem, sizeof(problem), "the store cannot be used: a file in %s was refused "
+		 "to %s (group %s); fix: " FSUTIL_PERM_FIX, db->cfg->store, user, group);
+	perm_record(db, problem);
+	return err;
+}
+
+/* The mode and group of the store's new files. With store_mode or
+ * store_group set the process's umask is cleared, so that every file
+ * gets exactly that mode: Berkeley DB applies the umask to the mode it
+ * is given. */
+static void perm_init(struct kvdb *db)
+{
+	db->mode = fsutil_store_mode(db->cfg->store_mode, db->cfg->store_group != NULL, 0660);
+	db->gid = (gid_t)-1;
+	if (db->cfg->store_group != NULL && fsutil_group_id(db->cfg->store_group, &db->gid) != 0)
+		db->gid = (gid_t)-1;
+	if (perm_configured(db->cfg))
+		umask(0);
+}
+
+const char *kvdb_problem(const struct kvdb *db)
+{
+	return db->problem[0] != '\0' ? db->problem : NULL;
 }
 
 /* ---- the environment ---- */
@@ -183,6 +314,10 @@ static int env_configure(DB_ENV *env, void *arg)
 		goto out;
 	if ((ret = set_cache(env, db->cfg->cache_size)) != 0)
 		goto out;
+	/* New log files get exactly store_mode, whatever the umask of the
+	 * process that happens to start one. */
+	if (perm_configured(db->cfg) && (ret = env->set_lg_filemode(env, (int)db->mode)) != 0)
+		goto out;
 	ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
 out:
 	return ret;
@@ -249,7 +384,7 @@ static int expiry_of(DB *secondary, const DBT *key, const DBT *data, DBT *skey)
 
 /* Opens one database of the environment, transactionally, creating it when
  * missing; db_flags are DB->set_flags flags. */
-static int db_open(DB_ENV *env, DB **out, const char *file, u_int32_t db_flags)
+static int db_open(DB_ENV *env, DB **out, const char *file, u_int32_t db_flags, mode_t mode)
 {
 	DB *handle = NULL;
 	int ret;
@@ -263,7 +398,7 @@ static int db_open(DB_ENV *env, DB **out, const char *file, u_int32_t db_flags)
 	/* DB_AUTO_COMMIT: a handle opened outside a transaction can never
 	 * join one later. */
 	if ((ret = handle->open(handle, NULL, file, NULL, DB_BTREE,
-				DB_CREATE | DB_AUTO_COMMIT, 0660)) != 0)
+				DB_CREATE | DB_AUTO_COMMIT, (int)mode)) != 0)
 		goto out;
 	*out = handle;
 	handle = NULL;
@@ -319,9 +454,10 @@ static int handles_try_open(struct kvdb *db)
 {
 	int ret;
 
-	if ((ret = db_open(db->env, &db->primary, KVDB_PRIMARY_FILE, 0)) != 0)
+	if ((ret = db_open(db->env, &db->primary, KVDB_PRIMARY_FILE, 0, db->mode)) != 0)
 		goto out;
-	if ((ret = db_open(db->env, &db->expiry, KVDB_EXPIRY_FILE, DB_DUP | DB_DUPSORT)) != 0)
+	if ((ret = db_open(db->env, &db->expiry, KVDB_EXPIRY_FILE, DB_DUP | DB_DUPSORT,
+			   db->mode)) != 0)
 		goto out;
 	/* Associate on every open (Berkeley DB does not remember it), and
 	 * without DB_CREATE: with an empty index that flag rescans the whole
@@ -351,16 +487,26 @@ static int handles_open(struct kvdb *db)
 	}
 	if (ret == DB_RUNRECOVERY)
 		db->panic = true;
-	if (ret != 0) {
-		db->last_error = ret;
+	if (ret == EACCES || ret == EPERM)
+		perm_explain(db, ret);
+	else if (ret != 0)
 		kvdb_log(db, "cannot open the databases: %s", db_strerror(ret));
-	}
+	if (ret != 0)
+		db->last_error = ret;
 	return ret;
+}
+
+/* What a failure to open the handles means for the caller. */
+static enum store_status handles_status(int ret)
+{
+	if (ret == 0)
+		return STORE_OK;
+	return ret == EACCES || ret == EPERM ? STORE_PERMISSION : STORE_UNAVAILABLE;
 }
 
 enum store_status kvdb_handles_open(struct kvdb *db)
 {
-	return handles_open(db) == 0 ? STORE_OK : STORE_UNAVAILABLE;
+	return handles_status(handles_open(db));
 }
 
 /* The watchdog guards calls into the shared environment; a private one
@@ -374,8 +520,18 @@ static void watchdog_on(const struct kvdb *db)
 /* Joins the environment, recovering it first when it needs it. */
 static enum store_status enter(struct kvdb *db)
 {
-	int ret = store_join_enter(db->join, db->role->join_wait_ms, &db->env);
+	int ret = perm_check(db);
 
+	/* perm_check explains what it finds; a refusal that came after it
+	 * is explained by looking again. */
+	if (ret == 0 && (ret = store_join_enter(db->join, db->role->join_wait_ms, &db->env)) != 0 &&
+	    (ret == EACCES || ret == EPERM))
+		perm_explain(db, ret);
+	if (ret == EACCES || ret == EPERM) {
+		db->env = NULL;
+		db->last_error = ret;
+		return STORE_PERMISSION;
+	}
 	if (ret != 0) {
 		db->env = NULL;
 		db->last_error = ret;
@@ -455,11 +611,12 @@ static enum store_status ready(struct kvdb *db)
 		if (++db->requests % FAILCHK_EVERY == 0)
 			failchk(db);
 	}
-	/* A database file that cannot be opened (damaged, unreadable) makes
-	 * the store unavailable, like an environment that cannot be joined. */
-	if (db->panic || handles_open(db) != 0)
+	/* A database file that cannot be opened (damaged) makes the store
+	 * unavailable, like an environment that cannot be joined; one this
+	 * process's user may not open is a permission problem. */
+	if (db->panic)
 		return STORE_UNAVAILABLE;
-	return STORE_OK;
+	return handles_status(handles_open(db));
 }
 
 /* Whether the files a write went into are still the store's, so that the
@@ -496,7 +653,8 @@ struct kvdb *kvdb_new(const struct config *cfg, const struct kvdb_role *role)
 		return NULL;
 	db->cfg = cfg;
 	db->role = role;
-	db->join = store_join_new(cfg->store, env_configure, db);
+	perm_init(db);
+	db->join = store_join_new(cfg->store, db->mode, env_configure, db);
 	if (db->join == NULL || pthread_mutex_init(&db->busy, NULL) != 0) {
 		store_join_free(db->join);
 		free(db);
@@ -512,8 +670,8 @@ enum store_status kvdb_open(struct kvdb *db)
 
 	watchdog_on(db);
 	status = enter(db);
-	if (status == STORE_OK && handles_open(db) != 0)
-		status = STORE_UNAVAILABLE;
+	if (status == STORE_OK)
+		status = handles_status(handles_open(db));
 	/* Opening the handles once checks the files (and creates them in a
 	 * new store); with open = per_request each call opens them again. */
 	if (status == STORE_OK && db->cfg->open == CONFIG_OPEN_PER_REQUEST)

@@ -91,6 +91,10 @@ const struct kvdb_role *kvdb_role_of(const struct kvdb *db);
 /* The Berkeley DB or errno error that made the last call fail. */
 int kvdb_last_error(const struct kvdb *db);
 
+/* After STORE_PERMISSION: the sentence that says which file, which user,
+ * and how to fix it (the service logs it too). NULL otherwise. */
+const char *kvdb_problem(const struct kvdb *db);
+
 /* The database handles alone; DB->verify wants none open on its file. */
 enum store_status kvdb_handles_open(struct kvdb *db);
 void kvdb_handles_close(struct kvdb *db);

@@ -60,6 +60,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "ratelimit.h"
 #include "ratelimit_table.h"
 #include "util.h"
@@ -88,6 +89,7 @@ enum rl_state {
 	RL_STATE_BUSY,		/* the mutex or the flock stayed held: fail open */
 	RL_STATE_DAMAGED,	/* the file is not a whole table: rebuild it */
 	RL_STATE_FAILED,	/* no table can be opened or built: 503; logged */
+	RL_STATE_DENIED,	/* the same, for want of permission: 500; logged */
 };
 
 struct ratelimit {
@@ -100,6 +102,7 @@ struct ratelimit {
 	ino_t ino;
 	int64_t named_ns;	/* when RL_FILE was last seen to name it */
 	int64_t interval_ns;	/* what one request costs */
+	mode_t mode;		/* of a new table */
 	bool warned;		/* the open failure is logged once per process */
 	bool stalled;		/* a lock timeout is logged, until a lock succeeds */
 };
@@ -131,6 +134,11 @@ struct ratelimit *rl_new(const struct config *cfg)
 	}
 	if (cfg->rate != 0)
 		rl->interval_ns = (int64_t)cfg->rate_period_s * NS_PER_S / cfg->rate;
+	/* The table follows store_mode and store_group as every file of the
+	 * store does (the umask cleared for an exact mode, as in kvdb.c). */
+	rl->mode = fsutil_store_mode(cfg->store_mode, cfg->store_group != NULL, 0600);
+	if (cfg->store_mode != 0 || cfg->store_group != NULL)
+		umask(0);
 	return rl;
 }
 
@@ -379,7 +387,7 @@ static bool build_table(struct ratelimit *rl, const char *reason, const char **w
 
 	/* A builder killed half-way leaves it behind. */
 	unlink(rl->tmp_path);
-	fd = open(rl->tmp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = open(rl->tmp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, rl->mode);
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		*why = strerror(errno);
 		goto fail;
@@ -454,13 +462,36 @@ static int lock_dir(const char *dir, const char **why)
 	return -1;
 }
 
+/* What this process's user may not use, when that is why the table
+ * cannot be opened or built: the store directory, or the table; NULL when
+ * the cause is another. */
+static const char *denied_path(const struct ratelimit *rl)
+{
+	int ret = fsutil_can_use(rl->cfg->store, true);
+
+	if (ret == EACCES || ret == EPERM)
+		return rl->cfg->store;
+	ret = fsutil_can_use(rl->path, false);
+	return ret == EACCES || ret == EPERM ? rl->path : NULL;
+}
+
 static enum rl_state failed(struct ratelimit *rl, const char *why)
 {
-	if (!rl->warned) {
-		util_log("rate limits unavailable: %s: %s", rl->path, why);
+	const char *denied = denied_path(rl);
+	char explained[512];
+
+	/* A directory this process may not use is the store's to report: it
+	 * looks at each process's start (kvdb.c), and one line says it. */
+	if (denied == rl->cfg->store) {
 		rl->warned = true;
+	} else if (!rl->warned && denied != NULL) {
+		fsutil_explain(denied, explained, sizeof(explained));
+		util_log("rate limits unavailable: %s; fix: " FSUTIL_PERM_FIX, explained);
+	} else if (!rl->warned) {
+		util_log("rate limits unavailable: %s: %s", rl->path, why);
 	}
-	return RL_STATE_FAILED;
+	rl->warned = true;
+	return denied != NULL ? RL_STATE_DENIED : RL_STATE_FAILED;
 }
 
 /* Under the directory's flock: maps the table RL_FILE names, unless it is
@@ -756,6 +787,8 @@ enum rl_status rl_take(struct ratelimit *rl, const char *client, size_t len,
 		return a.allow ? RL_ALLOW : RL_DENY;
 	case RL_STATE_FAILED:
 		return RL_UNAVAILABLE;
+	case RL_STATE_DENIED:
+		return RL_PERMISSION;
 	default:
 		/* Busy, or damaged over and over: fail open, as for a lock held
 		 * too long (see lock_table()). */

@@ -24,6 +24,8 @@ enum rl_status {
 	RL_UNAVAILABLE,		/* the shared table cannot be opened; logged */
 	RL_UNCHECKED,		/* the table's lock is held too long: the request
 				 * passes uncounted (fail open); logged */
+	RL_PERMISSION,		/* this process's user may not use the table or
+				 * the store directory: permanent; logged */
 };
 
 /* What the RateLimit-* and Retry-After headers say. */

@@ -28,6 +28,8 @@ enum store_status {
 	STORE_CHECK_FAILED,	/* a commit's check did not hold; nothing written */
 	STORE_TYPE_MISMATCH,	/* sum/min/max on a value that is not an integer */
 	STORE_OVERFLOW,		/* sum/min/max beyond the signed 64-bit range */
+	STORE_PERMISSION,	/* the store's files may not be used by this process's
+				 * user: permanent until a person fixes it; logged */
 };
 
 /* A record as read: value points into buf, which the caller frees with

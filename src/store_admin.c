@@ -68,11 +68,25 @@ enum store_status store_admin_error(int ret, struct error *err)
 enum store_status store_admin_fail(const struct kvdb *db, enum store_status status,
 				   struct error *err)
 {
-	if (kvdb_last_error(db) != 0)
+	if (kvdb_problem(db) != NULL)
+		error_operator(err, "%s", kvdb_problem(db));
+	else if (kvdb_last_error(db) != 0)
 		error_operator(err, "%s", kvdb_strerror(kvdb_last_error(db)));
 	else
 		error_operator(err, "the store is unavailable; try again");
 	return status;
+}
+
+/* Whether the store directory is shared through store_group: it belongs
+ * to the group, with the set-group-ID bit, so that every file created in
+ * it does too, with a mode that lets the group use it. */
+static bool store_shared(const struct config *cfg, const struct stat *dir)
+{
+	gid_t gid;
+
+	return cfg->store_group != NULL && fsutil_group_id(cfg->store_group, &gid) == 0 &&
+	       dir->st_gid == gid && (dir->st_mode & S_ISGID) &&
+	       (fsutil_store_mode(cfg->store_mode, true, 0660) & 0060) == 0060;
 }
 
 /* Gives sa to the caller when status is STORE_OK, else closes it. */
@@ -103,10 +117,11 @@ enum store_status store_admin_open(const struct config *cfg, struct store_admin 
 		goto out;
 	}
 	/* A log file or a copy that another user creates in the store locks
-	 * its owner's web workers out of it. */
-	if (info.st_uid != geteuid()) {
+	 * its owner's web workers out of it, unless store_group shares it. */
+	if (info.st_uid != geteuid() && !store_shared(cfg, &info)) {
 		error_operator(err, "run kvctl as the user that owns the store directory "
-			       "(files it would create there would lock that user out)");
+			       "(files it would create there would lock that user out), "
+			       "or share the store with store_group");
 		status = STORE_UNAVAILABLE;
 		goto out;
 	}

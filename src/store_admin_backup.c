@@ -11,19 +11,67 @@
 #include "store_admin_ops.h"
 #include "util.h"
 
+/* The mode of the store's files, and of a directory that holds them: what
+ * store_mode and store_group say, else what they were before either. */
+static mode_t file_mode(const struct config *cfg)
+{
+	return fsutil_store_mode(cfg->store_mode, cfg->store_group != NULL, 0660);
+}
+
+static mode_t dir_mode(const struct config *cfg)
+{
+	return cfg->store_mode != 0 || cfg->store_group != NULL ?
+	       fsutil_dir_mode(file_mode(cfg)) : 0750;
+}
+
+/* A directory that becomes a store, or a copy of one, with store_group:
+ * its files belong to the group. */
+static void dir_group(const struct config *cfg, const char *dir)
+{
+	gid_t gid;
+
+	if (cfg->store_group != NULL && fsutil_group_id(cfg->store_group, &gid) == 0)
+		(void)fsutil_dir_group(dir, gid);
+}
+
+/* Berkeley DB's hot backup makes its copies 0600 whatever it is told:
+ * with store_mode or store_group, they follow them afterwards. */
+static void files_adjust(const struct config *cfg, const char *dir)
+{
+	char path[4096];
+	struct dirent *e;
+	gid_t gid = (gid_t)-1;
+	DIR *d;
+
+	if (cfg->store_mode == 0 && cfg->store_group == NULL)
+		return;
+	if (cfg->store_group != NULL && fsutil_group_id(cfg->store_group, &gid) != 0)
+		gid = (gid_t)-1;
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < sizeof(path))
+			fsutil_file_adjust(path, gid, file_mode(cfg));
+	}
+	closedir(d);
+}
+
 enum store_status store_admin_backup(struct store_admin *sa, const char *dir, struct error *err)
 {
 	int ret;
 
-	if ((ret = fsutil_dir_prepare(dir)) != 0 ||
-	    (ret = store_admin_backup_into(sa, dir)) != 0 ||
+	if ((ret = fsutil_dir_prepare(dir, dir_mode(sa->cfg))) != 0)
+		return store_admin_error(ret, err);
+	dir_group(sa->cfg, dir);
+	if ((ret = store_admin_backup_into(sa, dir)) != 0 ||
 	    (ret = kvdb_recover_dir(dir, sa->cfg->cache_size)) != 0)
 		return store_admin_error(ret, err);
+	files_adjust(sa->cfg, dir);
 	return STORE_OK;
 }
 
 /* Copies the databases and logs of the backup in from into to. */
-static int copy_backup(const char *from, const char *to, bool *found)
+static int copy_backup(const char *from, const char *to, mode_t mode, bool *found)
 {
 	char src[4096], dst[4096];
 	struct dirent *e;
@@ -43,7 +91,7 @@ static int copy_backup(const char *from, const char *to, bool *found)
 			*found = true;
 		snprintf(src, sizeof(src), "%s/%s", from, e->d_name);
 		snprintf(dst, sizeof(dst), "%s/%s", to, e->d_name);
-		ret = fsutil_copy_file(src, dst);
+		ret = fsutil_copy_file(src, dst, mode);
 	}
 	closedir(d);
 	return ret;
@@ -55,7 +103,7 @@ static int restore_into(const struct config *cfg, const char *from, const char *
 	bool found;
 	int ret;
 
-	if ((ret = copy_backup(from, to, &found)) != 0)
+	if ((ret = copy_backup(from, to, file_mode(cfg), &found)) != 0)
 		return ret;
 	if (!found)
 		return ENOENT;
@@ -78,7 +126,8 @@ static int restore_beside(const struct config *cfg, const char *from)
 		ret = errno;
 		goto out;
 	}
-	chmod(tmp, 0750);
+	chmod(tmp, dir_mode(cfg));
+	dir_group(cfg, tmp);
 	if ((ret = restore_into(cfg, from, tmp)) == 0 && rename(tmp, cfg->store) != 0)
 		ret = errno;
 	if (ret != 0)
@@ -95,7 +144,7 @@ static int restore_files(const struct config *cfg, const char *from)
 {
 	int ret;
 
-	if ((ret = fsutil_dir_prepare(cfg->store)) != 0)
+	if ((ret = fsutil_dir_prepare(cfg->store, dir_mode(cfg))) != 0)
 		return ret;
 	if (rmdir(cfg->store) == 0)
 		return restore_beside(cfg, from);

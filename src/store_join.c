@@ -45,6 +45,7 @@ struct join_header {
 struct store_join {
 	char *dir;
 	char *lock_path;
+	unsigned mode;		/* of the files it creates */
 	store_join_configure_fn configure;
 	void *arg;
 	int fd;			/* the lock file, or -1 */
@@ -145,7 +146,7 @@ static void lock_close(struct store_join *j)
 static int lock_open(struct store_join *j)
 {
 	lock_close(j);
-	j->fd = open(j->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+	j->fd = open(j->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, (mode_t)j->mode);
 	if (j->fd < 0)
 		return errno;
 	if (fstat(j->fd, &j->fd_stat) != 0) {
@@ -174,7 +175,7 @@ static int env_open(struct store_join *j, u_int32_t flags, DB_ENV **out)
 		goto out;
 	if ((ret = j->configure(env, j->arg)) != 0)
 		goto out;
-	if ((ret = env->open(env, j->dir, flags, 0660)) != 0)
+	if ((ret = env->open(env, j->dir, flags, (int)j->mode)) != 0)
 		goto out;
 	*out = env;
 	env = NULL;
@@ -203,7 +204,8 @@ static int recover(struct store_join *j)
 		env->close(env, 0);
 	}
 	if (ret != 0) {
-		util_log("the store's recovery failed: %s", db_strerror(ret));
+		if (ret != EACCES && ret != EPERM)
+			util_log("the store's recovery failed: %s", db_strerror(ret));
 		return ret;
 	}
 	if ((ret = header_write(j->fd, generation)) != 0) {
@@ -235,7 +237,8 @@ static int join(struct store_join *j, uint64_t generation)
 		mark_wanted(j->fd);
 		return EAGAIN;
 	}
-	util_log("cannot open the store: %s", db_strerror(ret));
+	if (ret != EACCES && ret != EPERM)
+		util_log("cannot open the store: %s", db_strerror(ret));
 	return ret;
 }
 
@@ -273,7 +276,8 @@ int store_join_enter(struct store_join *j, unsigned wait_ms, DB_ENV **env)
 	if (j->env != NULL)
 		goto out;
 	if ((ret = lock_open(j)) != 0) {
-		util_log("cannot open the store's lock file: %s", strerror(ret));
+		if (ret != EACCES && ret != EPERM)
+			util_log("cannot open the store's lock file: %s", strerror(ret));
 		return ret;
 	}
 	/* The first round that recovers goes round once more at once, to
@@ -345,13 +349,15 @@ void store_join_want_recovery_signal(void)
 
 /* ---- life ---- */
 
-struct store_join *store_join_new(const char *dir, store_join_configure_fn configure, void *arg)
+struct store_join *store_join_new(const char *dir, unsigned mode,
+				  store_join_configure_fn configure, void *arg)
 {
 	struct store_join *j = calloc(1, sizeof(*j));
 
 	if (j == NULL)
 		return NULL;
 	j->fd = -1;
+	j->mode = mode;
 	j->configure = configure;
 	j->arg = arg;
 	j->dir = strdup(dir);

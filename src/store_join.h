@@ -55,10 +55,11 @@ struct store_join;
  * callback, event notification and every setting of kvdb.c. */
 typedef int (*store_join_configure_fn)(DB_ENV *env, void *arg);
 
-/* A process's membership of the store in dir (copied). NULL when out of
- * memory. Nothing is opened yet. */
-struct store_join *store_join_new(const char *dir, store_join_configure_fn configure,
-				  void *arg);
+/* A process's membership of the store in dir (copied), whose lock file and
+ * Berkeley DB files are created with mode (less the umask). NULL when out
+ * of memory. Nothing is opened yet. */
+struct store_join *store_join_new(const char *dir, unsigned mode,
+				  store_join_configure_fn configure, void *arg);
 
 /* Leaves, then frees. */
 void store_join_free(struct store_join *j);
@@ -66,7 +67,8 @@ void store_join_free(struct store_join *j);
 /* Makes j hold the environment open, recovering it first when it needs
  * recovery and no other process is inside, waiting at most wait_ms for a
  * recovery others run. Returns 0 with *env set (j owns it), STORE_JOIN_BUSY,
- * or the errno or Berkeley DB error that stopped it (logged). */
+ * or the errno or Berkeley DB error that stopped it (logged, except EACCES
+ * and EPERM, which the caller explains). */
 int store_join_enter(struct store_join *j, unsigned wait_ms, DB_ENV **env);
 
 /* Closes the environment (its database handles must be closed first) and

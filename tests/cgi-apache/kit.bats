@@ -5,19 +5,27 @@ load '../lib/helper'
 # (KV_TEST_SERVER=cgi or cgid; cgi by default here): its .htaccess makes
 # kv.fcgi a CGI script, passes Authorization on and serves nothing else,
 # and cgi-bin/README.txt's steps work as written: a token minted with
-# `kvctl token me`, its section pasted at the end of kv.conf, then the
-# README's curl.
+# `kvctl token me`, the lines it says to paste pasted at the end of
+# kv.conf, then the README's curl; a narrower token minted with
+# `kvctl token app --read app --write app.cache` beside it.
 
 setup_file() {
 	: "${KV_TEST_SERVER:=cgi}"
 	export KV_TEST_SERVER
-	local kvctl=${KVCTL:-$KV_BUILDDIR/src/kvctl} minted
+	local kvctl=${KVCTL:-$KV_BUILDDIR/src/kvctl} minted app count
 	minted=$("$kvctl" token me) || return 1
+	app=$("$kvctl" token app --read app --write app.cache) || return 1
 	TOKEN=$(head -n 1 <<<"$minted")
-	export TOKEN
-	# auth = on, as the kit's kv.conf says, then the [token me] section.
+	APP_TOKEN=$(head -n 1 <<<"$app")
+	export TOKEN APP_TOKEN
+	# auth = on, as the kit's kv.conf says, then the lines each printout
+	# says to paste: its last N lines.
+	count=$(sed -n 's/^# Paste the \([0-9]*\) lines below.*/\1/p' <<<"$minted")
 	KV_EXTRA_CONF="auth = on
-$(sed -n '/^\[token me\]/,$p' <<<"$minted")"
+$(tail -n "$count" <<<"$minted")"
+	count=$(sed -n 's/^# Paste the \([0-9]*\) lines below.*/\1/p' <<<"$app")
+	KV_EXTRA_CONF+="
+$(tail -n "$count" <<<"$app")"
 	export KV_EXTRA_CONF
 	kv_setup_file
 }
@@ -37,26 +45,59 @@ teardown_file() { kv_teardown_file; }
 	assert_error 401 unauthorized
 }
 
-@test "(cgi kit) the service is mounted at the script's URL: me.john is .../kv.fcgi/me.john" {
-	kv_put /me.john '{"value":{"a":1}}' -H "Authorization: Bearer $TOKEN"
+@test "(cgi kit) the service is mounted at the script's URL: users.john is .../kv.fcgi/users.john" {
+	kv_put /users.john '{"value":{"a":1}}' -H "Authorization: Bearer $TOKEN"
 	assert_code 200
-	assert_json '.key' '"me.john"'
-	kv_req GET /me.john -H "Authorization: Bearer $TOKEN"
+	assert_json '.key' '"users.john"'
+	kv_req GET /users.john -H "Authorization: Bearer $TOKEN"
 	assert_code 200
 	assert_equal "$body" '{"a":1}'
-	kv_req GET /other.key -H "Authorization: Bearer $TOKEN"
+}
+
+@test "(cgi kit) kvctl token me, pasted as printed, reads, writes and lists the whole store" {
+	kv_put /me.john '{"value":2}' -H "Authorization: Bearer $TOKEN"
+	assert_code 200
+	kv_req GET '/?list=true' -H "Authorization: Bearer $TOKEN"
+	assert_code 200
+	assert_json '[.entries[].key] | index("me.john") != null' true
+}
+
+@test "(cgi kit) a token minted with --read and --write gets those grants and no more" {
+	kv_put /app.cache.x '{"value":1}' -H "Authorization: Bearer $APP_TOKEN"
+	assert_code 200
+	kv_req GET /app.cache.x -H "Authorization: Bearer $APP_TOKEN"
+	assert_code 200
+	kv_put /app.settings '{"value":1}' -H "Authorization: Bearer $TOKEN"
+	assert_code 200
+	kv_req DELETE /app.settings -H "Authorization: Bearer $APP_TOKEN"
+	assert_error 403 forbidden
+	kv_req GET /app.settings -H "Authorization: Bearer $APP_TOKEN"
+	assert_code 200
+	kv_req GET /users.john -H "Authorization: Bearer $APP_TOKEN"
 	assert_error 403 forbidden
 }
 
-@test "(cgi kit) the .htaccess serves nothing but kv.fcgi: kvd, kv.conf, .htaccess are Apache's 403" {
-	local dir=${KV_URL%/kv.fcgi} f
-	for f in kvd kv.conf .htaccess; do
+@test "(cgi kit) the .htaccess serves nothing but kv.fcgi: every other file is Apache's 403" {
+	local kit="$KV_RUNDIR/home/user/public_html/cgi-bin" dir=${KV_URL%/kv.fcgi} f
+	# What an editor, an upload or a careful customer leaves beside the kit.
+	cp "$KV_CONF" "$kit/kv.conf.bak"
+	cp "$KV_CONF" "$kit/kv.conf~"
+	cp "$kit/kvd" "$kit/kvd.old"
+	cp "$KV_SRCDIR/cgi-bin/README.txt" "$kit/README.txt"
+	echo '<p>hello</p>' >"$kit/index.html"
+	chmod 644 "$kit/kv.conf.bak" "$kit/kv.conf~" "$kit/README.txt" "$kit/index.html"
+	for f in kvd kvd.old kv.conf kv.conf.bak 'kv.conf~' README.txt .htaccess index.html ''; do
 		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 "$dir/$f")
-		echo "$f: $code"
+		echo "'$f': $code"
 		[[ "$code" == 403 ]] || fail "$dir/$f answered $code, not 403"
 	done
 	# Nor through the script's URL: Apache resolves the dot segments first.
-	kv_req GET /../kv.conf -H "Authorization: Bearer $TOKEN"
+	kv_req GET /../kv.conf.bak -H "Authorization: Bearer $TOKEN"
 	assert_code 403
-	[[ "$body" != *sha256:* ]] || fail "kv.conf's token hashes were served"
+	[[ "$body" != *sha256:* ]] || fail "kv.conf.bak's token hashes were served"
+	# kv.fcgi itself still answers, with and without a path.
+	kv_req GET / -H "Authorization: Bearer $TOKEN"
+	assert_code 200
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 -H "Authorization: Bearer $TOKEN" "$dir/kv.fcgi")
+	[[ "$code" == 200 ]] || fail "$dir/kv.fcgi answered $code"
 }

@@ -129,6 +129,53 @@ teardown_file() { kv_teardown_file; }
 	[[ "${lines[0]}" != "$token" ]] || fail "two tokens are the same"
 }
 
+@test "(kvctl) token grants read and write on everything unless told, and counts the lines to paste" {
+	run --separate-stderr "$KVCTL" token me
+	assert_success
+	assert_line 'read = *'
+	assert_line 'write = *'
+	refute_line --partial 'admin'
+	assert_line '# Paste the 4 lines below at the end of kv.conf.'
+	assert_equal "$(sed -n '/^\[token me\]/,$p' <<<"$output" | wc -l)" 4
+	run --separate-stderr "$KVCTL" token me --read 'users,é.x' --write users.john --admin
+	assert_success
+	assert_line 'read = users,é.x'
+	assert_line 'write = users.john'
+	assert_line 'admin = yes'
+	assert_line '# Paste the 5 lines below at the end of kv.conf.'
+	assert_equal "$(sed -n '/^\[token me\]/,$p' <<<"$output" | wc -l)" 5
+	# --admin alone: the admin grant gives no key, and none is added.
+	run --separate-stderr "$KVCTL" token --admin ops
+	assert_success
+	assert_line '[token ops]'
+	assert_line 'admin = yes'
+	refute_line --regexp '^(read|write) = '
+	assert_line '# Paste the 3 lines below at the end of kv.conf.'
+	run --separate-stderr "$KVCTL" token me --write '*'
+	assert_line 'write = *'
+	refute_line --regexp '^read = '
+}
+
+@test "(kvctl) token refuses prefixes that break the keypath rules, and unknown options" {
+	local bad
+	for bad in 'a..b' '.a' 'a.' '' 'a,,b' 'a,' 'a/b' 'a, b' ' a'; do
+		run --separate-stderr "$KVCTL" token me --read "$bad"
+		assert_one_line_error
+		assert_equal "$status" 2
+		[[ -z "$output" ]] || fail "--read '$bad' printed a token: $output"
+	done
+	run --separate-stderr "$KVCTL" token me --write
+	assert_one_line_error
+	run --separate-stderr "$KVCTL" token me --read a --read b
+	assert_one_line_error
+	run --separate-stderr "$KVCTL" token me --root
+	assert_one_line_error
+	run --separate-stderr "$KVCTL" token --admin
+	assert_one_line_error
+	run --separate-stderr "$KVCTL" token me you
+	assert_one_line_error
+}
+
 @test "(kvctl) bad arguments exit non-zero with one line on stderr" {
 	run --separate-stderr "$KVCTL"
 	assert_one_line_error

@@ -231,6 +231,39 @@ static void test_rate_and_burst(void)
 	config_free(&cfg);
 }
 
+/* store_mode: octal, the owner reads and writes, no execute bit;
+ * store_group: a group that exists. Neither set by default. */
+static void test_store_permissions(void)
+{
+	static const char mode_rule[] = "must be an octal mode from 0600 to 0666 that lets the "
+					"owner read and write, with no execute bit";
+	static const char group_rule[] = "must be the name or number of a group of /etc/group";
+	struct config cfg;
+	struct error err;
+
+	CHECK(load(&cfg, "", &err));
+	CHECK(cfg.store_mode == 0 && cfg.store_group == NULL);
+	config_free(&cfg);
+	CHECK(load(&cfg, "store_mode = 0660\nstore_group = root\n", &err));
+	CHECK(cfg.store_mode == 0660 && cfg.store_group != NULL &&
+	      strcmp(cfg.store_group, "root") == 0);
+	config_free(&cfg);
+	CHECK(load(&cfg, "store_mode = 600\nstore_group = 0\n", &err));
+	CHECK(cfg.store_mode == 0600 && strcmp(cfg.store_group, "0") == 0);
+	config_free(&cfg);
+	CHECK(load(&cfg, "store_mode = 0666\n", &err) && cfg.store_mode == 0666);
+	config_free(&cfg);
+	CHECK(refused("store_mode = 0777\n", 1, mode_rule));
+	CHECK(refused("store_mode = 0460\n", 1, mode_rule));
+	CHECK(refused("store_mode = 0680\n", 1, mode_rule));
+	CHECK(refused("store_mode = 66\n", 1, mode_rule));
+	CHECK(refused("store_mode = 00660\n", 1, mode_rule));
+	CHECK(refused("store_mode = 4660\n", 1, mode_rule));
+	CHECK(refused("store_mode = rw-rw----\n", 1, mode_rule));
+	CHECK(refused("\nstore_group = no-such-group-kv\n", 2, group_rule));
+	CHECK(refused("store_group = root\nstore_group = nope:x\n", 2, group_rule));
+}
+
 static void test_bad_lines(void)
 {
 	char long_line[5000];
@@ -334,6 +367,7 @@ int main(void)
 	test_sizes();
 	test_switches_and_choices();
 	test_rate_and_burst();
+	test_store_permissions();
 	test_bad_lines();
 	test_tokens();
 	test_locate();

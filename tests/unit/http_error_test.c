@@ -32,6 +32,10 @@ int main(void)
 	      "the store is unavailable; try again later", "Retry-After: 5\r\n");
 	check(STORE_FULL, "a", "written", 503, "unavailable",
 	      "the store is out of disk space; nothing was written", "Retry-After: 30\r\n");
+	/* Permanent: no Retry-After, and no path or user in the message. */
+	check(STORE_PERMISSION, "a", "written", 500, "store_permission",
+	      "the service may not read or write the store's files; its log says which file "
+	      "and how to fix it", NULL);
 	check(STORE_ERROR, "a", NULL, 500, "internal", "internal error", NULL);
 	return UNIT_DONE();
 }
