@@ -7,17 +7,20 @@ load '../lib/helper'
 # and cgi-bin/README.txt's steps work as written: a token minted with
 # `kvctl token me`, the lines it says to paste pasted at the end of
 # kv.conf, then the README's curl; a narrower token minted with
-# `kvctl token app --read app --write app.cache` beside it.
+# `kvctl token app --read app --write app.cache` beside it, and step 5's
+# `kvctl token backup --admin` for backups over HTTP.
 
 setup_file() {
 	: "${KV_TEST_SERVER:=cgi}"
 	export KV_TEST_SERVER
-	local kvctl=${KVCTL:-$KV_BUILDDIR/src/kvctl} minted app count
+	local kvctl=${KVCTL:-$KV_BUILDDIR/src/kvctl} minted app admin count
 	minted=$("$kvctl" token me) || return 1
 	app=$("$kvctl" token app --read app --write app.cache) || return 1
+	admin=$("$kvctl" token backup --admin) || return 1
 	TOKEN=$(head -n 1 <<<"$minted")
 	APP_TOKEN=$(head -n 1 <<<"$app")
-	export TOKEN APP_TOKEN
+	ADMIN_TOKEN=$(head -n 1 <<<"$admin")
+	export TOKEN APP_TOKEN ADMIN_TOKEN
 	# auth = on, as the kit's kv.conf says, then the lines each printout
 	# says to paste: its last N lines.
 	count=$(sed -n 's/^# Paste the \([0-9]*\) lines below.*/\1/p' <<<"$minted")
@@ -26,6 +29,9 @@ $(tail -n "$count" <<<"$minted")"
 	count=$(sed -n 's/^# Paste the \([0-9]*\) lines below.*/\1/p' <<<"$app")
 	KV_EXTRA_CONF+="
 $(tail -n "$count" <<<"$app")"
+	count=$(sed -n 's/^# Paste the \([0-9]*\) lines below.*/\1/p' <<<"$admin")
+	KV_EXTRA_CONF+="
+$(tail -n "$count" <<<"$admin")"
 	export KV_EXTRA_CONF
 	kv_setup_file
 }
@@ -75,6 +81,35 @@ teardown_file() { kv_teardown_file; }
 	assert_code 200
 	kv_req GET /users.john -H "Authorization: Bearer $APP_TOKEN"
 	assert_error 403 forbidden
+}
+
+@test "(cgi kit) step 5: a backup over HTTP with the --admin token, posted back, loads every key" {
+	local out=$BATS_TEST_TMPDIR/kv.jsonl n
+	kv_put /bk.a '{"value":{"n":1}}' -H "Authorization: Bearer $TOKEN"
+	assert_code 200
+	kv_put /bk.b '{"value":"two","ttl":3600000}' -H "Authorization: Bearer $TOKEN"
+	assert_code 200
+	# README.txt's curl, as written but for the host's URL.
+	run curl -sS -H "Authorization: Bearer $ADMIN_TOKEN" -o "$out" -w '%{http_code}' \
+		"$KV_URL/?backup=true"
+	assert_success
+	assert_output 200
+	run jq -c 'select(.key | startswith("bk.")) | [.key, .value]' "$out"
+	assert_output '["bk.a",{"n":1}]
+["bk.b","two"]'
+	# The admin grant reads no key, and a token without it takes no backup.
+	kv_req GET /bk.a -H "Authorization: Bearer $ADMIN_TOKEN"
+	assert_error 403 forbidden
+	kv_req GET '/?backup=true' -H "Authorization: Bearer $TOKEN"
+	assert_error 403 forbidden
+	# POSTed back to ?load=true with the same token.
+	n=$(wc -l <"$out")
+	kv_req POST '/?load=true' -H "Authorization: Bearer $ADMIN_TOKEN" --data-binary @"$out"
+	assert_code 200
+	assert_json '.loaded' "$n"
+	kv_req GET /bk.b -H "Authorization: Bearer $TOKEN"
+	assert_code 200
+	assert_equal "$body" '"two"'
 }
 
 @test "(cgi kit) the .htaccess serves nothing but kv.fcgi: every other file is Apache's 403" {
