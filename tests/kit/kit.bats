@@ -1,9 +1,9 @@
 bats_require_minimum_version 1.7.0
 # tests/kit/kit.bats: the upload script/kit packs,
 # kv-cgi-VERSION-linux-ARCH.tar.gz: its name, its checksum, exactly the kit's
-# files with their modes, static and stripped binaries, the same bytes from
-# a second run. KV_KIT names a tarball already made (tests/static.test makes
-# one and serves its kvd); without it this file makes its own.
+# files with their modes, the build's static programs stripped, a kvd that
+# serves from a root with nothing else, the same bytes from a second run.
+# KV_KIT names a tarball already made; without it this file makes its own.
 load '../lib/helper'
 
 setup_file() {
@@ -57,6 +57,28 @@ drwxr-xr-x 0/0 $KV_KIT_NAME/cgi-bin/
 	run --separate-stderr "$KV_KIT_DIR/$KV_KIT_NAME/kvctl" token me
 	assert_success
 	assert_line --regexp '^hash = sha256:[0-9a-f]{64}$'
+}
+
+@test "(kit) kvd and kvctl are the build's static programs, stripped" {
+	strip -o "$BATS_TEST_TMPDIR/kvd" "$KV_BUILDDIR/src/kvd-static"
+	strip -o "$BATS_TEST_TMPDIR/kvctl" "$KV_BUILDDIR/src/kvctl-static"
+	cmp "$BATS_TEST_TMPDIR/kvd" "$KV_KIT_DIR/$KV_KIT_NAME/cgi-bin/kvd"
+	cmp "$BATS_TEST_TMPDIR/kvctl" "$KV_KIT_DIR/$KV_KIT_NAME/kvctl"
+}
+
+@test "(kit) the tarball's kvd answers a CGI request in a root that holds only it" {
+	[[ $(id -u) == 0 ]] || fail "chroot needs root"
+	local root="$BATS_TEST_TMPDIR/root"
+	mkdir -p "$root/store"
+	cp "$KV_KIT_DIR/$KV_KIT_NAME/cgi-bin/kvd" "$root/kvd"
+	printf 'store = /store\nauth = off\n' >"$root/kv.conf"
+	run --separate-stderr env -i KV_CONF=/kv.conf GATEWAY_INTERFACE=CGI/1.1 \
+		SERVER_PROTOCOL=HTTP/1.1 REQUEST_METHOD=GET REQUEST_URI=/kv/ SCRIPT_NAME=/kv \
+		QUERY_STRING= REMOTE_ADDR=127.0.0.1 \
+		timeout -k 2 30 "$(command -v chroot)" "$root" /kvd </dev/null
+	assert_success
+	assert_line --partial 'Content-Type: application/json'
+	assert_output --partial '"status":"ok"'
 }
 
 @test "(kit) a second run packs the same bytes" {
