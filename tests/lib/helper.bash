@@ -15,7 +15,10 @@
 #                      shared host (conf/apache-cgi.conf, mod_cgi + prefork
 #                      or mod_cgid + event), mounted at its script's URL
 #                      (KV_URL below); the kit's kv.conf is a symlink to this
-#                      file's KV_CONF
+#                      file's KV_CONF; static-chroot: lighttpd with the
+#                      static kvd run by chroot(8) in KV_ROOT, a directory
+#                      that holds nothing but kvd, kvctl, kv.conf, the store
+#                      and /tmp (needs root)
 #   KV_EXTRA_CONF      extra lines for the kv.conf of this file, e.g.
 #                      KV_EXTRA_CONF=$'open = per_request\nmax_value = 100'
 #                      (the file says `auth = off` first; `auth = on` here
@@ -27,6 +30,9 @@
 #   KV_SRCDIR, KV_BUILDDIR, KV_BIN
 #                      set by `make check`; by hand they default to this source
 #                      tree and its in-tree build ($KV_SRCDIR/src/kvd)
+#   KV_STATIC_KVD, KV_STATIC_KVCTL
+#                      the programs static-chroot copies into its root
+#                      (default: the build's src/kvd-static, src/kvctl-static)
 #   KV_PROCS           kvd process count under lighttpd and nginx (default 4)
 #   KV_SERVER_TIMEOUT  seconds a server may live before `timeout` kills it (1200)
 #   KV_START_TIMEOUT   seconds to wait for the first answer (30)
@@ -39,7 +45,9 @@
 # Exported by kv_setup_file: KV_URL (http://127.0.0.1:PORT/kv, or under cgi
 # and cgid http://127.0.0.1:PORT/~user/cgi-bin/kv.fcgi), KV_STORE (the
 # store directory), KV_LOG (the web server's error log, which also receives
-# kvd's stderr), KV_RUNDIR, KV_CONF, KV_SERVER_PID.
+# kvd's stderr), KV_RUNDIR, KV_CONF, KV_SERVER_PID; under static-chroot
+# also KV_ROOT, where KV_STORE and KV_CONF then are (/store and /kv.conf to
+# the programs inside: `KV_CONF=/kv.conf chroot "$KV_ROOT" /kvctl stats`).
 #
 # Note: jq 1.6 reads numbers as doubles (12345678901234567890 comes out as
 # 12345678901234567000, 1.50 as 1.5): check the digits of stored numbers
@@ -167,6 +175,45 @@ _kv_start_apache_cgi() {
 	KV_SERVER_PID=$!
 }
 
+# _kv_static_root: make KV_ROOT, the whole file system of static-chroot's
+# kvd: the two static programs, an empty /tmp, and the store and kv.conf
+# that kv_setup_file puts there.
+_kv_static_root() {
+	local kvd=${KV_STATIC_KVD:-$KV_BUILDDIR/src/kvd-static}
+	local kvctl=${KV_STATIC_KVCTL:-$KV_BUILDDIR/src/kvctl-static}
+	if [[ ! -x "$kvd" || ! -x "$kvctl" ]]; then
+		echo "kv: no static kvd and kvctl at $kvd and $kvctl (build them: make kvd-static kvctl-static)" >&2
+		return 1
+	fi
+	if [[ $(id -u) != 0 ]]; then
+		echo "kv: static-chroot runs kvd under chroot(8), which needs root" >&2
+		return 1
+	fi
+	rm -rf "$KV_ROOT"
+	mkdir -p "$KV_ROOT/tmp"
+	chmod 1777 "$KV_ROOT/tmp"
+	cp "$kvd" "$KV_ROOT/kvd"
+	cp "$kvctl" "$KV_ROOT/kvctl"
+	chmod 755 "$KV_ROOT/kvd" "$KV_ROOT/kvctl"
+}
+
+# _kv_start_static-chroot: lighttpd (conf/lighttpd.conf) whose FastCGI
+# program is a wrapper outside the root that runs `chroot KV_ROOT /kvd`:
+# the listening socket lighttpd made reaches kvd as its stdin across the
+# chroot, and the settings lighttpd passes name the root's own paths.
+# Sets KV_SERVER_PID.
+_kv_start_static-chroot() {
+	local wrapper="$KV_RUNDIR/kvd-chroot"
+	printf '#!/bin/sh\nexec chroot %q /kvd\n' "$KV_ROOT" >"$wrapper"
+	chmod 755 "$wrapper"
+	KV_BIN="$wrapper" KV_CONF=/kv.conf KV_DATA=/store \
+		KV_ERRORS="$KV_SRCDIR/conf/errors" KV_PROCS="${KV_PROCS:-4}" \
+		timeout -k 10 "${KV_SERVER_TIMEOUT:-1200}" \
+		lighttpd -D -f "$KV_SRCDIR/conf/lighttpd.conf" \
+		</dev/null >>"$KV_LOG" 2>&1 3>&- &
+	KV_SERVER_PID=$!
+}
+
 # _kv_wait_ready: poll KV_URL/ until the service answers with a status
 # below 500 (or one matching the regex KV_READY_STATUS, for a test of a
 # store that cannot be opened). Returns 0 when ready, 2 when the server died because its port
@@ -212,9 +259,9 @@ kv_setup_file() {
 		return 1
 	fi
 	case $KV_TEST_SERVER in
-	lighttpd | apache | nginx | cgi | cgid) ;;
+	lighttpd | apache | nginx | cgi | cgid | static-chroot) ;;
 	*)
-		echo "kv: KV_TEST_SERVER must be lighttpd, apache, nginx, cgi or cgid, not '$KV_TEST_SERVER'" >&2
+		echo "kv: KV_TEST_SERVER must be lighttpd, apache, nginx, cgi, cgid or static-chroot, not '$KV_TEST_SERVER'" >&2
 		return 1
 		;;
 	esac
@@ -223,12 +270,26 @@ kv_setup_file() {
 	KV_RUNDIR="$BATS_FILE_TMPDIR/run"
 	KV_CONF="$BATS_FILE_TMPDIR/kv.conf"
 	KV_LOG="$KV_RUNDIR/error.log"
+	# The store as kvd names it: the same path, but in static-chroot's root.
+	local store_seen=$KV_STORE
+	if [[ $KV_TEST_SERVER == static-chroot ]]; then
+		if [[ -n "${KV_TEST_STORE:-}" ]]; then
+			echo "kv: KV_TEST_STORE does not work under static-chroot: its store is inside the root" >&2
+			return 1
+		fi
+		KV_ROOT="$BATS_FILE_TMPDIR/root"
+		KV_STORE="$KV_ROOT/store"
+		KV_CONF="$KV_ROOT/kv.conf"
+		store_seen=/store
+		export KV_ROOT
+		_kv_static_root || return 1
+	fi
 	[[ -n "${KV_TEST_STORE:-}" ]] || rm -rf "$KV_STORE"
 	rm -rf "$KV_RUNDIR"
 	mkdir -p "$KV_STORE" "$KV_RUNDIR"
 	{
 		echo "# kv.conf written by tests/lib/helper.bash for $BATS_TEST_FILENAME"
-		echo "store = $KV_STORE"
+		echo "store = $store_seen"
 		echo "auth = off"
 		if [[ -n "${KV_EXTRA_CONF:-}" ]]; then
 			printf '%s\n' "$KV_EXTRA_CONF"
