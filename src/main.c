@@ -25,6 +25,20 @@
 #include "util.h"
 #include "watchdog.h"
 
+/* The most of a request body that a bad configuration's answer reads and
+ * drops first: mod_cgid cuts the answer of a CGI program that exits
+ * before the web server has handed over the body. The default max_body. */
+#define DISCARD_MAX (1u << 20)
+
+static void discard_body(struct io *io)
+{
+	char buf[4096];
+	size_t total = 0, got;
+
+	while (total < DISCARD_MAX && (got = io_read(io, buf, sizeof(buf))) > 0)
+		total += got;
+}
+
 /* read the request's variables, parse, pass the gate (rate limit, token,
  * maintenance, grant), then handle and reply; the store is touched only
  * by the handler. Without a good configuration every request is answered
@@ -38,6 +52,7 @@ static void serve(struct io *io, struct request_ids *ids, const struct confwatch
 	io_begin(io);
 	if (!cw->ok) {
 		(void)request_parse(&req, io, ids, &err);
+		discard_body(io);
 		reply_error_send(&req, &cw->err, NULL);
 	} else if (!request_parse(&req, io, ids, &err) ||
 		   !gate_pass(&req, &cw->cfg, cw->rl, &err, headers)) {
