@@ -118,13 +118,22 @@ reload_load_stop() {
 	[[ "$got" =~ ^[0-9]+\ 200\ $ ]] || fail "not every request during the change answered 200: $got"
 }
 
+# reload_change WRITER TEXT TOKEN STATUS: kv.conf becomes TEXT through
+# WRITER (reload_write or reload_replace); the health check with TOKEN must
+# answer STATUS within 2 s, and 2 s on every process must answer it, the
+# idle ones too (they look at the file only at their next request).
+reload_change() {
+	local writer=$1 text=$2 token=$3 want=$4 start
+	start=$(reload_now_ms)
+	"$writer" "$text"
+	reload_within_2s "$token" "$want" "$start"
+	reload_wait_until "$start"
+	reload_expect_blast "$token" "$want"
+}
+
 # reload_both: kv.conf with both tokens, in effect everywhere.
 reload_both() {
-	local start
-	start=$(reload_now_ms)
-	reload_replace "$BOTH_CONF"
-	reload_within_2s "$GONE" 200 "$start"
-	reload_wait_until "$start"
+	reload_change reload_replace "$BOTH_CONF" "$GONE" 200
 }
 
 # The test bodies.
@@ -132,47 +141,30 @@ reload_both() {
 reload_revoke_in_place() {
 	reload_both
 	reload_expect_blast "$KEEP" 200
-	reload_expect_blast "$GONE" 200
-	local start
-	start=$(reload_now_ms)
-	reload_write "$(sed '/^\[token gone\]/,$d' <<<"$BOTH_CONF")"
-	reload_within_2s "$GONE" 401 "$start"
-	reload_wait_until "$start"
-	# 2 s on, every process answers with the new file, the idle ones too.
-	reload_expect_blast "$GONE" 401
+	reload_change reload_write "$(sed '/^\[token gone\]/,$d' <<<"$BOTH_CONF")" "$GONE" 401
 	reload_expect_blast "$KEEP" 200
 }
 
 reload_revoke_by_rename() {
 	reload_both
-	reload_expect_blast "$GONE" 200
 	# A rename changes the file at once: no request may see anything but
 	# the old file or the new one. (An edit in place can be read
 	# half-written, as docs/API.md says.)
 	reload_load_start "$BATS_TEST_TMPDIR/load"
-	local start
-	start=$(reload_now_ms)
-	reload_replace "$(sed '/^\[token gone\]/,$d' <<<"$BOTH_CONF")"
-	reload_within_2s "$GONE" 401 "$start"
-	reload_wait_until "$start"
-	reload_expect_blast "$GONE" 401
+	reload_change reload_replace "$(sed '/^\[token gone\]/,$d' <<<"$BOTH_CONF")" "$GONE" 401
 	reload_expect_blast "$KEEP" 200
 	reload_load_stop "$BATS_TEST_TMPDIR/load"
 }
 
 reload_bad_line() {
-	local bad line start
+	local bad line
 	reload_both
 	kv_put /keep.a '{"value":1}' -H "Authorization: Bearer $KEEP"
 	assert_code 200
 	# The bad line goes before the token sections, which end the file.
 	bad=$(sed 's/^auth = on$/auth = on\ncache_size = 1/' <<<"$BOTH_CONF")
 	line=$(grep -n '^cache_size = 1$' <<<"$bad" | cut -d: -f1)
-	start=$(reload_now_ms)
-	reload_write "$bad"
-	reload_within_2s "$KEEP" 500 "$start"
-	reload_wait_until "$start"
-	reload_expect_blast "$KEEP" 500
+	reload_change reload_write "$bad" "$KEEP" 500
 	kv_req GET /keep.a -H "Authorization: Bearer $KEEP"
 	assert_error 500 configuration
 	[[ $(jq -r .error.message <<<"$body") == "line $line: must be a byte count from "* ]] ||
@@ -186,11 +178,7 @@ reload_bad_line() {
 	assert_error 500 configuration
 	# The log has the file and the line.
 	kv_log_contains "kv\.conf:$line: must be a byte count"
-	start=$(reload_now_ms)
-	reload_write "$BOTH_CONF"
-	reload_within_2s "$KEEP" 200 "$start"
-	reload_wait_until "$start"
-	reload_expect_blast "$KEEP" 200
+	reload_change reload_write "$BOTH_CONF" "$KEEP" 200
 	kv_req GET /keep.a -H "Authorization: Bearer $KEEP"
 	assert_code 200
 	assert_equal "$body" 1
