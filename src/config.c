@@ -1,12 +1,13 @@
-/* config.c: the configuration file, read once at start-up and read-only after
+/* config.c: the configuration file, read at start-up and again when it changes
  *
  * The syntax is "name = value" lines with "#" comments. Each name has a row
  * in config_settings that says its type, where it is stored, its bounds,
  * its default and what it is for; the parser, its messages, the defaults
  * and the reference (src/confref.c, from which kvd.8 and the sample
  * kv.conf take their settings) all read that one table. An unknown name or
- * a bad value stops start-up with the file and line, because a setting
- * that is silently ignored is worse than a service that does not start.
+ * a bad value is refused with the file and line (kvd then answers every
+ * request 500 configuration, src/confwatch.c), because a setting that is
+ * silently ignored is worse than a service that does not serve.
  * [token NAME] sections have their own small table. */
 #include <errno.h>
 #include <stdarg.h>
@@ -757,12 +758,21 @@ out:
 	return ok;
 }
 
-bool config_locate(struct config *cfg, const char *given, struct error *err)
+const char *config_path(const char *given, bool *required)
 {
 	const char *path = given != NULL ? given : getenv("KV_CONF");
+
+	*required = path != NULL;
+	return path != NULL ? path : KV_DEFAULT_CONF;
+}
+
+bool config_locate(struct config *cfg, const char *given, struct error *err)
+{
+	bool required;
+	const char *path = config_path(given, &required);
 	const char *data = getenv("KV_DATA");
 
-	if (!config_load(cfg, path != NULL ? path : KV_DEFAULT_CONF, path != NULL, err))
+	if (!config_load(cfg, path, required, err))
 		return false;
 	if (data != NULL && *data != '\0' && !config_set_store(cfg, data))
 		return error_operator(err, "out of memory");

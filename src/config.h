@@ -1,4 +1,4 @@
-/* config.h: the configuration file, read once at start-up and read-only after */
+/* config.h: the configuration file, read at start-up and again when it changes */
 #ifndef KV_CONFIG_H
 #define KV_CONFIG_H
 
@@ -116,6 +116,9 @@ bool config_load(struct config *cfg, const char *path, bool required, struct err
  * missing; then $KV_DATA, when set and not empty, replaces the store
  * directory. */
 bool config_locate(struct config *cfg, const char *given, struct error *err);
+
+/* The file config_locate() reads for given, and whether it must exist. */
+const char *config_path(const char *given, bool *required);
 
 /* Replaces the store directory (from KV_DATA). Returns false when out of memory. */
 bool config_set_store(struct config *cfg, const char *dir);

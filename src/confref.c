@@ -219,7 +219,9 @@ static void write_md(void)
 	       "kvd and kvctl read one file of `name = value` lines (see kvd(8) for where\n"
 	       "it is found). A line whose first non-blank character is `#` is a comment;\n"
 	       "sizes take a K, M or G suffix (powers of 1024). An unknown name or a bad\n"
-	       "value stops kvd at start-up with the file, the line and the reason.\n\n"
+	       "value is logged with the file, the line and the reason, and kvd answers\n"
+	       "every request `500 configuration` naming the line until it is fixed; a\n"
+	       "change to the file takes effect within 2 seconds in every process.\n\n"
 	       "| Setting | Value | Default | |\n|---|---|---|---|\n");
 	for (size_t i = 0; i < config_n_settings; i++) {
 		const struct config_setting *s = &config_settings[i];

@@ -2,7 +2,10 @@
  *
  * The same binary is a FastCGI responder (lighttpd mod_fastcgi, Apache
  * mod_fcgid, spawn-fcgi) and a plain CGI program that serves one request
- * and exits. */
+ * and exits. Either way a bad configuration answers every request with
+ * the contract's JSON 500 rather than ending the process, so that a
+ * client sees the reason, not the web server's own error page; a FastCGI
+ * process follows the file as it changes (confwatch.h). */
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,7 +14,7 @@
 
 #include <fcgiapp.h>
 
-#include "config.h"
+#include "confwatch.h"
 #include "gate.h"
 #include "io.h"
 #include "ratelimit.h"
@@ -22,26 +25,55 @@
 #include "util.h"
 #include "watchdog.h"
 
+/* The most of a request body that a bad configuration's answer reads and
+ * drops first: mod_cgid cuts the answer of a CGI program that exits
+ * before the web server has handed over the body. The default max_body. */
+#define DISCARD_MAX (1u << 20)
+
+static void discard_body(struct io *io)
+{
+	char buf[4096];
+	size_t total = 0, got;
+
+	while (total < DISCARD_MAX && (got = io_read(io, buf, sizeof(buf))) > 0)
+		total += got;
+}
+
 /* read the request's variables, parse, pass the gate (rate limit, token,
  * maintenance, grant), then handle and reply; the store is touched only
- * by the handler. */
-static void serve(struct io *io, struct request_ids *ids, struct store *st,
-		  struct ratelimit *rl, const struct config *cfg)
+ * by the handler. Without a good configuration every request is answered
+ * its 500, whatever it asks. */
+static void serve(struct io *io, struct request_ids *ids, const struct confwatch *cw)
 {
 	struct request req;
 	struct error err;
 	char headers[GATE_HEADERS_MAX] = "";
 
 	io_begin(io);
-	if (!request_parse(&req, io, ids, &err) || !gate_pass(&req, cfg, rl, &err, headers))
+	if (!cw->ok) {
+		(void)request_parse(&req, io, ids, &err);
+		discard_body(io);
+		reply_error_send(&req, &cw->err, NULL);
+	} else if (!request_parse(&req, io, ids, &err) ||
+		   !gate_pass(&req, &cw->cfg, cw->rl, &err, headers)) {
 		reply_error_send(&req, &err, headers);
-	else
-		route_dispatch(&req, st, cfg);
+	} else {
+		route_dispatch(&req, cw->st, &cw->cfg);
+	}
 	request_free(&req);
 }
 
-static void serve_fastcgi(struct request_ids *ids, struct store *st, struct ratelimit *rl,
-			  const struct config *cfg)
+/* The log's line for a process that starts serving requests. */
+static void log_start(const struct confwatch *cw)
+{
+	if (cw->ok)
+		util_log("started: %s %s, FastCGI, store %s", PACKAGE_NAME, PACKAGE_VERSION,
+			 cw->cfg.store);
+	else
+		util_log("started: %s %s, FastCGI, no configuration", PACKAGE_NAME, PACKAGE_VERSION);
+}
+
+static void serve_fastcgi(struct request_ids *ids, struct confwatch *cw)
 {
 	FCGX_Request fcgi;
 	struct io io;
@@ -52,18 +84,22 @@ static void serve_fastcgi(struct request_ids *ids, struct store *st, struct rate
 	}
 	io_init(&io, &fcgi);
 	/* Under plain CGI every request is a start-up: only FastCGI says so. */
-	util_log("started: %s %s, FastCGI, store %s", PACKAGE_NAME, PACKAGE_VERSION, cfg->store);
+	log_start(cw);
 	/* libfcgi makes the accept fail once SIGTERM arrives, and a request
 	 * under way finishes first. */
-	store_watch_start(st);
 	while (FCGX_Accept_r(&fcgi) >= 0) {
 		watchdog_reply_to(fcgi.ipcFd, fcgi.requestId);
-		serve(&io, ids, st, rl, cfg);
+		/* A process idle in accept sees a change only now: this request
+		 * is already served with the new file. */
+		confwatch_check(cw);
+		serve(&io, ids, cw);
 		watchdog_reply_to(-1, 0);
-		/* The reply leaves with the finish; the store's upkeep comes
-		 * after, on no client's time. */
+		/* The reply leaves with the finish; the store's upkeep and a
+		 * change of the file come after, on no client's time. */
 		FCGX_Finish_r(&fcgi);
-		store_end_request(st);
+		if (cw->ok)
+			store_end_request(cw->st);
+		confwatch_check(cw);
 	}
 	FCGX_Free(&fcgi, 1);
 }
@@ -98,45 +134,29 @@ static void cgi_prepare(void)
 
 int main(void)
 {
-	struct config cfg = { 0 };
-	struct store *st = NULL;
-	struct ratelimit *rl = NULL;
+	struct confwatch cw;
 	struct request_ids ids;
-	struct error err;
-	int status = EXIT_FAILURE;
 	bool cgi = FCGX_IsCGI();
 
 	malloc_configure();
-	if (!config_locate(&cfg, NULL, &err)) {
-		util_log("configuration: %s", err.message);
-		goto out;
-	}
 	if (cgi)
 		cgi_prepare();
-	st = store_new(&cfg);
-	rl = rl_new(&cfg);
-	if (st == NULL || rl == NULL) {
-		util_log("out of memory");
-		goto out;
-	}
+	confwatch_init(&cw, !cgi);
 	request_ids_init(&ids);
 	if (cgi) {
 		struct io io;
 
 		io_init(&io, NULL);
-		serve(&io, &ids, st, rl, &cfg);
+		serve(&io, &ids, &cw);
 		watchdog_reply_to(-1, 0);
 		/* The web server has the whole reply at end of file: close it
 		 * before the store's upkeep, as FastCGI finishes first. */
 		fclose(stdout);
-		store_end_request(st);
+		if (cw.ok)
+			store_end_request(cw.st);
 	} else {
-		serve_fastcgi(&ids, st, rl, &cfg);
+		serve_fastcgi(&ids, &cw);
 	}
-	status = EXIT_SUCCESS;
-out:
-	rl_free(rl);
-	store_free(st);
-	config_free(&cfg);
-	return status;
+	confwatch_free(&cw);
+	return EXIT_SUCCESS;
 }

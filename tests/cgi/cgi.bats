@@ -214,14 +214,28 @@ kv_cgi() {
 	assert_error 404 not_found
 }
 
-@test "(cgi) a bad configuration line stops start-up naming file and line" {
+@test "(cgi) a bad configuration line answers JSON 500 configuration; the log names file and line" {
 	local conf="$BATS_TEST_TMPDIR/bad.conf"
 	printf 'store = %s\nno_such_setting = 1\n' "$KV_STORE" >"$conf"
-	run -1 env -i "PATH=/usr/bin:/bin" "KV_CONF=$conf" REQUEST_METHOD=GET \
-		REQUEST_URI=/kv/ SCRIPT_NAME=/kv "$KV_BIN"
-	echo "$output"
-	assert_output --partial "$conf:2"
-	refute_output --partial 'Status: 200'
+	kv_cgi GET / KV_CONF="$conf"
+	assert_error 500 configuration
+	assert_json '.error.message' '"line 2: unknown setting"'
+	assert_equal "$cgi_status" 0
+	run cat "$BATS_TEST_TMPDIR/cgi.err"
+	assert_output --partial "$conf:2: unknown setting"
+	# Whatever the request: a write is refused the same way.
+	kv_cgi -d '{"value":1}' PUT /bad.conf.key KV_CONF="$conf"
+	assert_error 500 configuration
+	kv_cgi GET /bad.conf.key
+	assert_error 404 not_found
+}
+
+@test "(cgi) a configuration file that cannot be read answers 500 configuration without its path" {
+	kv_cgi GET / KV_CONF="$BATS_TEST_TMPDIR/missing.conf"
+	assert_error 500 configuration
+	assert_json '.error.message' '"cannot read: No such file or directory"'
+	run cat "$BATS_TEST_TMPDIR/cgi.err"
+	assert_output --partial "$BATS_TEST_TMPDIR/missing.conf: cannot read"
 }
 
 @test "(cgi) a body above max_body is 413 body_too_large" {
@@ -269,11 +283,11 @@ kv_cgi() {
 	if grep -qF "$tok" "$BATS_TEST_TMPDIR/cgi.err"; then fail "the token was logged"; fi
 
 	printf '[token cgi]\nhash = sha256:%s\nread = users..x\n' "$(printf %s "$tok" | sha256sum | cut -d' ' -f1)" >"$conf"
-	run -1 env -i "PATH=/usr/bin:/bin" "KV_CONF=$conf" REQUEST_METHOD=GET \
-		REQUEST_URI=/kv/ SCRIPT_NAME=/kv "$KV_BIN"
-	echo "$output"
+	kv_cgi GET / KV_CONF="$conf" "HTTP_AUTHORIZATION=Bearer $tok"
+	assert_error 500 configuration
+	[[ $(jq -r .error.message <<<"$body") == "line 3: "* ]] || fail "the message does not name line 3"
+	run cat "$BATS_TEST_TMPDIR/cgi.err"
 	assert_output --partial "$conf:3"
-	refute_output --partial 'Status: 200'
 }
 
 @test "(cgi) a failed request writes one stderr line with its request id" {

@@ -15,7 +15,9 @@
 #                      shared host (conf/apache-cgi.conf, mod_cgi + prefork
 #                      or mod_cgid + event), mounted at its script's URL
 #                      (KV_URL below); the kit's kv.conf is a symlink to this
-#                      file's KV_CONF; static-chroot: lighttpd with the
+#                      file's KV_CONF; cgi-fcgid: the same kit as FastCGI
+#                      under that host with mod_fcgid as well
+#                      (conf/apache-fcgid-kit.conf); static-chroot: lighttpd with the
 #                      static kvd run by chroot(8) in KV_ROOT, a directory
 #                      that holds nothing but kvd, kvctl, kv.conf, the store
 #                      and /tmp (needs root)
@@ -42,8 +44,8 @@
 #                      store directory and kv.conf exist, before the server
 #                      starts
 #
-# Exported by kv_setup_file: KV_URL (http://127.0.0.1:PORT/kv, or under cgi
-# and cgid http://127.0.0.1:PORT/~user/cgi-bin/kv.fcgi), KV_STORE (the
+# Exported by kv_setup_file: KV_URL (http://127.0.0.1:PORT/kv, or under cgi,
+# cgid and cgi-fcgid http://127.0.0.1:PORT/~user/cgi-bin/kv.fcgi), KV_STORE (the
 # store directory), KV_LOG (the web server's error log, which also receives
 # kvd's stderr), KV_RUNDIR, KV_CONF, KV_SERVER_PID; under static-chroot
 # also KV_ROOT, where KV_STORE and KV_CONF then are (/store and /kv.conf to
@@ -153,8 +155,13 @@ _kv_start_nginx() {
 # .htaccess, kvd, and kv.conf, here a symlink to this file's KV_CONF (a
 # later edit of KV_CONF reaches the next request). Sets KV_SERVER_PID.
 # Scripts run as www-data, as on a host without suEXEC.
-_kv_start_cgi() { _kv_start_apache_cgi; }
-_kv_start_cgid() { _kv_start_apache_cgi -D KV_CGID; }
+_kv_start_cgi() { _kv_start_apache_cgi -f "$KV_SRCDIR/conf/apache-cgi.conf"; }
+_kv_start_cgid() { _kv_start_apache_cgi -f "$KV_SRCDIR/conf/apache-cgi.conf" -D KV_CGID; }
+# The kit as FastCGI: mod_fcgid creates its socket directory itself.
+_kv_start_cgi-fcgid() {
+	rm -rf "$KV_RUNDIR/fcgid"
+	_kv_start_apache_cgi -f "$KV_SRCDIR/conf/apache-fcgid-kit.conf"
+}
 _kv_start_apache_cgi() {
 	local kit="$KV_RUNDIR/home/user/public_html/cgi-bin"
 	rm -rf "${KV_RUNDIR:?}/home" "${KV_RUNDIR:?}/htdocs"
@@ -170,7 +177,7 @@ _kv_start_apache_cgi() {
 		chown -R www-data:www-data "$KV_STORE" 2>/dev/null || true # may be missing or read-only on purpose
 	fi
 	timeout -k 10 "${KV_SERVER_TIMEOUT:-1200}" \
-		apache2 -f "$KV_SRCDIR/conf/apache-cgi.conf" "$@" -DFOREGROUND \
+		apache2 "$@" -DFOREGROUND \
 		</dev/null >>"$KV_LOG" 2>&1 3>&- &
 	KV_SERVER_PID=$!
 }
@@ -259,9 +266,9 @@ kv_setup_file() {
 		return 1
 	fi
 	case $KV_TEST_SERVER in
-	lighttpd | apache | nginx | cgi | cgid | static-chroot) ;;
+	lighttpd | apache | nginx | cgi | cgid | cgi-fcgid | static-chroot) ;;
 	*)
-		echo "kv: KV_TEST_SERVER must be lighttpd, apache, nginx, cgi, cgid or static-chroot, not '$KV_TEST_SERVER'" >&2
+		echo "kv: KV_TEST_SERVER must be lighttpd, apache, nginx, cgi, cgid, cgi-fcgid or static-chroot, not '$KV_TEST_SERVER'" >&2
 		return 1
 		;;
 	esac
@@ -307,7 +314,7 @@ kv_setup_file() {
 		KV_PORT=$(kv_free_port) || return 1
 		KV_URL="http://127.0.0.1:$KV_PORT/kv"
 		case $KV_TEST_SERVER in
-		cgi | cgid) KV_URL="http://127.0.0.1:$KV_PORT/~user/cgi-bin/kv.fcgi" ;;
+		cgi | cgid | cgi-fcgid) KV_URL="http://127.0.0.1:$KV_PORT/~user/cgi-bin/kv.fcgi" ;;
 		esac
 		export KV_PORT KV_URL
 		: >"$KV_LOG"
