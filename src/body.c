@@ -13,6 +13,17 @@ static bool too_large(size_t max_body, struct error *err)
 			 (unsigned long)max_body);
 }
 
+void body_discard(struct io *io)
+{
+	char buf[4096];
+	size_t total = 0, got;
+
+	if (io->fcgi != NULL)
+		return;
+	while (total < BODY_DISCARD_MAX && (got = io_read(io, buf, sizeof(buf))) > 0)
+		total += got;
+}
+
 bool body_read(struct request *req, size_t max_body, struct error *err)
 {
 	const char *cl = io_param(req->io, IO_CONTENT_LENGTH);
@@ -26,8 +37,10 @@ bool body_read(struct request *req, size_t max_body, struct error *err)
 	 * read up to one byte past the limit to tell a body that is too large. */
 	if (!sized)
 		len = (uint64_t)max_body + 1;
-	else if (len > max_body)
+	else if (len > max_body) {
+		body_discard(req->io);
 		return too_large(max_body, err);
+	}
 	req->body = malloc((size_t)len + 1);
 	if (req->body == NULL)
 		return error_set(err, 500, "internal", "out of memory");

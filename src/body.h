@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "io.h"
 #include "request.h"
 #include "store.h"
 
@@ -14,6 +15,13 @@
  * Returns false with err filled when it cannot: 413 body_too_large, 400
  * invalid_body for a bad or unmet Content-Length, 500 out of memory. */
 bool body_read(struct request *req, size_t max_body, struct error *err);
+
+/* Under plain CGI, reads and drops what is left of the body, up to
+ * BODY_DISCARD_MAX bytes, before an answer that did not read it:
+ * mod_cgid cuts the answer of a program that exits before the web server
+ * has handed over the body. Under FastCGI libfcgi does this itself. */
+#define BODY_DISCARD_MAX (1u << 20)
+void body_discard(struct io *io);
 
 /* Checks a PUT body, text[0..len), at the time now (ms): sets put->value
  * and value_len (pointing into text) and put->ttl_ms. Returns false with

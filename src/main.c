@@ -14,6 +14,7 @@
 
 #include <fcgiapp.h>
 
+#include "body.h"
 #include "confwatch.h"
 #include "gate.h"
 #include "io.h"
@@ -24,20 +25,6 @@
 #include "store.h"
 #include "util.h"
 #include "watchdog.h"
-
-/* The most of a request body that a bad configuration's answer reads and
- * drops first: mod_cgid cuts the answer of a CGI program that exits
- * before the web server has handed over the body. The default max_body. */
-#define DISCARD_MAX (1u << 20)
-
-static void discard_body(struct io *io)
-{
-	char buf[4096];
-	size_t total = 0, got;
-
-	while (total < DISCARD_MAX && (got = io_read(io, buf, sizeof(buf))) > 0)
-		total += got;
-}
 
 /* read the request's variables, parse, pass the gate (rate limit, token,
  * maintenance, grant), then handle and reply; the store is touched only
@@ -52,10 +39,11 @@ static void serve(struct io *io, struct request_ids *ids, const struct confwatch
 	io_begin(io);
 	if (!cw->ok) {
 		(void)request_parse(&req, io, ids, &err);
-		discard_body(io);
+		body_discard(io);
 		reply_error_send(&req, &cw->err, NULL);
 	} else if (!request_parse(&req, io, ids, &err) ||
 		   !gate_pass(&req, &cw->cfg, cw->rl, &err, headers)) {
+		body_discard(io);
 		reply_error_send(&req, &err, headers);
 	} else {
 		route_dispatch(&req, cw->st, &cw->cfg);
