@@ -11,19 +11,17 @@ load '../lib/helper'
 setup_file() {
 	: "${KV_TEST_SERVER:=cgi}"
 	export KV_TEST_SERVER
-	local kvctl=${KVCTL:-$KV_BUILDDIR/src/kvctl} minted writer count
+	local kvctl=${KVCTL:-$KV_BUILDDIR/src/kvctl} minted writer
 	minted=$("$kvctl" token reader --read pub) || return 1
 	writer=$("$kvctl" token writer --write pub) || return 1
 	READER=$(head -n 1 <<<"$minted")
 	WRITER=$(head -n 1 <<<"$writer")
 	export READER WRITER
-	count=$(sed -n 's/^# Paste the \([0-9]*\) lines below.*/\1/p' <<<"$minted")
 	KV_EXTRA_CONF="auth = on
 max_body = 64K
-$(tail -n "$count" <<<"$minted")"
-	count=$(sed -n 's/^# Paste the \([0-9]*\) lines below.*/\1/p' <<<"$writer")
+$(kv_paste_lines "$minted")"
 	KV_EXTRA_CONF+="
-$(tail -n "$count" <<<"$writer")"
+$(kv_paste_lines "$writer")"
 	export KV_EXTRA_CONF
 	kv_setup_file
 }

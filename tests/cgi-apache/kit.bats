@@ -13,7 +13,7 @@ load '../lib/helper'
 setup_file() {
 	: "${KV_TEST_SERVER:=cgi}"
 	export KV_TEST_SERVER
-	local kvctl=${KVCTL:-$KV_BUILDDIR/src/kvctl} minted app admin count
+	local kvctl=${KVCTL:-$KV_BUILDDIR/src/kvctl} minted app admin
 	minted=$("$kvctl" token me) || return 1
 	app=$("$kvctl" token app --read app --write app.cache) || return 1
 	admin=$("$kvctl" token backup --admin) || return 1
@@ -23,15 +23,12 @@ setup_file() {
 	export TOKEN APP_TOKEN ADMIN_TOKEN
 	# auth = on, as the kit's kv.conf says, then the lines each printout
 	# says to paste: its last N lines.
-	count=$(sed -n 's/^# Paste the \([0-9]*\) lines below.*/\1/p' <<<"$minted")
 	KV_EXTRA_CONF="auth = on
-$(tail -n "$count" <<<"$minted")"
-	count=$(sed -n 's/^# Paste the \([0-9]*\) lines below.*/\1/p' <<<"$app")
+$(kv_paste_lines "$minted")"
 	KV_EXTRA_CONF+="
-$(tail -n "$count" <<<"$app")"
-	count=$(sed -n 's/^# Paste the \([0-9]*\) lines below.*/\1/p' <<<"$admin")
+$(kv_paste_lines "$app")"
 	KV_EXTRA_CONF+="
-$(tail -n "$count" <<<"$admin")"
+$(kv_paste_lines "$admin")"
 	export KV_EXTRA_CONF
 	kv_setup_file
 }

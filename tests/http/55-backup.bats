@@ -9,24 +9,16 @@ load '../lib/helper'
 
 : "${KVCTL:=$KV_BUILDDIR/src/kvctl}"
 
-new_token() {
-	head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
-}
-
-hash_of() {
-	printf 'sha256:%s' "$(printf %s "$1" | sha256sum | cut -d' ' -f1)"
-}
-
 setup_file() {
-	TOK_ADMIN=$(new_token) TOK_READER=$(new_token)
+	TOK_ADMIN=$(kv_new_token) TOK_READER=$(kv_new_token)
 	export TOK_ADMIN TOK_READER
 	export KV_EXTRA_CONF="auth = on
 max_load = 64K
 [token admin]
-hash = $(hash_of "$TOK_ADMIN")
+hash = $(kv_token_hash "$TOK_ADMIN")
 admin = yes
 [token reader]
-hash = $(hash_of "$TOK_READER")
+hash = $(kv_token_hash "$TOK_READER")
 read = *
 write = *"
 	kv_setup_file

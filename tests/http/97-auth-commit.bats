@@ -8,37 +8,27 @@ load '../lib/helper'
 # before the store is touched: nothing is written, and it tells nothing
 # about the key that was checked.
 
-# new_token: a random token as `kvctl token` makes them (43 base64url characters).
-new_token() {
-	head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
-}
-
-# hash_of TOKEN: the configuration's form of its hash.
-hash_of() {
-	printf 'sha256:%s' "$(printf %s "$1" | sha256sum | cut -d' ' -f1)"
-}
-
 setup_file() {
-	TOK_LB=$(new_token) TOK_READER=$(new_token) TOK_CHECKER=$(new_token)
-	TOK_WRITER=$(new_token) TOK_OPS=$(new_token)
+	TOK_LB=$(kv_new_token) TOK_READER=$(kv_new_token) TOK_CHECKER=$(kv_new_token)
+	TOK_WRITER=$(kv_new_token) TOK_OPS=$(kv_new_token)
 	export TOK_LB TOK_READER TOK_CHECKER TOK_WRITER TOK_OPS
 	export KV_EXTRA_CONF="auth = on
 # a load balancer's token: valid, but no grant
 [token lb]
-hash = $(hash_of "$TOK_LB")
+hash = $(kv_token_hash "$TOK_LB")
 [token reader]
-hash = $(hash_of "$TOK_READER")
+hash = $(kv_token_hash "$TOK_READER")
 read = a
 [token checker]
-hash  = $(hash_of "$TOK_CHECKER")
+hash  = $(kv_token_hash "$TOK_CHECKER")
 read  = a
 write = w
 # write-only: its write grant is also its read grant
 [token writer]
-hash  = $(hash_of "$TOK_WRITER")
+hash  = $(kv_token_hash "$TOK_WRITER")
 write = w
 [token ops]
-hash  = $(hash_of "$TOK_OPS")
+hash  = $(kv_token_hash "$TOK_OPS")
 write = *"
 	kv_setup_file
 }

@@ -6,33 +6,23 @@ load '../lib/helper'
 # lighttpd and through Apache, whose conf/apache.conf must pass the
 # Authorization header on (CGIPassAuth): every 200 below proves it arrived.
 
-# new_token: a random token as `kvctl token` makes them (43 base64url characters).
-new_token() {
-	head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
-}
-
-# hash_of TOKEN: the configuration's form of its hash.
-hash_of() {
-	printf 'sha256:%s' "$(printf %s "$1" | sha256sum | cut -d' ' -f1)"
-}
-
 setup_file() {
-	TOK_ALICE=$(new_token) TOK_READER=$(new_token) TOK_OPS=$(new_token) TOK_LB=$(new_token)
+	TOK_ALICE=$(kv_new_token) TOK_READER=$(kv_new_token) TOK_OPS=$(kv_new_token) TOK_LB=$(kv_new_token)
 	export TOK_ALICE TOK_READER TOK_OPS TOK_LB
 	export KV_EXTRA_CONF="auth = on
 [token alice]
-hash  = $(hash_of "$TOK_ALICE")
+hash  = $(kv_token_hash "$TOK_ALICE")
 read  = users, config
 write = users.alice
 [token reader]
-hash = $(hash_of "$TOK_READER")
+hash = $(kv_token_hash "$TOK_READER")
 read = *
 [token ops]
-hash  = $(hash_of "$TOK_OPS")
+hash  = $(kv_token_hash "$TOK_OPS")
 write = *
 # a load balancer's token: valid, but no grant
 [token lb]
-hash = $(hash_of "$TOK_LB")"
+hash = $(kv_token_hash "$TOK_LB")"
 	kv_setup_file
 }
 teardown_file() { kv_teardown_file; }
@@ -75,7 +65,7 @@ assert_unauthorized() {
 
 @test "(auth) an unknown or malformed token is 401" {
 	local t
-	for t in "Bearer $(new_token)" "Bearer ${TOK_ALICE}x" "Bearer ${TOK_ALICE:1}" \
+	for t in "Bearer $(kv_new_token)" "Bearer ${TOK_ALICE}x" "Bearer ${TOK_ALICE:1}" \
 		"Basic $(printf 'alice:%s' "$TOK_ALICE" | base64 -w0)" "Bearer" "$TOK_ALICE" \
 		"Bearer $TOK_ALICE $TOK_OPS"; do
 		kv_req GET /users.x -H "Authorization: $t"

@@ -20,14 +20,6 @@ load '../lib/helper'
 # One request earned back every 5 s, as in 98-rate-limit.bats.
 RATE=12 BURST=10
 
-new_token() {
-	head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
-}
-
-hash_of() {
-	printf 'sha256:%s' "$(printf %s "$1" | sha256sum | cut -d' ' -f1)"
-}
-
 now_ms() {
 	echo $(($(date +%s%N) / 1000000))
 }
@@ -48,11 +40,11 @@ rate = $RATE/m
 burst = $BURST"
 	for name in $TOKENS; do
 		local var="TOK_${name^^}"
-		printf -v "$var" '%s' "$(new_token)"
+		printf -v "$var" '%s' "$(kv_new_token)"
 		export "${var?}"
 		conf+="
 [token $name]
-hash = $(hash_of "${!var}")
+hash = $(kv_token_hash "${!var}")
 read = *"
 	done
 	if [[ ! -x "$HOLDER" ]]; then

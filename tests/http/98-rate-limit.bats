@@ -11,25 +11,17 @@ load '../lib/helper'
 # cannot blur the counts, fast enough that a test can wait for it.
 RATE=12 BURST=10 INTERVAL_S=5
 
-new_token() {
-	head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
-}
-
-hash_of() {
-	printf 'sha256:%s' "$(printf %s "$1" | sha256sum | cut -d' ' -f1)"
-}
-
 setup_file() {
 	local name conf="auth = on
 rate = $RATE/m
 burst = $BURST"
 	for name in hdr burst shared; do
 		local var="TOK_${name^^}"
-		printf -v "$var" '%s' "$(new_token)"
+		printf -v "$var" '%s' "$(kv_new_token)"
 		export "${var?}"
 		conf+="
 [token $name]
-hash = $(hash_of "${!var}")
+hash = $(kv_token_hash "${!var}")
 read = *"
 	done
 	export KV_EXTRA_CONF=$conf KV_PROCS=4
@@ -137,7 +129,7 @@ now_ms() {
 	local i limited=0
 	# the 401s of unknown tokens count against the address: guessing costs budget
 	for ((i = 0; i < 3 * BURST; i++)); do
-		kv_req GET /a.key -H "Authorization: Bearer $(new_token)" >/dev/null
+		kv_req GET /a.key -H "Authorization: Bearer $(kv_new_token)" >/dev/null
 		if ((code == 429)); then
 			limited=1
 			break

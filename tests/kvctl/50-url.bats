@@ -4,23 +4,15 @@ load kvctl
 # kvctl --url: dump and load through the service's backup routes, with a
 # token from --token-file or $KV_TOKEN, against a real lighttpd.
 
-new_token() {
-	head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
-}
-
-hash_of() {
-	printf 'sha256:%s' "$(printf %s "$1" | sha256sum | cut -d' ' -f1)"
-}
-
 setup_file() {
-	TOK_ADMIN=$(new_token) TOK_RW=$(new_token)
+	TOK_ADMIN=$(kv_new_token) TOK_RW=$(kv_new_token)
 	export TOK_ADMIN TOK_RW
 	export KV_EXTRA_CONF="auth = on
 [token admin]
-hash = $(hash_of "$TOK_ADMIN")
+hash = $(kv_token_hash "$TOK_ADMIN")
 admin = yes
 [token rw]
-hash = $(hash_of "$TOK_RW")
+hash = $(kv_token_hash "$TOK_RW")
 write = *"
 	printf '%s\n' "$TOK_ADMIN" >"$BATS_FILE_TMPDIR/admin.token"
 	kv_setup_file

@@ -410,6 +410,27 @@ kv_req() {
 	return "$rc"
 }
 
+# Tokens
+
+# kv_new_token: print a fresh random token, as kvctl token mints them.
+kv_new_token() {
+	head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
+}
+
+# kv_token_hash TOKEN: print the hash line's value for TOKEN in kv.conf.
+kv_token_hash() {
+	printf 'sha256:%s' "$(printf %s "$1" | sha256sum | cut -d' ' -f1)"
+}
+
+# kv_paste_lines PRINTOUT: print the lines a `kvctl token` printout says to
+# paste at the end of kv.conf ("# Paste the N lines below ...").
+kv_paste_lines() {
+	local count
+	count=$(sed -n 's/^# Paste the \([0-9]*\) lines below.*/\1/p' <<<"$1")
+	[[ -n $count ]] || return 1
+	tail -n "$count" <<<"$1"
+}
+
 # kv_put PATH JSON [curl args...]: PUT JSON (any bytes, sent as they are)
 # as the request body.
 kv_put() {
