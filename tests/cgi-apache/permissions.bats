@@ -10,6 +10,8 @@ load '../lib/helper'
 # runs kvctl on the store www-data's scripts serve, as cgi-bin/README.txt
 # says. Permission checks do not bite root, so every step runs as
 # www-data (the scripts) or as the customer (kvctl, through runuser).
+# Plain CGI only (tests/apache-fcgid.test leaves it out): fresh_store
+# swaps the store under processes that would keep it open.
 
 setup_file() {
 	: "${KV_TEST_SERVER:=cgi}"
