@@ -37,6 +37,7 @@
 
 #define KIB (UINT64_C(1) << 10)
 #define MIB (UINT64_C(1) << 20)
+#define HOUR_MS (UINT64_C(3600) * 1000)
 #define GIB (UINT64_C(1) << 30)
 
 /* In the order of enum config_open. */
@@ -159,6 +160,40 @@ const struct config_setting config_settings[] = {
 		.about = "Only with rate.",
 	},
 	{
+		.name = "changes_keep", .type = CONFIG_DURATION, FIELD(changes_keep_ms),
+		.min = 1000, .max = 720 * HOUR_MS, .def = "1h",
+		.help = "How long the change log keeps a change for the change feed.",
+		.about = "A feed whose since is older than what the log keeps is answered 410 "
+			 "changes_expired, and its client lists again. Every write prunes a few "
+			 "of the oldest commits once they are older than this or the log holds "
+			 "more than changes_max.",
+	},
+	{
+		.name = "changes_max", .type = CONFIG_SIZE, FIELD(changes_max),
+		.min = 64 * KIB, .max = 64 * GIB, .def = "256M",
+		.help = "The most bytes of changes the change log holds, values included.",
+		.about = "Bounds the log's disk space under a burst of writes, whatever "
+			 "changes_keep says: beyond it the oldest commits go first.",
+	},
+	{
+		.name = "watch_wait_max", .type = CONFIG_DURATION, FIELD(watch_wait_max_ms),
+		.min = 1000, .max = HOUR_MS, .def = "60s",
+		.help = "The longest a long-poll waits, or an event stream stays open.",
+		.about = "A longer wait= is cut to it. Keep it below the web server's timeout "
+			 "for a response from kvd (every sample configuration allows 90 s or "
+			 "more), or the web server ends the wait with an error of its own.",
+	},
+	{
+		.name = "watch_max", .type = CONFIG_U32, FIELD(watch_max), .min = 1, .max = 65536,
+		.def = "1000",
+		.help = "How many feeds may wait at once at this site, across its processes.",
+		.about = "A feed that must wait (a long-poll with nothing to answer yet, or an "
+			 "event stream) beyond it is refused with 429 too_many_watches. Under "
+			 "lighttpd, nginx and Apache mod_proxy_fcgi a waiting feed costs a socket "
+			 "in a kvd process that goes on serving; under mod_fcgid and plain CGI "
+			 "it costs a process (and a web server worker) for as long as it waits.",
+	},
+	{
 		.name = "auth", .type = CONFIG_BOOL, FIELD(auth), .def = "on",
 		.help = "Whether requests need a bearer token (Authorization: Bearer ...).",
 		.about = "on: every request needs a token of a [token NAME] section; no token or "
@@ -189,6 +224,22 @@ void config_format_size(uint64_t n, char *out, size_t size)
 		}
 	}
 	snprintf(out, size, "%llu", (unsigned long long)n);
+}
+
+void config_format_duration(uint64_t ms, char *out, size_t size)
+{
+	static const struct { uint64_t unit; const char *suffix; } units[] = {
+		{ HOUR_MS, "h" }, { 60 * 1000, "m" }, { 1000, "s" },
+	};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (ms >= units[i].unit && ms % units[i].unit == 0) {
+			snprintf(out, size, "%llu%s", (unsigned long long)(ms / units[i].unit),
+				 units[i].suffix);
+			return;
+		}
+	}
+	snprintf(out, size, "%llums", (unsigned long long)ms);
 }
 
 /* "a or b", "a, b or c" */
@@ -242,6 +293,11 @@ void config_rule(const struct config_setting *s, char *out, size_t size)
 	case CONFIG_GROUP:
 		snprintf(out, size, "the name or number of a group of /etc/group");
 		break;
+	case CONFIG_DURATION:
+		config_format_duration(s->min, min, sizeof(min));
+		config_format_duration(s->max, max, sizeof(max));
+		snprintf(out, size, "a duration (ms, s, m or h) from %s to %s", min, max);
+		break;
 	}
 }
 
@@ -293,6 +349,29 @@ static bool parse_size(const char *value, uint64_t min, uint64_t max, uint64_t *
 		return false;
 	*out = n * unit;
 	return true;
+}
+
+/* A whole number followed by ms, s, m or h. */
+static bool parse_duration(const char *value, uint64_t min, uint64_t max, uint64_t *out)
+{
+	static const struct { const char *suffix; uint64_t ms; } units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60 * 1000 }, { "h", HOUR_MS },
+	};
+	size_t len = strlen(value), digits = 0;
+	uint64_t n;
+
+	while (digits < len && value[digits] >= '0' && value[digits] <= '9')
+		digits++;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(value + digits, units[i].suffix) != 0)
+			continue;
+		if (!util_parse_u64(value, digits, &n) || n > max / units[i].ms ||
+		    n * units[i].ms < min)
+			return false;
+		*out = n * units[i].ms;
+		return true;
+	}
+	return false;
 }
 
 static bool parse_u32(const char *value, uint64_t min, uint64_t max, uint64_t *out)
@@ -425,6 +504,10 @@ static enum parse_result setting_parse(const struct config_setting *s, struct co
 		break;
 	case CONFIG_GROUP:
 		return parse_group(value, field);
+	case CONFIG_DURATION:
+		if (!parse_duration(value, s->min, s->max, &n))
+			return PARSE_BAD;
+		break;
 	case CONFIG_RATE:
 		/* The one rate setting: the period has a field of its own. */
 		if (!parse_rate(value, s->min, s->max, &n, &period_s))

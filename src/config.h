@@ -54,6 +54,10 @@ struct config {
 	bool read_only;		/* maintenance: writes answer 503 */
 	uint32_t store_mode;	/* the mode of the store's new files; 0: not set */
 	char *store_group;	/* the group of the store's files (owned); NULL: not set */
+	uint32_t changes_keep_ms;	/* how long the change log keeps a change */
+	uint64_t changes_max;	/* bytes the change log may hold */
+	uint32_t watch_wait_max_ms;	/* the longest a feed waits or streams */
+	uint32_t watch_max;	/* waiting feeds per site */
 };
 
 /* The settings outside [token] sections: one row each, from which the
@@ -68,6 +72,7 @@ enum config_type {
 	CONFIG_RATE,	/* N/s, N/m or N/h: N in the field, the period in rate_period_s */
 	CONFIG_MODE,	/* an octal file mode within min and max, in a uint32_t */
 	CONFIG_GROUP,	/* a group's name or number that exists; the field is an owned char * */
+	CONFIG_DURATION,	/* N with ms, s, m or h; stored in milliseconds, a uint32_t */
 };
 
 struct config_setting {
@@ -104,6 +109,10 @@ void config_rule(const struct config_setting *s, char *out, size_t size);
 /* A byte count as a file would write it: the largest of K, M or G that
  * divides it exactly ("64M", "16"). */
 void config_format_size(uint64_t n, char *out, size_t size);
+
+/* A duration in milliseconds as a file would write it: the largest of h,
+ * m, s or ms that divides it exactly ("1h", "1500ms"). */
+void config_format_duration(uint64_t ms, char *out, size_t size);
 
 /* Fills cfg with the defaults, then reads path (which must exist when
  * required is true; a missing optional file leaves the defaults). Returns

@@ -40,6 +40,8 @@ static const char *value_name(const struct config_setting *s)
 		return "mode";
 	case CONFIG_GROUP:
 		return "group";
+	case CONFIG_DURATION:
+		return "duration";
 	}
 	return NULL;
 }

@@ -43,6 +43,14 @@ const char *http_error_from_store(enum store_status status, const char *key, con
 			  "the service may not read or write the store's files; "
 			  "its log says which file and how to fix it");
 		return NULL;
+	case STORE_GONE:
+		error_set(err, 410, "changes_expired",
+			  "the store no longer keeps the changes after that versionstamp; "
+			  "list again and follow the feed from the list's versionstamp");
+		return NULL;
+	case STORE_AHEAD:
+		error_set(err, 400, "invalid_query", "since is ahead of the store's versionstamp");
+		return NULL;
 	case STORE_OK:
 	case STORE_ERROR:
 		break;

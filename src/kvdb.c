@@ -15,11 +15,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "changelog.h"
 #include "fsutil.h"
 #include "kvdb.h"
 #include "ratelimit.h"
 #include "store_join.h"
 #include "util.h"
+#include "wake.h"
 #include "watchdog.h"
 
 /* The btree page size of newly created databases. Berkeley DB moves an
@@ -79,7 +81,23 @@
  * dirty and none can be written, an I/O error from the log). */
 #define DISK_LOW_BYTES (16u << 20)
 
+/* Log changes each write may prune beyond twice its own: few enough to
+ * keep its locks short, enough that the log shrinks while it is beyond
+ * its bounds. */
+#define PRUNE_BATCH 64
+
 const char KVDB_COUNTER_KEY[1] = { '\0' };
+
+/* What the transaction under way has done to the counter and the log:
+ * its changes wait here until it knows its versionstamp. */
+struct kvdb_tx {
+	bool counted;			/* it locked the counter */
+	uint64_t last_vs;		/* the counter then */
+	uint64_t new_vs;		/* the versionstamp it writes; 0: none yet */
+	struct changelog_meta meta;
+	struct changelog_pending pending;
+	bool committed_changes;		/* a write that waiting feeds must hear of */
+};
 
 struct kvdb {
 	const struct config *cfg;
@@ -88,6 +106,9 @@ struct kvdb {
 	DB_ENV *env;			/* the join's while joined, or the private one */
 	DB *primary;
 	DB *expiry;
+	DB *changes;			/* the change log, changelog.h */
+	struct kvdb_tx tx;
+	struct wake *wake;
 	int last_error;			/* what made the last call fail */
 	mode_t mode;			/* of the files it creates */
 	gid_t gid;			/* store_group's, or -1 */
@@ -134,8 +155,15 @@ static bool perm_configured(const struct config *cfg)
 static bool store_file(const char *name)
 {
 	return strncmp(name, "__db.", 5) == 0 || strncmp(name, "log.", 4) == 0 ||
-	       strcmp(name, KVDB_PRIMARY_FILE) == 0 || strcmp(name, KVDB_EXPIRY_FILE) == 0 ||
-	       strcmp(name, STORE_LOCK_FILE) == 0 || strncmp(name, RL_FILE, strlen(RL_FILE)) == 0;
+	       kvdb_database_file(name) || strcmp(name, STORE_LOCK_FILE) == 0 ||
+	       strncmp(name, RL_FILE, strlen(RL_FILE)) == 0 || strcmp(name, WAKE_FILE) == 0 ||
+	       strcmp(name, WAKE_SLOTS_FILE) == 0;
+}
+
+bool kvdb_database_file(const char *name)
+{
+	return strcmp(name, KVDB_PRIMARY_FILE) == 0 || strcmp(name, KVDB_EXPIRY_FILE) == 0 ||
+	       strcmp(name, CHANGELOG_FILE) == 0;
 }
 
 /* Records why the store may not be used, and logs it unless it is what
@@ -418,9 +446,19 @@ DB *kvdb_expiry(const struct kvdb *db)
 	return db->expiry;
 }
 
+DB *kvdb_changes(const struct kvdb *db)
+{
+	return db->changes;
+}
+
 DB_ENV *kvdb_env(const struct kvdb *db)
 {
 	return db->env;
+}
+
+struct wake *kvdb_wake(const struct kvdb *db)
+{
+	return db->wake;
 }
 
 const struct kvdb_role *kvdb_role_of(const struct kvdb *db)
@@ -446,8 +484,11 @@ void kvdb_handles_close(struct kvdb *db)
 		db->expiry->close(db->expiry, flags);
 	if (db->primary != NULL)
 		db->primary->close(db->primary, flags);
+	if (db->changes != NULL)
+		db->changes->close(db->changes, flags);
 	db->expiry = NULL;
 	db->primary = NULL;
+	db->changes = NULL;
 }
 
 static int handles_try_open(struct kvdb *db)
@@ -458,6 +499,10 @@ static int handles_try_open(struct kvdb *db)
 		goto out;
 	if ((ret = db_open(db->env, &db->expiry, KVDB_EXPIRY_FILE, DB_DUP | DB_DUPSORT,
 			   db->mode)) != 0)
+		goto out;
+	/* A store made before the change log gets it here, empty: its
+	 * counter carries no log yet, so it is complete from then on. */
+	if ((ret = db_open(db->env, &db->changes, CHANGELOG_FILE, 0, db->mode)) != 0)
 		goto out;
 	/* Associate on every open (Berkeley DB does not remember it), and
 	 * without DB_CREATE: with an empty index that flag rescans the whole
@@ -655,8 +700,10 @@ struct kvdb *kvdb_new(const struct config *cfg, const struct kvdb_role *role)
 	db->role = role;
 	perm_init(db);
 	db->join = store_join_new(cfg->store, db->mode, env_configure, db);
-	if (db->join == NULL || pthread_mutex_init(&db->busy, NULL) != 0) {
+	db->wake = wake_new(cfg->store, db->mode);
+	if (db->join == NULL || db->wake == NULL || pthread_mutex_init(&db->busy, NULL) != 0) {
 		store_join_free(db->join);
+		wake_free(db->wake);
 		free(db);
 		return NULL;
 	}
@@ -746,6 +793,9 @@ void kvdb_free(struct kvdb *db)
 	if (db->join != NULL)
 		store_join_free(db->join);
 	pthread_mutex_destroy(&db->busy);
+	changelog_pending_clear(&db->tx.pending);
+	free(db->tx.pending.entries);
+	wake_free(db->wake);
 	free(db);
 }
 
@@ -923,6 +973,68 @@ static enum store_status outcome(struct kvdb *db, bool write, int ret)
 	return db->panic ? STORE_UNAVAILABLE : STORE_ERROR;
 }
 
+/* Forgets what an earlier attempt or transaction did. */
+static void tx_reset(struct kvdb *db)
+{
+	struct changelog_pending pending = db->tx.pending;
+
+	changelog_pending_clear(&pending);
+	memset(&db->tx, 0, sizeof(db->tx));
+	db->tx.pending = pending;
+}
+
+static int counter_put(struct kvdb *db, DB_TXN *txn, uint64_t vs,
+		       const struct changelog_meta *meta)
+{
+	unsigned char value[CHANGELOG_META_LEN];
+	struct record counter = { .versionstamp = vs, .value = (const char *)value,
+				  .value_len = sizeof(value) };
+	unsigned char buf[RECORD_HEADER + CHANGELOG_META_LEN];
+	DBT k, d;
+
+	changelog_meta_pack(meta, value);
+	record_pack(&counter, buf);
+	kvdb_dbt(&k, KVDB_COUNTER_KEY, sizeof(KVDB_COUNTER_KEY));
+	kvdb_dbt(&d, buf, sizeof(buf));
+	return db->primary->put(db->primary, txn, &k, &d, 0);
+}
+
+/* The end of a write transaction's body: appends its changes to the log
+ * under its versionstamp (a new one when it changed keys without naming
+ * one, as a sweep of expired keys does), prunes what the log no longer
+ * keeps, and writes the counter with both. */
+static int tx_finish(struct kvdb *db, DB_TXN *txn)
+{
+	struct kvdb_tx *tx = &db->tx;
+	const struct changelog_bounds bounds = {
+		.keep_ms = db->cfg->changes_keep_ms,
+		.max_bytes = db->cfg->changes_max,
+		.batch = PRUNE_BATCH + 2 * (unsigned)tx->pending.count,
+	};
+	int64_t now = util_now_ms();
+	unsigned pruned;
+	int ret;
+
+	if (!tx->counted)
+		return 0;
+	if (tx->pending.count > 0 && tx->new_vs <= tx->last_vs)
+		tx->new_vs = tx->last_vs + 1;
+	if (tx->new_vs == 0)
+		return 0;
+	if (!tx->meta.present) {
+		tx->meta.present = true;
+		tx->meta.floor = tx->last_vs;
+	}
+	if ((ret = changelog_append(db->changes, txn, tx->new_vs, now, &tx->pending,
+				    &tx->meta)) != 0)
+		return ret;
+	if (tx->pending.count > 0 &&
+	    (ret = changelog_prune(db->changes, txn, now, &bounds, &tx->meta, &pruned)) != 0)
+		return ret;
+	tx->committed_changes = true;
+	return counter_put(db, txn, tx->new_vs, &tx->meta);
+}
+
 enum store_status kvdb_run(struct kvdb *db, bool write, kvdb_body_fn body, void *arg)
 {
 	enum store_status status;
@@ -939,7 +1051,10 @@ enum store_status kvdb_run(struct kvdb *db, bool write, kvdb_body_fn body, void 
 		 * cost of beginning and committing. */
 		if (write && (ret = db->env->txn_begin(db->env, NULL, &txn, DB_TXN_NOWAIT)) != 0)
 			break;
+		tx_reset(db);
 		ret = body(db, txn, arg);
+		if (txn != NULL && ret == 0)
+			ret = tx_finish(db, txn);
 		/* The commit writes the log to the operating system without
 		 * fsync: it survives a crashed process, not a power cut. With
 		 * sync = on the log is flushed after the commit, before the
@@ -972,7 +1087,11 @@ enum store_status kvdb_run(struct kvdb *db, bool write, kvdb_body_fn body, void 
 		}
 		if (++db->writes % CHECKPOINT_EVERY == 1)
 			db->checkpoint_due = true;
+		if (db->tx.committed_changes)
+			wake_bump(db->wake);
 	}
+	if (write)
+		tx_reset(db);
 	if (db->panic && db->join != NULL)
 		store_join_want_recovery(db->join);
 out:
@@ -1051,23 +1170,52 @@ int kvdb_read_header(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_l
 	return ret;
 }
 
-int kvdb_lock_counter(struct kvdb *db, DB_TXN *txn, uint64_t *last_vs)
+int kvdb_read_counter(struct kvdb *db, DB_TXN *txn, u_int32_t flags, uint64_t *vs,
+		      struct changelog_meta *meta)
 {
+	unsigned char buf[RECORD_HEADER + CHANGELOG_META_LEN];
 	struct record counter;
-	bool found;
+	DBT k, d;
 	int ret;
 
-	ret = kvdb_read_header(db, txn, KVDB_COUNTER_KEY, sizeof(KVDB_COUNTER_KEY), DB_RMW,
-			       &found, &counter);
-	*last_vs = ret == 0 && found ? counter.versionstamp : 0;
+	*vs = 0;
+	memset(meta, 0, sizeof(*meta));
+	kvdb_dbt(&k, KVDB_COUNTER_KEY, sizeof(KVDB_COUNTER_KEY));
+	memset(&d, 0, sizeof(d));
+	d.data = buf;
+	d.ulen = sizeof(buf);
+	d.flags = DB_DBT_USERMEM;
+	ret = db->primary->get(db->primary, txn, &k, &d, flags);
+	if (ret == DB_NOTFOUND)
+		return 0;
+	if (ret == DB_BUFFER_SMALL)
+		ret = EINVAL;
+	if (ret == 0 && (ret = kvdb_unpack(db, &d, &counter)) == 0 &&
+	    !changelog_meta_unpack((const unsigned char *)counter.value, counter.value_len, meta))
+		ret = EINVAL;
+	if (ret == 0)
+		*vs = counter.versionstamp;
+	else if (ret == EINVAL)
+		kvdb_log(db, "the counter record has an unknown format");
+	return ret;
+}
+
+int kvdb_lock_counter(struct kvdb *db, DB_TXN *txn, uint64_t *last_vs)
+{
+	int ret = kvdb_read_counter(db, txn, DB_RMW, last_vs, &db->tx.meta);
+
+	if (ret == 0) {
+		db->tx.counted = true;
+		db->tx.last_vs = *last_vs;
+	}
 	return ret;
 }
 
 int kvdb_write_versionstamp(struct kvdb *db, DB_TXN *txn, uint64_t vs)
 {
-	struct record counter = { .versionstamp = vs };
-
-	return kvdb_put_record(db, txn, KVDB_COUNTER_KEY, sizeof(KVDB_COUNTER_KEY), &counter);
+	(void)txn;
+	db->tx.new_vs = vs;
+	return 0;
 }
 
 int kvdb_put_record(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_len,
@@ -1085,22 +1233,39 @@ int kvdb_put_record(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_le
 	kvdb_dbt(&d, buf, size);
 	ret = db->primary->put(db->primary, txn, &k, &d, 0);
 	free(buf);
+	if (ret == 0)
+		ret = changelog_pending_add(&db->tx.pending, CHANGELOG_SET, key, key_len, rec->value,
+					    rec->value_len, rec->expires_at);
 	return ret;
 }
 
 int kvdb_del(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_len)
 {
+	struct record cur;
+	bool found;
 	DBT k;
+	int ret;
 
+	/* Whether the key was live tells the log a delete from an expiry. */
+	ret = kvdb_read_header(db, txn, key, key_len, DB_RMW, &found, &cur);
+	if (ret != 0)
+		return ret;
+	if (!found)
+		return DB_NOTFOUND;
 	kvdb_dbt(&k, key, key_len);
-	return db->primary->del(db->primary, txn, &k, 0);
+	if ((ret = db->primary->del(db->primary, txn, &k, 0)) != 0)
+		return ret;
+	return changelog_pending_add(&db->tx.pending,
+				     record_expired(&cur, util_now_ms()) ? CHANGELOG_EXPIRE :
+				     CHANGELOG_DELETE, key, key_len, NULL, 0, 0);
 }
 
 int kvdb_purge(struct kvdb *db, DB_TXN *txn, int64_t now, unsigned max, unsigned *removed)
 {
 	unsigned char when[8];
+	char key[KEYPATH_MAX];
 	DBC *cursor = NULL;
-	DBT skey, data;
+	DBT skey, pkey, data;
 	int ret;
 
 	*removed = 0;
@@ -1111,9 +1276,13 @@ int kvdb_purge(struct kvdb *db, DB_TXN *txn, int64_t now, unsigned max, unsigned
 		skey.data = when;
 		skey.ulen = sizeof(when);
 		skey.flags = DB_DBT_USERMEM;
+		memset(&pkey, 0, sizeof(pkey));
+		pkey.data = key;
+		pkey.ulen = sizeof(key);
+		pkey.flags = DB_DBT_USERMEM;
 		memset(&data, 0, sizeof(data));
 		data.flags = DB_DBT_PARTIAL;	/* the record itself is not needed */
-		ret = cursor->get(cursor, &skey, &data, DB_NEXT | DB_RMW);
+		ret = cursor->pget(cursor, &skey, &pkey, &data, DB_NEXT | DB_RMW);
 		if (ret == DB_NOTFOUND) {
 			ret = 0;
 			break;
@@ -1123,6 +1292,10 @@ int kvdb_purge(struct kvdb *db, DB_TXN *txn, int64_t now, unsigned max, unsigned
 		if (skey.size != sizeof(when) || (int64_t)util_get_be64(when) > now)
 			break;
 		if ((ret = cursor->del(cursor, 0)) != 0)
+			goto out;
+		ret = changelog_pending_add(&db->tx.pending, CHANGELOG_EXPIRE, key, pkey.size,
+					    NULL, 0, 0);
+		if (ret != 0)
 			goto out;
 		++*removed;
 	}

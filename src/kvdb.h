@@ -25,6 +25,7 @@
 
 #include <db.h>
 
+#include "changelog.h"
 #include "config.h"
 #include "keypath.h"
 #include "record.h"
@@ -79,10 +80,20 @@ int kvdb_recover_dir(const char *dir, uint64_t cache_size);
 void kvdb_free(struct kvdb *db);
 
 /* The handles of an open store: the primary, its expiry index, the
- * environment (NULL when a failed call left it). */
+ * change log (changelog.h), the environment (NULL when a failed call
+ * left it). */
 DB *kvdb_primary(const struct kvdb *db);
 DB *kvdb_expiry(const struct kvdb *db);
+DB *kvdb_changes(const struct kvdb *db);
 DB_ENV *kvdb_env(const struct kvdb *db);
+
+/* Whether a file of the store directory is one of its databases, which a
+ * backup copies and the statistics count. */
+bool kvdb_database_file(const char *name);
+
+/* How the store's processes tell waiting feeds of a commit (wake.h):
+ * every write committed through kvdb_run() touches it. */
+struct wake *kvdb_wake(const struct kvdb *db);
 
 /* The role db was made for: a private copy of the store takes its
  * live handle's, so that the watchdog keeps its program's name. */
@@ -154,24 +165,34 @@ int kvdb_unpack(const struct kvdb *db, const DBT *d, struct record *rec);
 int kvdb_read_header(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_len,
 		     u_int32_t flags, bool *found, struct record *rec);
 
+/* Reads the counter record: the last versionstamp handed out (0 in a
+ * fresh store) and what it says of the change log. */
+int kvdb_read_counter(struct kvdb *db, DB_TXN *txn, u_int32_t flags, uint64_t *vs,
+		      struct changelog_meta *meta);
+
 /* Every write begins here: takes the write lock on the counter record and
  * reads the last versionstamp handed out (0 in a fresh store). */
 int kvdb_lock_counter(struct kvdb *db, DB_TXN *txn, uint64_t *last_vs);
 
-/* Sets the counter to vs. */
+/* Makes vs the transaction's versionstamp: the counter takes it when the
+ * body returns, with the change log's figures, and every change the
+ * body made is logged under it. A write that changes keys without
+ * calling it gets the one after the counter's. */
 int kvdb_write_versionstamp(struct kvdb *db, DB_TXN *txn, uint64_t vs);
 
-/* Writes rec under an encoded key of the primary. */
+/* Writes rec under an encoded key of the primary; the log shows a set. */
 int kvdb_put_record(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_len,
 		    const struct record *rec);
 
 /* Removes the record under an encoded key of the primary (DB_NOTFOUND
- * when there is none). */
+ * when there is none); the log shows a delete, or an expiry when the
+ * record had expired. */
 int kvdb_del(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_len);
 
 /* Removes up to max records whose expiry has passed at now, oldest first,
  * through the expiry index; deleting through the index's cursor removes
- * the primary record too. *removed counts them. */
+ * the primary record too, and the log shows an expiry. *removed counts
+ * them. */
 int kvdb_purge(struct kvdb *db, DB_TXN *txn, int64_t now, unsigned max, unsigned *removed);
 
 /* Ends a walk with a cursor: closes cursor (NULL for none) and returns

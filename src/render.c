@@ -62,12 +62,29 @@ void render_written(struct jsonbuf *out, const char *key, size_t key_len, const 
 	item_object(out, key, key_len, false, NULL, 0, vs, expires_at);
 }
 
-void render_deleted(struct jsonbuf *out, const char *key, size_t key_len, bool deleted)
+/* ,"versionstamp":"vs" */
+static void versionstamp_member(struct jsonbuf *out, uint64_t vs)
 {
-	jsonbuf_init(out, 64 + key_len);
+	char text[VERSIONSTAMP_LEN + 1];
+
+	record_format_vs(vs, text);
+	jsonbuf_lit(out, ",\"versionstamp\":\"");
+	jsonbuf_lit(out, text);
+	jsonbuf_lit(out, "\"");
+}
+
+void render_deleted(struct jsonbuf *out, const char *key, size_t key_len, bool deleted,
+		    uint64_t vs)
+{
+	jsonbuf_init(out, 96 + key_len);
 	jsonbuf_lit(out, "{\"key\":");
 	jsonbuf_string(out, key, key_len);
-	jsonbuf_lit(out, deleted ? ",\"deleted\":true}" : ",\"deleted\":false}");
+	jsonbuf_lit(out, deleted ? ",\"deleted\":true" : ",\"deleted\":false");
+	if (deleted)
+		versionstamp_member(out, vs);
+	else
+		jsonbuf_lit(out, ",\"versionstamp\":null");
+	jsonbuf_lit(out, "}");
 }
 
 void render_committed(struct jsonbuf *out, const char *vs)
@@ -133,7 +150,51 @@ void render_list_page(struct jsonbuf *out, const struct store_list *list)
 		list_cursor(out, &list->entries[list->count - 1]);
 	else
 		jsonbuf_lit(out, "null");
+	versionstamp_member(out, list->versionstamp);
 	jsonbuf_lit(out, "}");
+}
+
+static const char *const change_ops[] = {
+	[STORE_CHANGE_SET] = "set",
+	[STORE_CHANGE_DELETE] = "delete",
+	[STORE_CHANGE_EXPIRE] = "expire",
+};
+
+static void change_object(struct jsonbuf *out, const struct store_change *c, bool with_value)
+{
+	jsonbuf_lit(out, "{\"key\":");
+	jsonbuf_string(out, c->key, c->key_len);
+	versionstamp_member(out, c->versionstamp);
+	jsonbuf_lit(out, ",\"op\":\"");
+	jsonbuf_lit(out, change_ops[c->op]);
+	jsonbuf_lit(out, "\"");
+	if (c->op == STORE_CHANGE_SET) {
+		if (with_value) {
+			jsonbuf_lit(out, ",\"value\":");
+			jsonbuf_raw(out, c->value, c->value_len);
+		}
+		jsonbuf_lit(out, ",\"expiresAt\":");
+		jsonbuf_int_or_null(out, c->expires_at);
+	}
+	jsonbuf_lit(out, "}");
+}
+
+void render_changes(struct jsonbuf *out, const struct store_changes *ch)
+{
+	size_t hint = 96;
+
+	for (size_t i = 0; i < ch->count; i++)
+		hint += ch->changes[i].key_len + ch->changes[i].value_len + 112;
+	jsonbuf_init(out, hint);
+	jsonbuf_lit(out, "{\"changes\":[");
+	for (size_t i = 0; i < ch->count; i++) {
+		if (i > 0)
+			jsonbuf_lit(out, ",");
+		change_object(out, &ch->changes[i], ch->with_values);
+	}
+	jsonbuf_lit(out, "]");
+	versionstamp_member(out, ch->versionstamp);
+	jsonbuf_lit(out, ch->more ? ",\"more\":true}" : ",\"more\":false}");
 }
 
 void render_error(struct jsonbuf *out, const struct error *err)

@@ -27,8 +27,10 @@ void render_health(struct jsonbuf *out);
 void render_written(struct jsonbuf *out, const char *key, size_t key_len, const char *vs,
 		    int64_t expires_at);
 
-/* {"key", "deleted"}: the answer to a DELETE. */
-void render_deleted(struct jsonbuf *out, const char *key, size_t key_len, bool deleted);
+/* {"key", "deleted", "versionstamp"}: the answer to a DELETE; the
+ * versionstamp is null when nothing was deleted. */
+void render_deleted(struct jsonbuf *out, const char *key, size_t key_len, bool deleted,
+		    uint64_t vs);
 
 /* {"ok": true, "versionstamp"}: a commit applied. */
 void render_committed(struct jsonbuf *out, const char *vs);
@@ -36,10 +38,13 @@ void render_committed(struct jsonbuf *out, const char *vs);
 /* {"loaded": N, "skipped": M, "versionstamp": vs}: a backup's load. */
 void render_loaded(struct jsonbuf *out, uint64_t loaded, uint64_t skipped, const char *vs);
 
-/* {"entries": [...], "cursor"}: a list page, each entry's value being the
- * stored JSON text as it is, the cursor the hex of the last key when more
- * follow. */
+/* {"entries": [...], "cursor", "versionstamp"}: a list page, each entry's
+ * value being the stored JSON text as it is, the cursor the hex of the
+ * last key when more follow. */
 void render_list_page(struct jsonbuf *out, const struct store_list *list);
+
+/* {"changes": [...], "versionstamp", "more"}: a change feed's answer. */
+void render_changes(struct jsonbuf *out, const struct store_changes *ch);
 
 /* {"error": {"status", "code", "message"}}: a client's error. */
 void render_error(struct jsonbuf *out, const struct error *err);

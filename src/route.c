@@ -11,6 +11,7 @@
 #include "body.h"
 #include "commit.h"
 #include "etag.h"
+#include "feed.h"
 #include "gate.h"
 #include "http_error.h"
 #include "jsonbuf.h"
@@ -109,7 +110,7 @@ static void handle_delete(struct request *req, struct store *st, const struct co
 		reply_store_error(req, status, req->key, "deleted");
 		return;
 	}
-	render_deleted(&body, req->key, req->key_len, del.deleted);
+	render_deleted(&body, req->key, req->key_len, del.deleted, del.versionstamp);
 	reply_body(req, 200, NULL, &body);
 	jsonbuf_free(&body);
 }
@@ -142,6 +143,24 @@ static void handle_list(struct request *req, struct store *st, const struct conf
 	}
 	store_list_free(&list);
 	free(after);
+}
+
+/* A feed that must wait is parked by the FastCGI loop, or waited for
+ * here under plain CGI. */
+static void handle_changes(struct request *req, struct store *st, const struct config *cfg)
+{
+	struct feed **park = req->park;
+	struct wake *w = req->wake != NULL ? req->wake : store_wake(st);
+	struct feed *f;
+
+	if (feed_begin(req, st, cfg, w, &f) != FEED_WAITING)
+		return;
+	if (park != NULL) {
+		*park = f;
+		return;
+	}
+	feed_wait(f, st, cfg, w);
+	feed_free(f, w);
 }
 
 /* The key of the check or mutation that made the store refuse a commit,
@@ -260,9 +279,12 @@ out:
 }
 
 enum target { TARGET_ROOT, TARGET_KEY };
-/* What the query string makes of a request: a list (?list=true), the
- * root's backup or load, or neither (plain). */
-enum variant { VARIANT_ANY, VARIANT_PLAIN, VARIANT_LIST, VARIANT_BACKUP, VARIANT_LOAD };
+/* What the query string makes of a request: a list (?list=true), a
+ * change feed (?changes=true), the root's backup or load, or none of them
+ * (plain). */
+enum variant {
+	VARIANT_ANY, VARIANT_PLAIN, VARIANT_LIST, VARIANT_CHANGES, VARIANT_BACKUP, VARIANT_LOAD,
+};
 
 static enum variant variant_of(const struct request *req)
 {
@@ -270,6 +292,8 @@ static enum variant variant_of(const struct request *req)
 		return VARIANT_BACKUP;
 	if (request_is_load(req))
 		return VARIANT_LOAD;
+	if (req->method == METHOD_GET && req->query.changes)
+		return VARIANT_CHANGES;
 	if (req->method == METHOD_GET && req->query.list)
 		return VARIANT_LIST;
 	return VARIANT_PLAIN;
@@ -284,11 +308,13 @@ static const struct route {
 } routes[] = {
 	{ TARGET_ROOT, METHOD_GET, VARIANT_PLAIN, "GET, HEAD", handle_health },
 	{ TARGET_ROOT, METHOD_GET, VARIANT_LIST, NULL, handle_list },
+	{ TARGET_ROOT, METHOD_GET, VARIANT_CHANGES, NULL, handle_changes },
 	{ TARGET_ROOT, METHOD_GET, VARIANT_BACKUP, NULL, handle_backup },
 	{ TARGET_ROOT, METHOD_POST, VARIANT_PLAIN, "POST", handle_commit },
 	{ TARGET_ROOT, METHOD_POST, VARIANT_LOAD, NULL, handle_load },
 	{ TARGET_KEY, METHOD_GET, VARIANT_PLAIN, "GET, HEAD", handle_get },
 	{ TARGET_KEY, METHOD_GET, VARIANT_LIST, NULL, handle_list },
+	{ TARGET_KEY, METHOD_GET, VARIANT_CHANGES, NULL, handle_changes },
 	{ TARGET_KEY, METHOD_PUT, VARIANT_ANY, "PUT", handle_put },
 	{ TARGET_KEY, METHOD_DELETE, VARIANT_ANY, "DELETE", handle_delete },
 };

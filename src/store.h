@@ -30,6 +30,8 @@ enum store_status {
 	STORE_OVERFLOW,		/* sum/min/max beyond the signed 64-bit range */
 	STORE_PERMISSION,	/* the store's files may not be used by this process's
 				 * user: permanent until a person fixes it; logged */
+	STORE_GONE,		/* a feed's since is older than the change log keeps */
+	STORE_AHEAD,		/* a feed's since is beyond the store's versionstamp */
 };
 
 /* A record as read: value points into buf, which the caller frees with
@@ -88,6 +90,7 @@ struct store_delete {
 	size_t key_len;
 	const char *if_match;
 	bool deleted;		/* set: a live key was removed */
+	uint64_t versionstamp;	/* set: the delete's, when a record was removed */
 };
 enum store_status store_delete(struct store *st, struct store_delete *del);
 
@@ -110,6 +113,7 @@ struct store_list {
 	struct store_entry *entries;
 	size_t count;
 	bool more;		/* live keys follow the last entry */
+	uint64_t versionstamp;	/* the store's when the page was read */
 };
 enum store_status store_list(struct store *st, struct store_list *list);
 void store_list_free(struct store_list *list);
@@ -148,5 +152,52 @@ enum store_status store_commit(struct store *st, struct store_commit *commit);
 
 /* Reads the store's counter record: a health check that touches the store. */
 enum store_status store_ping(struct store *st);
+
+/* ---- the change feed ---- */
+
+enum store_change_op { STORE_CHANGE_SET, STORE_CHANGE_DELETE, STORE_CHANGE_EXPIRE };
+
+struct store_change {
+	char *key;		/* dotted, NUL-terminated; owned by the answer */
+	size_t key_len;
+	enum store_change_op op;
+	uint64_t versionstamp;
+	int64_t expires_at;	/* a set's; 0 for none */
+	char *value;		/* a set's JSON text when with_values; owned */
+	size_t value_len;
+};
+
+/* The changes to the key prefix itself and every key under it ("" for
+ * all) committed after since, oldest first, whole commits only; see the
+ * contract's change feed. */
+struct store_changes {
+	const char *prefix;
+	size_t prefix_len;
+	bool has_since;		/* false: from now, no changes */
+	uint64_t since;
+	bool with_values;
+	unsigned limit;
+	/* results, freed with store_changes_free() */
+	struct store_change *changes;
+	size_t count;
+	uint64_t versionstamp;	/* the answer is complete up to it */
+	bool more;		/* changes past it are there already */
+};
+/* STORE_GONE when since is older than the log keeps, STORE_AHEAD when it
+ * is beyond the store. Expired keys due for removal are removed first,
+ * so that the answer shows their expiry. */
+enum store_status store_changes(struct store *st, struct store_changes *ch);
+void store_changes_free(struct store_changes *ch);
+
+/* The store's versionstamp now: how a waiting feed sees that something
+ * committed since it last looked. */
+enum store_status store_versionstamp(struct store *st, uint64_t *vs);
+
+/* Removes the keys whose expiry has passed, so that feeds show them;
+ * *next is the earliest expiry still ahead (0 for none). */
+enum store_status store_expire_due(struct store *st, int64_t *next);
+
+/* How the store's processes hear of each other's commits (wake.h). */
+struct wake *store_wake(struct store *st);
 
 #endif

@@ -82,8 +82,7 @@ static int copy_backup(const char *from, const char *to, mode_t mode, bool *foun
 	if ((d = opendir(from)) == NULL)
 		return errno;
 	while (ret == 0 && (e = readdir(d)) != NULL) {
-		bool db = strcmp(e->d_name, KVDB_PRIMARY_FILE) == 0 ||
-			  strcmp(e->d_name, KVDB_EXPIRY_FILE) == 0;
+		bool db = kvdb_database_file(e->d_name);
 
 		if (!db && strncmp(e->d_name, "log.", 4) != 0)
 			continue;
@@ -313,7 +312,8 @@ enum store_status store_admin_verify(struct store_admin *sa, struct error *err)
 	/* DB->verify wants the file without open handles. */
 	kvdb_handles_close(copy->db);
 	if ((ret = verify_file(kvdb_env(copy->db), KVDB_PRIMARY_FILE)) != 0 ||
-	    (ret = verify_file(kvdb_env(copy->db), KVDB_EXPIRY_FILE)) != 0) {
+	    (ret = verify_file(kvdb_env(copy->db), KVDB_EXPIRY_FILE)) != 0 ||
+	    (ret = verify_file(kvdb_env(copy->db), CHANGELOG_FILE)) != 0) {
 		if (ret == DB_VERIFY_BAD)
 			error_operator(err, "a database file is damaged");
 		else

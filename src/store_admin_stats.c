@@ -61,8 +61,7 @@ static int stats_files(const struct store_admin *sa, struct store_admin_stats *s
 		return errno;
 	while ((e = readdir(dir)) != NULL) {
 		bool log = strncmp(e->d_name, "log.", 4) == 0;
-		bool db = strcmp(e->d_name, KVDB_PRIMARY_FILE) == 0 ||
-			  strcmp(e->d_name, KVDB_EXPIRY_FILE) == 0;
+		bool db = kvdb_database_file(e->d_name);
 
 		if (!log && !db)
 			continue;

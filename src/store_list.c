@@ -89,6 +89,7 @@ static int list_body(struct kvdb *db, DB_TXN *txn, void *arg)
 	size_t page_bytes = 0;
 	DBC *cursor = NULL;
 	DB *primary;
+	struct changelog_meta meta;
 	struct record rec;
 	DBT k, d;
 	int ret;
@@ -108,6 +109,10 @@ static int list_body(struct kvdb *db, DB_TXN *txn, void *arg)
 		d.flags |= DB_DBT_PARTIAL;
 		d.dlen = RECORD_HEADER;
 	}
+	/* Read before the walk: a change committed after it may show in the
+	 * page or not, and the feed from it has it either way. */
+	if ((ret = kvdb_read_counter(db, txn, 0, &list->versionstamp, &meta)) != 0)
+		goto out;
 	primary = kvdb_primary(db);
 	if ((ret = primary->cursor(primary, txn, &cursor, 0)) != 0)
 		goto out;

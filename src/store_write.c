@@ -92,9 +92,11 @@ static int delete_body(struct kvdb *db, DB_TXN *txn, void *arg)
 		return ret;
 	if (found) {
 		/* An expired record goes too, though the client is told that
-		 * there was nothing to delete. */
-		if ((ret = kvdb_del(db, txn, op->key, op->key_len)) != 0)
+		 * there was nothing to delete; the log shows it expired. */
+		if ((ret = kvdb_write_versionstamp(db, txn, last_vs + 1)) != 0 ||
+		    (ret = kvdb_del(db, txn, op->key, op->key_len)) != 0)
 			return ret;
+		del->versionstamp = live ? last_vs + 1 : 0;
 	}
 	if ((ret = store_purge_some(db, txn, now)) != 0)
 		return ret;
