@@ -82,7 +82,8 @@ static bool admin_permitted(const struct auth_client *client, struct error *err)
 			 "backups of the whole store need a token with admin = yes");
 }
 
-/* The key of a GET, PUT or DELETE, or the prefix of a list. The root's
+/* The key of a GET, PUT or DELETE, or the prefix of a list or a change
+ * feed. The root's
  * health check names no key; a commit needs some grant here, its keys
  * being checked by gate_commit() once its body is read; a backup and a
  * load need the admin grant; other methods get their 405 from the
@@ -90,6 +91,7 @@ static bool admin_permitted(const struct auth_client *client, struct error *err)
 static bool key_permitted(const struct request *req, struct error *err)
 {
 	bool list = req->method == METHOD_GET && req->query.list;
+	bool feed = req->method == METHOD_GET && req->query.changes;
 	enum auth_need need;
 
 	if (request_is_backup(req) || request_is_load(req))
@@ -102,11 +104,12 @@ static bool key_permitted(const struct request *req, struct error *err)
 		need = AUTH_WRITE;
 	else
 		return true;
-	if ((req->key_len == 0 && !list) ||
+	if ((req->key_len == 0 && !list && !feed) ||
 	    auth_permits(&req->client, req->key, req->key_len, need))
 		return true;
-	if (list)
-		return error_set(err, 403, "forbidden", "this token may not list %s",
+	if (list || feed)
+		return error_set(err, 403, "forbidden", "this token may not %s %s",
+				 list ? "list" : "follow the changes of",
 				 req->key_len > 0 ? req->key : "every key");
 	return error_set(err, 403, "forbidden", "this token may not %s %s",
 			 need == AUTH_READ ? "read" : "write", req->key);

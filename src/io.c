@@ -26,6 +26,8 @@ static const struct param_name param_names[IO_PARAM_COUNT] = {
 	PARAM_NAME(IO_HTTP_IF_MATCH, "HTTP_IF_MATCH"),
 	PARAM_NAME(IO_HTTP_IF_NONE_MATCH, "HTTP_IF_NONE_MATCH"),
 	PARAM_NAME(IO_HTTP_X_REQUEST_ID, "HTTP_X_REQUEST_ID"),
+	PARAM_NAME(IO_HTTP_ACCEPT, "HTTP_ACCEPT"),
+	PARAM_NAME(IO_HTTP_LAST_EVENT_ID, "HTTP_LAST_EVENT_ID"),
 };
 
 /* The names chained by length, -1 ending a chain: a parameter is compared
@@ -126,4 +128,20 @@ bool io_write(struct io *io, const char *buf, size_t n)
 	if (io->fcgi != NULL)
 		return FCGX_PutStr(buf, (int)n, io->fcgi->out) == (int)n;
 	return fwrite(buf, 1, n, stdout) == n;
+}
+
+bool io_flush(struct io *io)
+{
+	if (io->fcgi != NULL)
+		return FCGX_FFlush(io->fcgi->out) == 0;
+	return fflush(stdout) == 0;
+}
+
+void io_drain(struct io *io, size_t max)
+{
+	char buf[4096];
+	size_t total = 0;
+
+	while (total < max && io_read(io, buf, sizeof(buf)) == sizeof(buf))
+		total += sizeof(buf);
 }

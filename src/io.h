@@ -26,6 +26,8 @@ enum io_param_id {
 	IO_HTTP_IF_MATCH,
 	IO_HTTP_IF_NONE_MATCH,
 	IO_HTTP_X_REQUEST_ID,
+	IO_HTTP_ACCEPT,
+	IO_HTTP_LAST_EVENT_ID,
 	IO_PARAM_COUNT
 };
 
@@ -66,5 +68,14 @@ size_t io_read(struct io *io, char *buf, size_t n);
 
 /* Writes n bytes of the response. Returns false on a write error. */
 bool io_write(struct io *io, const char *buf, size_t n);
+
+/* Sends what the response has so far on its way. False on a write error. */
+bool io_flush(struct io *io);
+
+/* Reads the rest of the request body, to its end or max bytes, and drops
+ * it: a request kept open after its handler (a waiting feed) then has
+ * nothing left to read, so that input on its connection means the web
+ * server gave up on it. */
+void io_drain(struct io *io, size_t max);
 
 #endif

@@ -25,6 +25,7 @@ static const char *reason(int status)
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
+	case 410: return "Gone";
 	case 412: return "Precondition Failed";
 	case 413: return "Content Too Large";
 	case 429: return "Too Many Requests";
@@ -139,6 +140,11 @@ bool reply_stream_write(const struct request *req, const char *data, size_t len)
 	if (req->head)
 		return true;
 	return io_write(req->io, data, len);
+}
+
+bool reply_stream_flush(const struct request *req)
+{
+	return io_flush(req->io);
 }
 
 void reply_out_of_memory(const struct request *req)

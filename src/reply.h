@@ -33,6 +33,9 @@ bool reply_stream_begin(const struct request *req, int status, const char *conte
 			const char *extra_headers);
 bool reply_stream_write(const struct request *req, const char *data, size_t len);
 
+/* Sends what a stream has written so far to the client now. */
+bool reply_stream_flush(const struct request *req);
+
 /* Sends 500 internal "out of memory", from a body that needs no memory,
  * and logs it. */
 void reply_out_of_memory(const struct request *req);

@@ -11,6 +11,7 @@
 #include <sys/random.h>
 
 #include "keypath.h"
+#include "record.h"
 #include "request.h"
 #include "util.h"
 
@@ -176,8 +177,26 @@ static bool apply_param(struct query *q, const char *name, char *value, struct e
 	q->others = true;
 	if (strcmp(name, "list") == 0)
 		return query_bool(name, value, &q->list, err);
-	if (strcmp(name, "reverse") == 0)
+	if (strcmp(name, "reverse") == 0) {
+		q->reverse_given = true;
 		return query_bool(name, value, &q->reverse, err);
+	}
+	if (strcmp(name, "changes") == 0)
+		return query_bool(name, value, &q->changes, err);
+	if (strcmp(name, "since") == 0) {
+		if (record_parse_vs(value, strlen(value), &q->since) != RECORD_VS_OK)
+			return error_set(err, 400, "invalid_query",
+					 "since must be a versionstamp: 20 lowercase hex digits");
+		q->has_since = true;
+		return true;
+	}
+	if (strcmp(name, "wait") == 0) {
+		if (!util_parse_u64(value, strlen(value), &q->wait_ms))
+			return error_set(err, 400, "invalid_query",
+					 "wait must be a whole number of milliseconds");
+		q->has_wait = true;
+		return true;
+	}
 	if (strcmp(name, "values") == 0)
 		return query_bool(name, value, &q->values, err);
 	if (strcmp(name, "limit") == 0) {
@@ -233,6 +252,10 @@ bool request_parse_query(const char *qs, struct query *q, struct error *err)
 		p += len + (p[len] == '&');
 	}
 	free(buf);
+	if (ok && q->changes && (q->list || q->reverse_given || q->cursor != NULL))
+		ok = error_set(err, 400, "invalid_query",
+			       "a change feed takes since, wait, limit and values, not list, "
+			       "cursor or reverse");
 	return ok;
 }
 

@@ -11,6 +11,9 @@
 #include "error.h"
 #include "io.h"
 
+struct feed;
+struct wake;
+
 enum method {
 	METHOD_GET,	/* HEAD too: see request.head */
 	METHOD_PUT,
@@ -23,14 +26,20 @@ enum method {
  * replaced by an id of our own. */
 #define REQUEST_ID_MAX 64
 
-/* The parameters of the query string: a list's, and the root's backup
- * and load. */
+/* The parameters of the query string: a list's, a change feed's, and the
+ * root's backup and load. */
 struct query {
 	bool list;
 	bool reverse;
+	bool reverse_given;
 	bool values;
 	unsigned limit;
 	char *cursor;		/* owned; NULL when absent */
+	bool changes;
+	bool has_since;
+	uint64_t since;
+	bool has_wait;
+	uint64_t wait_ms;
 	bool backup;
 	bool load;
 	bool others;		/* any parameter but backup and load was given */
@@ -56,6 +65,11 @@ struct request {
 	 * "Name: value\r\n" lines (RateLimit-*) that every reply carries. */
 	struct auth_client client;
 	char common_headers[160];
+	/* Where a change feed that must wait goes (feed.h): a FastCGI
+	 * process parks it in *park and polls it with wake; with park NULL
+	 * the handler waits for it (plain CGI). */
+	struct feed **park;
+	struct wake *wake;
 };
 
 /* Makes the ids of requests that bring none: one per process, set up by
