@@ -288,6 +288,14 @@ static void on_bdb_error(const DB_ENV *env, const char *prefix, const char *msg)
 		fprintf(stderr, "kvctl: berkeley db: %s\n", msg);
 }
 
+/* Berkeley DB's informational messages (failchk's "Freeing read locks",
+ * say) go to stdout unless told otherwise, and stdout is a plain CGI
+ * process's response: they go where its errors go. */
+static void on_bdb_message(const DB_ENV *env, const char *msg)
+{
+	on_bdb_error(env, NULL, msg);
+}
+
 static void on_bdb_event(DB_ENV *env, u_int32_t event, void *info)
 {
 	struct kvdb *db = env->app_private;
@@ -318,6 +326,7 @@ static int env_configure(DB_ENV *env, void *arg)
 
 	env->app_private = db;
 	env->set_errcall(env, on_bdb_error);
+	env->set_msgcall(env, on_bdb_message);
 	if ((ret = env->set_event_notify(env, on_bdb_event)) != 0)
 		goto out;
 	/* failchk needs the thread table, sized before the region exists. */
@@ -738,6 +747,7 @@ static int private_env_open(const char *dir, uint64_t cache, struct kvdb *db, DB
 		return ret;
 	env->app_private = db;
 	env->set_errcall(env, on_bdb_error);
+	env->set_msgcall(env, on_bdb_message);
 	ret = set_cache(env, cache);
 	if (ret == 0)
 		ret = env->open(env, dir, DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG |
