@@ -178,6 +178,47 @@ static void test_sizes(void)
 	CHECK(strcmp(out, "0") == 0);
 }
 
+static void test_durations(void)
+{
+	struct config cfg;
+	struct error err;
+	char out[32];
+
+	CHECK(load(&cfg, "", &err));
+	CHECK(cfg.changes_keep_ms == 3600000 && cfg.watch_wait_max_ms == 60000);
+	CHECK(cfg.changes_max == 256u << 20 && cfg.watch_max == 1000);
+	config_free(&cfg);
+	CHECK(load(&cfg, "changes_keep = 90m\nwatch_wait_max = 1500ms\n", &err));
+	CHECK(cfg.changes_keep_ms == 5400000 && cfg.watch_wait_max_ms == 1500);
+	config_free(&cfg);
+	CHECK(load(&cfg, "changes_keep = 720h\nwatch_wait_max = 1s\n", &err));
+	CHECK(cfg.changes_keep_ms == 720u * 3600000 && cfg.watch_wait_max_ms == 1000);
+	config_free(&cfg);
+
+	CHECK(refused("changes_keep = 999ms\n", 1,
+		      "must be a duration (ms, s, m or h) from 1s to 720h"));
+	CHECK(refused("changes_keep = 721h\n", 1,
+		      "must be a duration (ms, s, m or h) from 1s to 720h"));
+	CHECK(refused("watch_wait_max = 60\n", 1,
+		      "must be a duration (ms, s, m or h) from 1s to 1h"));
+	CHECK(refused("watch_wait_max = s\n", 1,
+		      "must be a duration (ms, s, m or h) from 1s to 1h"));
+	CHECK(refused("watch_wait_max = 1.5s\n", 1,
+		      "must be a duration (ms, s, m or h) from 1s to 1h"));
+	CHECK(refused("watch_wait_max = 99999999999999999999h\n", 1,
+		      "must be a duration (ms, s, m or h) from 1s to 1h"));
+	CHECK(refused("watch_max = 0\n", 1, "must be a whole number from 1 to 65536"));
+
+	config_format_duration(3600000, out, sizeof(out));
+	CHECK(strcmp(out, "1h") == 0);
+	config_format_duration(90000, out, sizeof(out));
+	CHECK(strcmp(out, "90s") == 0);
+	config_format_duration(120000, out, sizeof(out));
+	CHECK(strcmp(out, "2m") == 0);
+	config_format_duration(1500, out, sizeof(out));
+	CHECK(strcmp(out, "1500ms") == 0);
+}
+
 static void test_switches_and_choices(void)
 {
 	struct config cfg;
@@ -365,6 +406,7 @@ int main(void)
 	test_defaults();
 	test_table();
 	test_sizes();
+	test_durations();
 	test_switches_and_choices();
 	test_rate_and_burst();
 	test_store_permissions();

@@ -354,6 +354,99 @@ static void test_expiry_and_sweep(void)
 	fixture_free(&f);
 }
 
+/* The feed of prefix after since into ch (limit 1000, values). */
+static enum store_status changes(struct store *st, const char *prefix, uint64_t since,
+				 unsigned limit, struct store_changes *ch)
+{
+	memset(ch, 0, sizeof(*ch));
+	ch->prefix = prefix;
+	ch->prefix_len = strlen(prefix);
+	ch->has_since = true;
+	ch->since = since;
+	ch->with_values = true;
+	ch->limit = limit;
+	return store_changes(st, ch);
+}
+
+static bool change_is(const struct store_change *c, const char *key, enum store_change_op op,
+		      uint64_t vs)
+{
+	return strcmp(c->key, key) == 0 && c->op == op && c->versionstamp == vs;
+}
+
+static void test_changes(void)
+{
+	struct fixture f;
+	struct store *st;
+	struct store_changes ch;
+	uint64_t vs, current;
+	int64_t next;
+
+	fixture_init(&f);
+	st = store_new(&f.cfg);
+	CHECK(put(st, "a.x", "1", 0, NULL) == STORE_OK);
+	CHECK(put(st, "ab.y", "2", 0, NULL) == STORE_OK);
+	struct store_delete del = { .key = "a.x", .key_len = 3 };
+	CHECK(store_delete(st, &del) == STORE_OK && del.deleted && del.versionstamp == 3);
+	struct store_mutation m[] = {
+		{ .op = STORE_SET, .key = "a", .key_len = 1, .value = "3", .value_len = 1 },
+		{ .op = STORE_SUM, .key = "a.n", .key_len = 3, .operand = 5 },
+	};
+	struct store_commit c = { .mutations = m, .n_mutations = 2 };
+	CHECK(store_commit(st, &c) == STORE_OK && c.versionstamp == 4);
+
+	CHECK(changes(st, "a", 0, 1000, &ch) == STORE_OK);
+	CHECK(ch.count == 4 && ch.versionstamp == 4 && !ch.more);
+	if (ch.count == 4) {
+		CHECK(change_is(&ch.changes[0], "a.x", STORE_CHANGE_SET, 1));
+		CHECK(change_is(&ch.changes[1], "a.x", STORE_CHANGE_DELETE, 3));
+		CHECK(change_is(&ch.changes[2], "a", STORE_CHANGE_SET, 4));
+		CHECK(change_is(&ch.changes[3], "a.n", STORE_CHANGE_SET, 4));
+		CHECK(ch.changes[3].value_len == 1 && ch.changes[3].value[0] == '5');
+	}
+	store_changes_free(&ch);
+	/* A commit is never split: an answer ends at the first commit
+	 * boundary once it has limit changes. */
+	CHECK(changes(st, "a", 0, 2, &ch) == STORE_OK);
+	CHECK(ch.count == 2 && ch.versionstamp == 3 && ch.more);
+	store_changes_free(&ch);
+	CHECK(changes(st, "a", 3, 1, &ch) == STORE_OK);
+	CHECK(ch.count == 2 && ch.versionstamp == 4 && !ch.more);
+	store_changes_free(&ch);
+	CHECK(changes(st, "", 1, 1000, &ch) == STORE_OK && ch.count == 4);
+	store_changes_free(&ch);
+	CHECK(changes(st, "a", 5, 1000, &ch) == STORE_AHEAD);
+	store_changes_free(&ch);
+	CHECK(store_versionstamp(st, &current) == STORE_OK && current == 4);
+
+	/* An expiry shows once the sweep runs, under a versionstamp of its own. */
+	CHECK(put(st, "a.t", "7", 1, &vs) == STORE_OK);
+	sleep_ms(20);
+	CHECK(store_expire_due(st, &next) == STORE_OK && next == 0);
+	CHECK(changes(st, "a.t", vs, 1000, &ch) == STORE_OK);
+	CHECK(ch.count == 1 && ch.count == 1 &&
+	      change_is(&ch.changes[0], "a.t", STORE_CHANGE_EXPIRE, vs + 1));
+	store_changes_free(&ch);
+	store_free(st);
+
+	/* Pruning: past changes_max the oldest commits go, and a since
+	 * before them is gone. */
+	f.cfg.changes_max = 64u << 10;
+	st = store_new(&f.cfg);
+	char value[1100];
+
+	memset(value, '1', sizeof(value) - 1);
+	value[sizeof(value) - 1] = '\0';
+	for (int i = 0; i < 100; i++)
+		CHECK(put(st, "p.k", value, 0, &vs) == STORE_OK);
+	CHECK(changes(st, "p", 0, 1000, &ch) == STORE_GONE);
+	store_changes_free(&ch);
+	CHECK(changes(st, "p", vs - 10, 1000, &ch) == STORE_OK && ch.count == 10);
+	store_changes_free(&ch);
+	store_free(st);
+	fixture_free(&f);
+}
+
 struct dumped {
 	char keys[8][16];
 	uint64_t vs[8];
@@ -441,5 +534,6 @@ int main(void)
 	test_core_counter();
 	test_expiry_and_sweep();
 	test_dump_load_backup();
+	test_changes();
 	return UNIT_DONE();
 }
