@@ -19,6 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (request_parse_query(qs, &q, &err)) {
 		FUZZ_REQUIRE(q.limit >= 1 && q.limit <= 1000);
 		FUZZ_REQUIRE(q.cursor == NULL || strlen(q.cursor) < size);
+		/* A feed never takes a list's parameters. */
+		FUZZ_REQUIRE(!q.changes || (!q.list && !q.reverse_given && q.cursor == NULL));
 	} else {
 		FUZZ_REQUIRE(err.code != NULL && err.message[0] != '\0');
 		FUZZ_REQUIRE(err.status == 400 || err.status == 500);
