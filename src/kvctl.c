@@ -72,7 +72,7 @@ static void fail(const char *fmt, ...)
 static int cmd_stats(struct config *cfg, struct store_admin *sa, char **args)
 {
 	struct store_admin_stats st;
-	char vs[VERSIONSTAMP_LEN + 1], when[32] = "none";
+	char vs[VERSIONSTAMP_LEN + 1], floor[VERSIONSTAMP_LEN + 1], when[32] = "none";
 	struct error err;
 	uint64_t lookups;
 
@@ -81,6 +81,7 @@ static int cmd_stats(struct config *cfg, struct store_admin *sa, char **args)
 		return EXIT_FAILURE;
 	}
 	record_format_vs(st.versionstamp, vs);
+	record_format_vs(st.changes_floor, floor);
 	if (st.last_checkpoint != 0)
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&st.last_checkpoint));
 	lookups = st.cache_hits + st.cache_misses;
@@ -88,6 +89,9 @@ static int cmd_stats(struct config *cfg, struct store_admin *sa, char **args)
 	printf("keys_expired: %" PRIu64 "\n", st.keys_expired);
 	printf("value_bytes: %" PRIu64 "\n", st.value_bytes);
 	printf("last_versionstamp: %s\n", vs);
+	printf("changes_kept: %" PRIu64 "\n", st.changes);
+	printf("changes_bytes: %" PRIu64 "\n", st.changes_bytes);
+	printf("changes_complete_after: %s\n", floor);
 	printf("database_bytes: %" PRIu64 "\n", st.db_bytes);
 	printf("log_bytes: %" PRIu64 "\n", st.log_bytes);
 	printf("log_files: %u\n", st.log_files);

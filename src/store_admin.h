@@ -43,6 +43,9 @@ struct store_admin_stats {
 	uint64_t keys_expired;		/* expired, not yet removed */
 	uint64_t value_bytes;		/* JSON text of the live values */
 	uint64_t versionstamp;		/* the last one handed out */
+	uint64_t changes;		/* in the change log */
+	uint64_t changes_bytes;
+	uint64_t changes_floor;		/* the log is complete after it */
 	uint64_t db_bytes;		/* both database files */
 	uint64_t log_bytes;
 	unsigned log_files;

@@ -29,8 +29,16 @@ static int count_visit(struct kvdb *db, const DBT *k, const DBT *d, void *arg)
 
 	if ((ret = kvdb_unpack(db, d, &rec)) != 0)
 		return ret;
-	if (is_counter(k))
+	if (is_counter(k)) {
+		struct changelog_meta meta;
+
 		st->versionstamp = rec.versionstamp;
+		if (!changelog_meta_unpack((const unsigned char *)rec.value, rec.value_len, &meta))
+			return EINVAL;
+		st->changes = meta.entries;
+		st->changes_bytes = meta.bytes;
+		st->changes_floor = meta.present ? meta.floor : rec.versionstamp;
+	}
 	else if (record_expired(&rec, op->now))
 		st->keys_expired++;
 	else {
@@ -46,6 +54,7 @@ int store_admin_count(struct kvdb *db, DB_TXN *txn, void *arg)
 
 	/* A retried scan counts again from the start. */
 	op.st->keys_live = op.st->keys_expired = op.st->value_bytes = op.st->versionstamp = 0;
+	op.st->changes = op.st->changes_bytes = op.st->changes_floor = 0;
 	return kvdb_walk(db, txn, NULL, 0, count_visit, &op);
 }
 

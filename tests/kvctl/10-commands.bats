@@ -34,6 +34,11 @@ teardown_file() { kv_teardown_file; }
 	vs=$(jq -r .versionstamp <<<"$(kv_put /st.c '{"value": 2}' | tail -n 1)")
 	run "$KVCTL" stats
 	assert_line "last_versionstamp: $vs"
+	# Four writes into a fresh store, the last of which removed st.gone:
+	# five changes in the log, complete from the start.
+	assert_line 'changes_kept: 5'
+	assert_line --regexp '^changes_bytes: [1-9][0-9]*$'
+	assert_line 'changes_complete_after: 00000000000000000000'
 	kv_req GET /st.a
 	assert_code 200
 }
