@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -31,6 +32,12 @@
 /* How long the loop stops accepting when the process is out of
  * descriptors, rather than spin on a socket it cannot accept from. */
 #define ACCEPT_PAUSE_MS 100
+
+/* The longest a write to a parked feed's connection may block: a web
+ * server that stops reading an event stream (its client does not keep
+ * up, and the server does not buffer) ends that stream rather than stall
+ * the process and every other request and feed in it. */
+#define PARKED_WRITE_TIMEOUT_MS 1000
 
 /* One connection the process keeps between turns of the loop. */
 struct conn {
@@ -203,8 +210,17 @@ static bool conn_run(struct loop *l, struct conn *c)
 	serve(&c->io, l->ids, l->cw, &parked, loop_wake(l));
 	watchdog_reply_to(-1, 0);
 	if (parked != NULL) {
+		const struct timeval bound = {
+			.tv_sec = PARKED_WRITE_TIMEOUT_MS / 1000,
+			.tv_usec = (PARKED_WRITE_TIMEOUT_MS % 1000) * 1000,
+		};
+
 		c->feed = parked;
 		feed_set_io(parked, &c->io);
+		(void)setsockopt(c->fcgi.ipcFd, SOL_SOCKET, SO_SNDTIMEO, &bound, sizeof(bound));
+		/* The upkeep a finished request would have had. */
+		if (l->cw->ok)
+			store_end_request(l->cw->st);
 		return true;
 	}
 	return conn_finish(l, c);

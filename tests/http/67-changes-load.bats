@@ -110,3 +110,33 @@ current_vs() {
 	assert_equal "$(grep -c '^200$' "$BATS_TEST_TMPDIR/many.codes")" "$WAITERS"
 	assert_equal "$(grep -l '"key":"wt.x"' "$BATS_TEST_TMPDIR"/many.[0-9]* | wc -l)" "$WAITERS"
 }
+
+@test "(changes load) an event stream whose client does not read does not stall the service" {
+	local since
+	since=$(current_vs)
+	# A client that reads a byte a second, and 40 writes of 60 KiB under
+	# its prefix: more than any buffer between kvd and it holds.
+	curl -sS -N --limit-rate 1 --max-time 40 -H 'Accept: text/event-stream' \
+		-o /dev/null "$KV_URL/slow?changes=true&since=$since&wait=30000" 2>/dev/null &
+	local reader=$!
+	wait_waiting 1
+	local value t0 took
+	value=$(printf '"%061440d"' 0)
+	for i in $(seq 1 40); do
+		t0=$(now_ms)
+		kv_put "/slow.k$((i % 4))" "{\"value\": $value}" >/dev/null
+		took=$(($(now_ms) - t0))
+		[[ $code == 200 ]] || fail "PUT $i: $code"
+		((took < 5000)) || fail "PUT $i took $took ms"
+	done
+	# Reads are served at once meanwhile, by every process.
+	for i in $(seq 1 20); do
+		t0=$(now_ms)
+		kv_req GET /slow.k1 >/dev/null
+		took=$(($(now_ms) - t0))
+		[[ $code == 200 ]] || fail "GET $i: $code"
+		((took < 3000)) || fail "GET $i took $took ms"
+	done
+	kill "$reader" 2>/dev/null || true
+	wait "$reader" 2>/dev/null || true
+}
