@@ -8,7 +8,10 @@
 # Then, with nothing restarted, it waits for the service to answer 200 and
 # checks: every write answered 200 is in the store with its value, nothing
 # else is under the prefix, and the counter lies between the commits
-# acknowledged and the commits sent. Prints one line of outcome:
+# acknowledged and the commits sent. A watcher follows the prefix's change
+# feed with long-polls through the storm (asking again from where it was
+# after any error) and must have seen every acknowledged write with its
+# value, in versionstamp order. Prints one line of outcome:
 #   storm TAG: kills K, acknowledged A (puts P, commits C of S sent),
 #   counter X, answering again after T s
 # and the recoveries and watchdog exits the server's log shows
@@ -35,6 +38,38 @@ _storm_client() {
 			code=000
 		echo "$code $i" >>"$dir/$kind.$n"
 		i=$((i + 1))
+	done
+}
+
+# _storm_watcher DIR TAG SINCE: until DIR/stop exists, follows the change
+# feed of storm.TAG from SINCE with long-polls, appending each answer to
+# DIR/watch (one JSON line each) and asking again from its versionstamp;
+# after an error, from where it was. Then reads on until it has caught up
+# with the store.
+_storm_watcher() {
+	local dir=$1 tag=$2 since=$3 code more=true tries=0
+	while [[ ! -e "$dir/stop" ]]; do
+		code=$(curl -sS -o "$dir/watch.answer" -w '%{http_code}' --max-time 10 \
+			"$KV_URL/storm.$tag?changes=true&since=$since&wait=2000" 2>/dev/null) || code=000
+		if [[ $code == 200 ]] && jq -e .versionstamp "$dir/watch.answer" >/dev/null 2>&1; then
+			jq -c . "$dir/watch.answer" >>"$dir/watch"
+			since=$(jq -r .versionstamp "$dir/watch.answer")
+		else
+			echo "$code" >>"$dir/watch.errors"
+			sleep 0.2
+		fi
+	done
+	while ((tries++ < 200)); do
+		code=$(curl -sS -o "$dir/watch.answer" -w '%{http_code}' --max-time 10 \
+			"$KV_URL/storm.$tag?changes=true&since=$since" 2>/dev/null) || code=000
+		if [[ $code != 200 ]]; then
+			sleep 0.2
+			continue
+		fi
+		jq -c . "$dir/watch.answer" >>"$dir/watch"
+		since=$(jq -r .versionstamp "$dir/watch.answer")
+		more=$(jq -r .more "$dir/watch.answer")
+		[[ $more == true ]] || break
 	done
 }
 
@@ -76,6 +111,9 @@ storm_run() {
 	local rec0 stuck0
 	rec0=$(grep -c 'recovering the store' "$KV_LOG" || true)
 	stuck0=$(grep -c 'stuck in the store' "$KV_LOG" || true)
+	local since0 watcher
+	since0=$(curl -sS --max-time 10 "$KV_URL/?changes=true" | jq -r .versionstamp)
+	[[ $since0 =~ ^[0-9a-f]{20}$ ]] || { echo "no versionstamp to follow the feed from"; return 1; }
 	for n in 0 1 2 3; do
 		_storm_client put "$n" "$dir" "$tag" &
 		pids+=($!)
@@ -84,6 +122,8 @@ storm_run() {
 		_storm_client commit "$n" "$dir" "$tag" &
 		pids+=($!)
 	done
+	_storm_watcher "$dir" "$tag" "$since0" &
+	watcher=$!
 	end=$((SECONDS + seconds))
 	while ((SECONDS < end)); do
 		sleep "$(awk -v a="$min" -v b="$max" -v r="$RANDOM" 'BEGIN { printf "%.1f", (a + r % (b - a + 1)) / 10 }')"
@@ -107,6 +147,7 @@ storm_run() {
 		echo "storm $tag: the service did not answer 200 within ${STORM_RECOVER_S}s of the storm's end"
 		return 1
 	fi
+	wait "$watcher"
 
 	local entries=$dir/entries lost=0 puts=0 commits=0 sent=0 code i key
 	_storm_list_all "storm.$tag" "$entries"
@@ -150,6 +191,24 @@ storm_run() {
 	fi
 	if ((counter < commits || counter > sent)); then
 		echo "storm $tag: counter $counter outside [$commits, $sent]"
+		failed=1
+	fi
+	# The watcher saw every acknowledged write, in versionstamp order.
+	local unseen disorder seen
+	seen=$(jq -s 'map(.changes[]) | length' "$dir/watch")
+	unseen=$(jq -n -r --slurpfile w "$dir/watch" --rawfile acked "$dir/acked" '
+		($w | map(.changes[] | select(.op == "set") | {(.key): .value}) | add // {}) as $sets
+		| [$acked | split("\n")[] | select(length > 0) | split(" ")
+		   | select($sets[.[0]] != (.[1] | fromjson)) | .[0]] | .[]')
+	disorder=$(jq -s '[map(.changes[].versionstamp) | . as $v | range(1; length)
+		| select($v[.] < $v[. - 1])] | length' "$dir/watch")
+	_storm_say "storm $tag: the watcher saw $seen changes, after $(wc -l <"$dir/watch.errors" 2>/dev/null || echo 0) errors"
+	if [[ -n "$unseen" ]]; then
+		echo "storm $tag: acknowledged writes the change feed never showed: $(head -n 20 <<<"$unseen" | tr '\n' ' ')"
+		failed=1
+	fi
+	if ((disorder != 0)); then
+		echo "storm $tag: the change feed went back in versionstamp $disorder times"
 		failed=1
 	fi
 	if ((puts + commits < 20)); then
