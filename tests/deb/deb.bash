@@ -1,0 +1,98 @@
+# tests/deb/deb.bash: what the Debian package's tests share, on top of
+# tests/lib/helper.bash
+#
+# tests/deb.test runs tests/deb/10-package.bats (build, lintian, install,
+# start), the HTTP suite's smoke subset against the installed service
+# (KV_TEST_URL), 50-installed.bats and 90-remove.bats, in that order, on
+# this machine as root. They share KV_DEB_WORK, the directory deb.test
+# made: the clone and the packages built from it, the service's pid files
+# and kvd's stderr (kvd.log).
+load '../lib/helper'
+
+: "${KV_DEB_WORK:?tests/deb.test sets KV_DEB_WORK}"
+: "${KV_DEB_PORT:?tests/deb.test sets KV_DEB_PORT}"
+DEB_UNITS=/lib/systemd/system
+DEB_LOG=$KV_DEB_WORK/kvd.log
+
+# unit_value FILE KEY: the value of the last KEY= line of a unit file.
+unit_value() {
+	sed -n "s/^$2=//p" "$1" | tail -n 1
+}
+
+# deb_start: serve the installed package as systemd would, behind nginx.
+# systemd is not running here, so spawn-fcgi stands in for kv.socket: it
+# opens the socket of ListenStream= with the owner and mode the socket unit
+# says, becomes the service's User= and Group=, and executes kv.service's
+# ExecStart= word for word with the socket as standard input
+# (StandardInput=socket) and the environment of its Environment= alone.
+# kvd's stderr, the journal under systemd, goes to DEB_LOG. nginx runs the
+# installed sample /usr/share/kv/nginx.conf, pointed at that socket as
+# kvd(8) says.
+deb_start() {
+	local listen mode suser sgroup dirmode user group env exec nginx_dir
+	local -a cmd vars
+	listen=$(unit_value "$DEB_UNITS/kv.socket" ListenStream)
+	mode=$(unit_value "$DEB_UNITS/kv.socket" SocketMode)
+	suser=$(unit_value "$DEB_UNITS/kv.socket" SocketUser)
+	sgroup=$(unit_value "$DEB_UNITS/kv.socket" SocketGroup)
+	dirmode=$(unit_value "$DEB_UNITS/kv.socket" DirectoryMode)
+	user=$(unit_value "$DEB_UNITS/kv.service" User)
+	group=$(unit_value "$DEB_UNITS/kv.service" Group)
+	env=$(unit_value "$DEB_UNITS/kv.service" Environment)
+	exec=$(unit_value "$DEB_UNITS/kv.service" ExecStart)
+	# Plain words only: quoting or specifiers would need systemd's parser.
+	if [[ -z "$listen" || -z "$exec" || "$exec$env" == *[\"\'%\\]* ]]; then
+		echo "deb: the units changed shape; teach deb_start their new lines" >&2
+		return 1
+	fi
+	read -ra cmd <<<"$exec"
+	read -ra vars <<<"$env"
+	mkdir -p -m "$dirmode" "$(dirname "$listen")"
+	rm -f "$listen"
+	setsid env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "${vars[@]}" \
+		spawn-fcgi -n -s "$listen" -M "$mode" -U "$suser" -G "$sgroup" \
+		-u "$user" -g "$group" -- "${cmd[@]}" \
+		</dev/null >>"$DEB_LOG" 2>&1 3>&- &
+	echo "$!" >"$KV_DEB_WORK/kvd.pid"
+
+	nginx_dir=$KV_DEB_WORK/nginx
+	mkdir -p "$nginx_dir/tmp"
+	sed -e "s|unix:@KV_RUNDIR@/kvd.sock|unix:$listen|g" \
+		-e "s|@KV_PORT@|$KV_DEB_PORT|g" -e "s|@KV_RUNDIR@|$nginx_dir|g" \
+		-e "s|@KV_ERRORS@|/usr/share/kv/errors|g" -e "s|@KV_USER@|www-data|g" \
+		/usr/share/kv/nginx.conf >"$nginx_dir/nginx.conf"
+	setsid nginx -p "$nginx_dir/" -c "$nginx_dir/nginx.conf" -e "$nginx_dir/error.log" \
+		-g 'daemon off;' </dev/null >>"$nginx_dir/error.log" 2>&1 3>&- &
+	echo "$!" >"$KV_DEB_WORK/nginx.pid"
+	deb_wait_ready
+}
+
+# deb_wait_ready: the health check answers within 30 s.
+deb_wait_ready() {
+	local deadline=$((SECONDS + 30)) status
+	while ((SECONDS < deadline)); do
+		status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$KV_DEB_PORT/kv/") || true
+		[[ "$status" == 200 ]] && return 0
+		sleep 0.1
+	done
+	echo "deb: the health check answered ${status:-nothing}, not 200" >&2
+	cat "$DEB_LOG" "$KV_DEB_WORK/nginx/error.log" >&2 || true
+	return 1
+}
+
+# deb_stop: as systemd stops kv.service (KillMode=mixed): SIGTERM to the
+# main process, multiwatch (and to nginx), then SIGKILL to what is left of
+# its process group, a unit's control group under systemd, after 20 s.
+deb_stop() {
+	local name pid deadline
+	for name in nginx kvd; do
+		pid=$(cat "$KV_DEB_WORK/$name.pid" 2>/dev/null) || continue
+		kill -TERM "$pid" 2>/dev/null || true
+		deadline=$((SECONDS + 20))
+		while kill -0 -- "-$pid" 2>/dev/null && ((SECONDS < deadline)); do
+			sleep 0.1
+		done
+		kill -KILL -- "-$pid" 2>/dev/null || true
+		rm -f "$KV_DEB_WORK/$name.pid"
+	done
+}
