@@ -24,12 +24,13 @@ unit_value() {
 # opens the socket of ListenStream= with the owner and mode the socket unit
 # says, becomes the service's User= and Group=, and executes kv.service's
 # ExecStart= word for word with the socket as standard input
-# (StandardInput=socket) and the environment of its Environment= alone.
+# (StandardInput=socket), its UMask= and the environment of its
+# Environment= alone.
 # kvd's stderr, the journal under systemd, goes to DEB_LOG. nginx runs the
 # installed sample /usr/share/kv/nginx.conf, pointed at that socket as
 # kvd(8) says.
 deb_start() {
-	local listen mode suser sgroup dirmode user group env exec nginx_dir
+	local listen mode suser sgroup dirmode user group env exec umask_unit umask_was nginx_dir
 	local -a cmd vars
 	listen=$(unit_value "$DEB_UNITS/kv.socket" ListenStream)
 	mode=$(unit_value "$DEB_UNITS/kv.socket" SocketMode)
@@ -40,6 +41,7 @@ deb_start() {
 	group=$(unit_value "$DEB_UNITS/kv.service" Group)
 	env=$(unit_value "$DEB_UNITS/kv.service" Environment)
 	exec=$(unit_value "$DEB_UNITS/kv.service" ExecStart)
+	umask_unit=$(unit_value "$DEB_UNITS/kv.service" UMask)
 	# Plain words only: quoting or specifiers would need systemd's parser.
 	if [[ -z "$listen" || -z "$exec" || "$exec$env" == *[\"\'%\\]* ]]; then
 		echo "deb: the units changed shape; teach deb_start their new lines" >&2
@@ -49,11 +51,14 @@ deb_start() {
 	read -ra vars <<<"$env"
 	mkdir -p -m "$dirmode" "$(dirname "$listen")"
 	rm -f "$listen"
+	umask_was=$(umask)
+	umask "$umask_unit"
 	setsid env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "${vars[@]}" \
 		spawn-fcgi -n -s "$listen" -M "$mode" -U "$suser" -G "$sgroup" \
 		-u "$user" -g "$group" -- "${cmd[@]}" \
 		</dev/null >>"$DEB_LOG" 2>&1 3>&- &
 	echo "$!" >"$KV_DEB_WORK/kvd.pid"
+	umask "$umask_was"
 
 	nginx_dir=$KV_DEB_WORK/nginx
 	mkdir -p "$nginx_dir/tmp"
