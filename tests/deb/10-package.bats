@@ -14,16 +14,8 @@ setup_file() {
 	}
 }
 
-version() {
-	sed -n 's/^AC_INIT(\[kv\], \[\([^]]*\)\].*/\1/p' "$KV_DEB_WORK/src/kv/configure.ac"
-}
-
-deb_file() {
-	echo "$KV_DEB_WORK/src/kv_$(version)_amd64.deb"
-}
-
 @test "(deb) a clone builds kv_VERSION_amd64.deb and keeps nothing git does not ignore" {
-	[[ -n "$(version)" ]] || fail "no version in configure.ac"
+	[[ -n "$(deb_version)" ]] || fail "no version in configure.ac"
 	[[ -f "$(deb_file)" ]] || fail "no $(deb_file): $(ls "$KV_DEB_WORK/src")"
 	run git -C "$KV_DEB_WORK/src/kv" status --porcelain
 	assert_success
@@ -46,7 +38,7 @@ deb_file() {
 	refute_output --partial kvd-static
 	refute_output --partial bench
 	run dpkg-deb -f "$(deb_file)" Package Version Architecture Depends
-	assert_line "Version: $(version)"
+	assert_line "Version: $(deb_version)"
 	assert_line "Architecture: amd64"
 	assert_line --regexp '^Depends: .*multiwatch'
 	rm -rf "$BATS_TEST_TMPDIR/control"
@@ -67,7 +59,7 @@ deb_file() {
 	run env DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends "$(deb_file)"
 	assert_success
 	run dpkg-query -W -f='${db:Status-Status} ${Version}' kv
-	assert_output "installed $(version)"
+	assert_output "installed $(deb_version)"
 	IFS=: read -r _ _ uid gid _ home shell < <(getent passwd kv)
 	((uid < 1000)) || fail "kv is not a system user: uid $uid"
 	assert_equal "$home" /var/lib/kv
@@ -96,6 +88,7 @@ deb_file() {
 	sed -i 's/^auth = on$/auth = off/' /etc/kv/kv.conf
 	grep -q '^auth = off$' /etc/kv/kv.conf
 	deb_start
+	assert_equal "$(curl -s -o /dev/null -w '%{http_code}' "$KV_TEST_URL/")" 200
 	assert_equal "$(stat -c '%U:%G %a' /run/kv/kvd.sock)" "kv:www-data 660"
 	# The service's processes: multiwatch and its 4 kvd, all as kv.
 	run ps -s "$(cat "$KV_DEB_WORK/kvd.pid")" -o user=,comm=

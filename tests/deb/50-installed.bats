@@ -27,6 +27,7 @@ setup_file() { kv_setup_file; }
 @test "(deb) a token from kvctl token takes effect in /etc/kv/kv.conf without a restart" {
 	printout=$(runuser -u kv -- /usr/bin/kvctl token deb-ops)
 	token=$(head -n 1 <<<"$printout")
+	echo "$token" >"$KV_DEB_WORK/token"
 	{
 		sed 's/^auth = off$/auth = on/' /etc/kv/kv.conf
 		kv_paste_lines "$printout"
@@ -52,4 +53,24 @@ setup_file() { kv_setup_file; }
 	# notes on the handles the stopped kvd processes left.
 	output=${lines[-1]}
 	assert_output --regexp '^the store in /var/lib/kv is at format 1, the current one: nothing to convert \([0-9]+ records checked\)$'
+}
+
+@test "(deb) the next release installs over a changed kv.conf and keeps it; the store serves on after kvctl upgrade" {
+	next=$(deb_next) || fail "cannot repack the package"
+	# As an unattended upgrade runs it: keep the administrator's file.
+	run env DEBIAN_FRONTEND=noninteractive apt-get -q install -y \
+		-o Dpkg::Options::=--force-confold "$next"
+	assert_success
+	assert_equal "$(dpkg-query -W -f='${Version}' kv)" "$(deb_version)+next"
+	grep -q '^\[token deb-ops\]$' /etc/kv/kv.conf
+	run grep -c '^# a line of the next release$' /etc/kv/kv.conf /etc/kv/kv.conf.dpkg-dist
+	assert_output $'/etc/kv/kv.conf:0\n/etc/kv/kv.conf.dpkg-dist:1'
+	run --separate-stderr runuser -u kv -- /usr/bin/kvctl upgrade
+	assert_success
+	output=${lines[-1]}
+	assert_output --regexp '^the store in /var/lib/kv is at format 1, the current one: nothing to convert'
+	deb_start
+	kv_req GET /deb.k -H "Authorization: Bearer $(cat "$KV_DEB_WORK/token")"
+	assert_equal "$code" 200
+	assert_equal "$body" '{"from": "deb"}'
 }

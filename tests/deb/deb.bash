@@ -14,6 +14,30 @@ load '../lib/helper'
 DEB_UNITS=/lib/systemd/system
 DEB_LOG=$KV_DEB_WORK/kvd.log
 
+# deb_version: configure.ac's version, which the package's must be.
+deb_version() {
+	sed -n 's/^AC_INIT(\[kv\], \[\([^]]*\)\].*/\1/p' "$KV_DEB_WORK/src/kv/configure.ac"
+}
+
+# deb_file: the package built from the clone.
+deb_file() {
+	echo "$KV_DEB_WORK/src/kv_$(deb_version)_amd64.deb"
+}
+
+# deb_next: the package repacked as a next release, VERSION+next, whose
+# /etc/kv/kv.conf gained a line: an upgrade that meets a changed
+# conffile. Prints the file's name.
+deb_next() {
+	local dir=$KV_DEB_WORK/next
+	rm -rf "$dir"
+	mkdir -p "$dir" &&
+		dpkg-deb -R "$(deb_file)" "$dir/root" &&
+		sed -i "s/^Version: .*/Version: $(deb_version)+next/" "$dir/root/DEBIAN/control" &&
+		echo '# a line of the next release' >>"$dir/root/etc/kv/kv.conf" &&
+		dpkg-deb -b "$dir/root" "$dir/kv_$(deb_version)+next_amd64.deb" >/dev/null &&
+		echo "$dir/kv_$(deb_version)+next_amd64.deb"
+}
+
 # unit_value FILE KEY: the value of the last KEY= line of a unit file.
 unit_value() {
 	sed -n "s/^$2=//p" "$1" | tail -n 1
@@ -72,15 +96,16 @@ deb_start() {
 	deb_wait_ready
 }
 
-# deb_wait_ready: the health check answers within 30 s.
+# deb_wait_ready: kvd answers the health check within 30 s (a status
+# below 500: 401 once auth is on, since the check sends no token).
 deb_wait_ready() {
 	local deadline=$((SECONDS + 30)) status
 	while ((SECONDS < deadline)); do
 		status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$KV_DEB_PORT/kv/") || true
-		[[ "$status" == 200 ]] && return 0
+		[[ "$status" =~ ^[1-4][0-9][0-9]$ ]] && return 0
 		sleep 0.1
 	done
-	echo "deb: the health check answered ${status:-nothing}, not 200" >&2
+	echo "deb: the health check answered ${status:-nothing}, not below 500" >&2
 	cat "$DEB_LOG" "$KV_DEB_WORK/nginx/error.log" >&2 || true
 	return 1
 }
