@@ -9,7 +9,8 @@
  * first, so today there is nothing to convert: the command joins the
  * store (which runs recovery when it needs it) and checks that every
  * record is of the current format. A record of a format this build does
- * not know was written by a newer kv, and is reported, not touched.
+ * not read (written by a newer kv, or damaged) is reported and left as it
+ * is.
  *
  * It refuses a store that other processes are using: a conversion must
  * not race the service's writes, and the check costs nothing today. */
@@ -17,7 +18,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -27,7 +27,8 @@
 
 /* Whether any process holds the store's lock file: every one that has
  * the environment open holds a shared lock on it. A store that has no
- * lock file yet has never been joined. */
+ * lock file yet has never been joined; one kvctl may not open is
+ * explained by store_admin_open(), which refuses it. */
 static enum store_status store_idle(const struct config *cfg, struct error *err)
 {
 	char path[4096];
