@@ -127,4 +127,23 @@ enum store_status store_admin_restore(const struct config *cfg, const char *dir,
  * inconsistency found, or what stopped the check. */
 enum store_status store_admin_verify(struct store_admin *sa, struct error *err);
 
+/* What kvctl upgrade found: the format the store now holds (RECORD_FORMAT,
+ * record.h) and the records it checked, the versionstamp counter's
+ * included. */
+struct store_admin_format {
+	unsigned format;
+	uint64_t records;	/* of the current format */
+	uint64_t unknown;	/* of a format this build does not know */
+};
+
+/* Brings the store of cfg to the current format; run with the service
+ * stopped. Joins it (recovering it when it needs it), converts the
+ * records of older formats (none yet: format 1 is the first) and checks
+ * that every record is of the current one. STORE_BUSY, before anything
+ * is done, when other processes are using the store; STORE_ERROR when a
+ * record is of a format this build does not know. Does not keep a
+ * store_admin handle. */
+enum store_status store_admin_upgrade(const struct config *cfg, struct store_admin_format *f,
+				      struct error *err);
+
 #endif

@@ -9,7 +9,7 @@ teardown_file() { kv_teardown_file; }
 	run "$KVCTL" --help
 	assert_success
 	help=$output
-	for c in stats sweep dump load backup restore verify token; do
+	for c in stats sweep dump load backup restore verify upgrade token; do
 		[[ "$help" == *"  $c "* ]] || fail "kvctl --help does not list $c"
 		run "$KVCTL" "$c" --help
 		assert_success
