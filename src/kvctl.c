@@ -704,6 +704,8 @@ int main(int argc, char **argv)
 	/* A reader that goes away (kvctl dump | head) is a write error that
 	 * ends the command cleanly, not a signal that kills it inside the store. */
 	signal(SIGPIPE, SIG_IGN);
+	/* A recovery kvctl runs itself says so under its own name. */
+	util_log_as("kvctl");
 	/* "+": options end at the command's name. */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+c:h", global, NULL)) != -1) {

@@ -94,6 +94,14 @@ uint64_t util_get_be64(const unsigned char *p)
 	return v;
 }
 
+/* The program the log's lines name: kvd unless kvctl says otherwise. */
+static const char *log_name = "kvd";
+
+void util_log_as(const char *name)
+{
+	log_name = name;
+}
+
 void util_log(const char *fmt, ...)
 {
 	char line[1024];
@@ -102,7 +110,7 @@ void util_log(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "kvd[%ld]: %s\n", (long)getpid(), line);
+	fprintf(stderr, "%s[%ld]: %s\n", log_name, (long)getpid(), line);
 }
 
 size_t util_utf8_sequence(const unsigned char *s, size_t len)

@@ -43,4 +43,7 @@ char *util_path_join(const char *dir, const char *file);
  * prefixed with the program name and process id. */
 void util_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The program name util_log's lines carry ("kvd" until set). */
+void util_log_as(const char *name);
+
 #endif
