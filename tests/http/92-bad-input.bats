@@ -154,7 +154,11 @@ raw_body() {
 	kv_req DELETE "$path"
 	assert_code 200
 	assert_json '.deleted' true
-	assert_unchanged
+	# Two writes were made: the same entries, the store's versionstamp
+	# two further on.
+	assert_equal "$(snapshot | jq -c .entries)" "$(jq -c .entries <<<"$before")"
+	assert_equal "$(snapshot | jq -r .versionstamp)" \
+		"$(printf '%020x' $((16#$(jq -r .versionstamp <<<"$before") + 2)))"
 }
 
 # ---------------------------------------------------------------------------
