@@ -100,17 +100,17 @@ static void list_entry(struct jsonbuf *out, const struct store_entry *e, bool wi
 }
 
 /* The cursor of a page that more keys follow: the hex of its last key. */
-static void list_cursor(struct jsonbuf *out, const struct store_entry *last)
+static void list_cursor(struct jsonbuf *out, const char *key, size_t key_len)
 {
-	char *hex = malloc(2 * last->key_len);
+	char *hex = malloc(2 * key_len);
 
 	if (hex == NULL) {
 		out->failed = true;
 		return;
 	}
-	util_hex_encode((const unsigned char *)last->key, last->key_len, hex);
+	util_hex_encode((const unsigned char *)key, key_len, hex);
 	jsonbuf_lit(out, "\"");
-	jsonbuf_raw(out, hex, 2 * last->key_len);
+	jsonbuf_raw(out, hex, 2 * key_len);
 	jsonbuf_lit(out, "\"");
 	free(hex);
 }
@@ -130,10 +130,98 @@ void render_list_page(struct jsonbuf *out, const struct store_list *list)
 	}
 	jsonbuf_lit(out, "],\"cursor\":");
 	if (list->more)
-		list_cursor(out, &list->entries[list->count - 1]);
+		list_cursor(out, list->entries[list->count - 1].key,
+			    list->entries[list->count - 1].key_len);
 	else
 		jsonbuf_lit(out, "null");
 	jsonbuf_lit(out, "}");
+}
+
+void render_deleted_tree(struct jsonbuf *out, uint64_t deleted, const char *vs)
+{
+	jsonbuf_init(out, 80);
+	jsonbuf_lit(out, "{\"deleted\":");
+	jsonbuf_int(out, (int64_t)deleted);
+	jsonbuf_lit(out, ",\"versionstamp\":\"");
+	jsonbuf_lit(out, vs);
+	jsonbuf_lit(out, "\"}");
+}
+
+/* ,"value","versionstamp","expiresAt" of an item, each null when it is
+ * absent; the value left out unless with_value. */
+static void item_members(struct jsonbuf *out, const struct store_item *item, bool present,
+			 bool with_value)
+{
+	char vs[VERSIONSTAMP_LEN + 1];
+
+	if (with_value) {
+		jsonbuf_lit(out, ",\"value\":");
+		if (present)
+			jsonbuf_raw(out, item->value, item->value_len);
+		else
+			jsonbuf_lit(out, "null");
+	}
+	jsonbuf_lit(out, ",\"versionstamp\":");
+	if (present) {
+		record_format_vs(item->versionstamp, vs);
+		jsonbuf_lit(out, "\"");
+		jsonbuf_lit(out, vs);
+		jsonbuf_lit(out, "\"");
+	} else {
+		jsonbuf_lit(out, "null");
+	}
+	jsonbuf_lit(out, ",\"expiresAt\":");
+	jsonbuf_int_or_null(out, present ? item->expires_at : 0);
+}
+
+void render_children_page(struct jsonbuf *out, const struct store_children *page)
+{
+	size_t hint = 64;
+
+	for (size_t i = 0; i < page->count; i++)
+		hint += page->entries[i].key_len + page->entries[i].item.value_len + 128;
+	jsonbuf_init(out, hint);
+	jsonbuf_lit(out, "{\"entries\":[");
+	for (size_t i = 0; i < page->count; i++) {
+		const struct store_child *c = &page->entries[i];
+
+		jsonbuf_lit(out, i > 0 ? ",{\"key\":" : "{\"key\":");
+		jsonbuf_string(out, c->key, c->key_len);
+		jsonbuf_lit(out, c->has_value ? ",\"hasValue\":true" : ",\"hasValue\":false");
+		jsonbuf_lit(out, c->has_children ? ",\"hasChildren\":true" : ",\"hasChildren\":false");
+		item_members(out, &c->item, c->has_value, page->with_values);
+		jsonbuf_lit(out, "}");
+	}
+	jsonbuf_lit(out, "],\"cursor\":");
+	if (page->more)
+		list_cursor(out, page->entries[page->count - 1].key,
+			    page->entries[page->count - 1].key_len);
+	else
+		jsonbuf_lit(out, "null");
+	jsonbuf_lit(out, "}");
+}
+
+void render_read_many(struct jsonbuf *out, const struct store_read_many *read)
+{
+	char vs[VERSIONSTAMP_LEN + 1];
+	size_t hint = 96;
+
+	for (size_t i = 0; i < read->n_keys; i++)
+		hint += read->keys[i].key_len + read->keys[i].item.value_len + 96;
+	jsonbuf_init(out, hint);
+	jsonbuf_lit(out, "{\"entries\":[");
+	for (size_t i = 0; i < read->n_keys; i++) {
+		const struct store_read_key *rk = &read->keys[i];
+
+		jsonbuf_lit(out, i > 0 ? ",{\"key\":" : "{\"key\":");
+		jsonbuf_string(out, rk->key, rk->key_len);
+		item_members(out, &rk->item, rk->found, true);
+		jsonbuf_lit(out, "}");
+	}
+	record_format_vs(read->versionstamp, vs);
+	jsonbuf_lit(out, "],\"versionstamp\":\"");
+	jsonbuf_lit(out, vs);
+	jsonbuf_lit(out, "\"}");
 }
 
 void render_error(struct jsonbuf *out, const struct error *err)

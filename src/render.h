@@ -41,6 +41,20 @@ void render_loaded(struct jsonbuf *out, uint64_t loaded, uint64_t skipped, const
  * follow. */
 void render_list_page(struct jsonbuf *out, const struct store_list *list);
 
+/* {"deleted": N, "versionstamp"}: a recursive delete. */
+void render_deleted_tree(struct jsonbuf *out, uint64_t deleted, const char *vs);
+
+/* {"entries": [{"key", "hasValue", "hasChildren", "value", "versionstamp",
+ * "expiresAt"}], "cursor"}: a one-level list page; a child without a
+ * value of its own has null for the last three ("value" left out unless
+ * the listing asks for values). */
+void render_children_page(struct jsonbuf *out, const struct store_children *page);
+
+/* {"entries": [{"key", "value", "versionstamp", "expiresAt"}],
+ * "versionstamp"}: a read of many keys, an absent key's three members
+ * null. */
+void render_read_many(struct jsonbuf *out, const struct store_read_many *read);
+
 /* {"error": {"status", "code", "message"}}: a client's error. */
 void render_error(struct jsonbuf *out, const struct error *err);
 
