@@ -99,19 +99,25 @@ static void list_entry(struct jsonbuf *out, const struct store_entry *e, bool wi
 		    e->item.expires_at);
 }
 
-/* The cursor of a page that more keys follow: the hex of its last key. */
-static void list_cursor(struct jsonbuf *out, const char *key, size_t key_len)
+/* The end of a page after its entries: the cursor, the hex of its last
+ * key when more follow (key not NULL), else null. */
+static void page_end(struct jsonbuf *out, const char *key, size_t key_len)
 {
-	char *hex = malloc(2 * key_len);
+	char *hex;
 
-	if (hex == NULL) {
+	jsonbuf_lit(out, "],\"cursor\":");
+	if (key == NULL) {
+		jsonbuf_lit(out, "null}");
+		return;
+	}
+	if ((hex = malloc(2 * key_len)) == NULL) {
 		out->failed = true;
 		return;
 	}
 	util_hex_encode((const unsigned char *)key, key_len, hex);
 	jsonbuf_lit(out, "\"");
 	jsonbuf_raw(out, hex, 2 * key_len);
-	jsonbuf_lit(out, "\"");
+	jsonbuf_lit(out, "\"}");
 	free(hex);
 }
 
@@ -128,13 +134,11 @@ void render_list_page(struct jsonbuf *out, const struct store_list *list)
 			jsonbuf_lit(out, ",");
 		list_entry(out, &list->entries[i], list->with_values);
 	}
-	jsonbuf_lit(out, "],\"cursor\":");
 	if (list->more)
-		list_cursor(out, list->entries[list->count - 1].key,
-			    list->entries[list->count - 1].key_len);
+		page_end(out, list->entries[list->count - 1].key,
+			 list->entries[list->count - 1].key_len);
 	else
-		jsonbuf_lit(out, "null");
-	jsonbuf_lit(out, "}");
+		page_end(out, NULL, 0);
 }
 
 void render_deleted_tree(struct jsonbuf *out, uint64_t deleted, const char *vs)
@@ -192,13 +196,11 @@ void render_children_page(struct jsonbuf *out, const struct store_children *page
 		item_members(out, &c->item, c->has_value, page->with_values);
 		jsonbuf_lit(out, "}");
 	}
-	jsonbuf_lit(out, "],\"cursor\":");
 	if (page->more)
-		list_cursor(out, page->entries[page->count - 1].key,
-			    page->entries[page->count - 1].key_len);
+		page_end(out, page->entries[page->count - 1].key,
+			 page->entries[page->count - 1].key_len);
 	else
-		jsonbuf_lit(out, "null");
-	jsonbuf_lit(out, "}");
+		page_end(out, NULL, 0);
 }
 
 void render_read_many(struct jsonbuf *out, const struct store_read_many *read)
