@@ -112,7 +112,10 @@ const struct config_setting config_settings[] = {
 		.about = "A subtree with more keys is refused with 413 too_many_keys and nothing "
 			 "is deleted. The delete runs in one transaction that holds every other "
 			 "write back until it ends, so this bounds how long writers wait: delete a "
-			 "larger subtree a part at a time, or raise it for a quiet store.",
+			 "larger subtree a part at a time, or raise it for a quiet store. The "
+			 "transaction locks every page of the subtree, and the lock table has room "
+			 "for 100,000 keys of values up to about 1.5 KiB; a subtree that needs "
+			 "more locks is refused the same way.",
 	},
 	{
 		.name = "sync", .type = CONFIG_BOOL, FIELD(sync), .def = "off",

@@ -128,6 +128,18 @@ static int subtree_delete(struct kvdb *db, DB_TXN *txn, struct tree_op *op, uint
 	return 0;
 }
 
+/* A subtree under the bound can still hold more pages than the lock
+ * table has room for (big values, few to a page): Berkeley DB then fails
+ * with ENOMEM, and the transaction is refused as too large, nothing
+ * deleted, rather than answered as an internal error. */
+static int tree_refusal(struct tree_op *op, int ret)
+{
+	if (ret != ENOMEM)
+		return ret;
+	op->outcome = STORE_TOO_MANY;
+	return KVDB_ROLLBACK;
+}
+
 static int tree_body(struct kvdb *db, DB_TXN *txn, void *arg)
 {
 	struct tree_op *op = arg;
@@ -139,7 +151,7 @@ static int tree_body(struct kvdb *db, DB_TXN *txn, void *arg)
 	if ((ret = kvdb_lock_counter(db, txn, &last_vs)) != 0)
 		return ret;
 	if ((ret = subtree_count(db, txn, op, now, &records, &live)) != 0)
-		return ret;
+		return tree_refusal(op, ret);
 	if (records > del->max) {
 		op->outcome = STORE_TOO_MANY;
 		return KVDB_ROLLBACK;
@@ -149,7 +161,7 @@ static int tree_body(struct kvdb *db, DB_TXN *txn, void *arg)
 		del->versionstamp = last_vs + 1;
 		if ((ret = kvdb_write_versionstamp(db, txn, del->versionstamp)) != 0 ||
 		    (ret = subtree_delete(db, txn, op, records)) != 0)
-			return ret;
+			return tree_refusal(op, ret);
 	}
 	if ((ret = store_purge_some(db, txn, now)) != 0)
 		return ret;
