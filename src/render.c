@@ -99,25 +99,19 @@ static void list_entry(struct jsonbuf *out, const struct store_entry *e, bool wi
 		    e->item.expires_at);
 }
 
-/* The end of a page after its entries: the cursor, the hex of its last
- * key when more follow (key not NULL), else null. */
-static void page_end(struct jsonbuf *out, const char *key, size_t key_len)
+/* The cursor of a page that more keys follow: the hex of its last key. */
+static void list_cursor(struct jsonbuf *out, const struct store_entry *last)
 {
-	char *hex;
+	char *hex = malloc(2 * last->key_len);
 
-	jsonbuf_lit(out, "],\"cursor\":");
-	if (key == NULL) {
-		jsonbuf_lit(out, "null}");
-		return;
-	}
-	if ((hex = malloc(2 * key_len)) == NULL) {
+	if (hex == NULL) {
 		out->failed = true;
 		return;
 	}
-	util_hex_encode((const unsigned char *)key, key_len, hex);
+	util_hex_encode((const unsigned char *)last->key, last->key_len, hex);
 	jsonbuf_lit(out, "\"");
-	jsonbuf_raw(out, hex, 2 * key_len);
-	jsonbuf_lit(out, "\"}");
+	jsonbuf_raw(out, hex, 2 * last->key_len);
+	jsonbuf_lit(out, "\"");
 	free(hex);
 }
 
@@ -134,21 +128,37 @@ void render_list_page(struct jsonbuf *out, const struct store_list *list)
 			jsonbuf_lit(out, ",");
 		list_entry(out, &list->entries[i], list->with_values);
 	}
+	jsonbuf_lit(out, "],\"cursor\":");
 	if (list->more)
-		page_end(out, list->entries[list->count - 1].key,
-			 list->entries[list->count - 1].key_len);
+		list_cursor(out, &list->entries[list->count - 1]);
 	else
-		page_end(out, NULL, 0);
+		jsonbuf_lit(out, "null");
+	jsonbuf_lit(out, "}");
 }
 
-void render_deleted_tree(struct jsonbuf *out, uint64_t deleted, const char *vs)
+/* A versionstamp as a JSON string, or null when there is none. */
+static void vs_or_null(struct jsonbuf *out, bool present, uint64_t versionstamp)
+{
+	char vs[VERSIONSTAMP_LEN + 1];
+
+	if (!present) {
+		jsonbuf_lit(out, "null");
+		return;
+	}
+	record_format_vs(versionstamp, vs);
+	jsonbuf_lit(out, "\"");
+	jsonbuf_lit(out, vs);
+	jsonbuf_lit(out, "\"");
+}
+
+void render_deleted_tree(struct jsonbuf *out, uint64_t deleted, uint64_t versionstamp)
 {
 	jsonbuf_init(out, 80);
 	jsonbuf_lit(out, "{\"deleted\":");
 	jsonbuf_int(out, (int64_t)deleted);
-	jsonbuf_lit(out, ",\"versionstamp\":\"");
-	jsonbuf_lit(out, vs);
-	jsonbuf_lit(out, "\"}");
+	jsonbuf_lit(out, ",\"versionstamp\":");
+	vs_or_null(out, versionstamp != 0, versionstamp);
+	jsonbuf_lit(out, "}");
 }
 
 /* ,"value","versionstamp","expiresAt" of an item, each null when it is
@@ -156,8 +166,6 @@ void render_deleted_tree(struct jsonbuf *out, uint64_t deleted, const char *vs)
 static void item_members(struct jsonbuf *out, const struct store_item *item, bool present,
 			 bool with_value)
 {
-	char vs[VERSIONSTAMP_LEN + 1];
-
 	if (with_value) {
 		jsonbuf_lit(out, ",\"value\":");
 		if (present)
@@ -166,46 +174,41 @@ static void item_members(struct jsonbuf *out, const struct store_item *item, boo
 			jsonbuf_lit(out, "null");
 	}
 	jsonbuf_lit(out, ",\"versionstamp\":");
-	if (present) {
-		record_format_vs(item->versionstamp, vs);
-		jsonbuf_lit(out, "\"");
-		jsonbuf_lit(out, vs);
-		jsonbuf_lit(out, "\"");
-	} else {
-		jsonbuf_lit(out, "null");
-	}
+	vs_or_null(out, present, item->versionstamp);
 	jsonbuf_lit(out, ",\"expiresAt\":");
 	jsonbuf_int_or_null(out, present ? item->expires_at : 0);
 }
 
 void render_children_page(struct jsonbuf *out, const struct store_children *page)
 {
-	size_t hint = 64;
+	size_t hint = 96;
 
 	for (size_t i = 0; i < page->count; i++)
-		hint += page->entries[i].key_len + page->entries[i].item.value_len + 128;
+		hint += page->entries[i].entry.key_len + page->entries[i].entry.item.value_len + 128;
 	jsonbuf_init(out, hint);
 	jsonbuf_lit(out, "{\"entries\":[");
 	for (size_t i = 0; i < page->count; i++) {
 		const struct store_child *c = &page->entries[i];
 
 		jsonbuf_lit(out, i > 0 ? ",{\"key\":" : "{\"key\":");
-		jsonbuf_string(out, c->key, c->key_len);
+		jsonbuf_string(out, c->entry.key, c->entry.key_len);
 		jsonbuf_lit(out, c->has_value ? ",\"hasValue\":true" : ",\"hasValue\":false");
 		jsonbuf_lit(out, c->has_children ? ",\"hasChildren\":true" : ",\"hasChildren\":false");
-		item_members(out, &c->item, c->has_value, page->with_values);
+		item_members(out, &c->entry.item, c->has_value, page->with_values);
 		jsonbuf_lit(out, "}");
 	}
+	jsonbuf_lit(out, "],\"cursor\":");
 	if (page->more)
-		page_end(out, page->entries[page->count - 1].key,
-			 page->entries[page->count - 1].key_len);
+		list_cursor(out, &page->entries[page->count - 1].entry);
 	else
-		page_end(out, NULL, 0);
+		jsonbuf_lit(out, "null");
+	jsonbuf_lit(out, ",\"versionstamp\":");
+	vs_or_null(out, true, page->versionstamp);
+	jsonbuf_lit(out, "}");
 }
 
 void render_read_many(struct jsonbuf *out, const struct store_read_many *read)
 {
-	char vs[VERSIONSTAMP_LEN + 1];
 	size_t hint = 96;
 
 	for (size_t i = 0; i < read->n_keys; i++)
@@ -220,10 +223,9 @@ void render_read_many(struct jsonbuf *out, const struct store_read_many *read)
 		item_members(out, &rk->item, rk->found, true);
 		jsonbuf_lit(out, "}");
 	}
-	record_format_vs(read->versionstamp, vs);
-	jsonbuf_lit(out, "],\"versionstamp\":\"");
-	jsonbuf_lit(out, vs);
-	jsonbuf_lit(out, "\"}");
+	jsonbuf_lit(out, "],\"versionstamp\":");
+	vs_or_null(out, true, read->versionstamp);
+	jsonbuf_lit(out, "}");
 }
 
 void render_error(struct jsonbuf *out, const struct error *err)

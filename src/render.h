@@ -41,13 +41,14 @@ void render_loaded(struct jsonbuf *out, uint64_t loaded, uint64_t skipped, const
  * follow. */
 void render_list_page(struct jsonbuf *out, const struct store_list *list);
 
-/* {"deleted": N, "versionstamp"}: a recursive delete. */
-void render_deleted_tree(struct jsonbuf *out, uint64_t deleted, const char *vs);
+/* {"deleted": N, "versionstamp"}: a recursive delete; the versionstamp
+ * null (0) when it removed nothing. */
+void render_deleted_tree(struct jsonbuf *out, uint64_t deleted, uint64_t versionstamp);
 
 /* {"entries": [{"key", "hasValue", "hasChildren", "value", "versionstamp",
- * "expiresAt"}], "cursor"}: a one-level list page; a child without a
- * value of its own has null for the last three ("value" left out unless
- * the listing asks for values). */
+ * "expiresAt"}], "cursor", "versionstamp"}: a one-level list page; a
+ * child without a value of its own has null for the entry's last three
+ * ("value" left out unless the listing asks for values). */
 void render_children_page(struct jsonbuf *out, const struct store_children *page);
 
 /* {"entries": [{"key", "value", "versionstamp", "expiresAt"}],

@@ -155,7 +155,6 @@ static void handle_delete_tree(struct request *req, struct store *st, const stru
 	enum store_status status;
 	struct error err;
 	struct jsonbuf body;
-	char vs[VERSIONSTAMP_LEN + 1];
 
 	if (req->if_match != NULL || req->if_none_match != NULL) {
 		error_set(&err, 400, "invalid_query",
@@ -168,8 +167,7 @@ static void handle_delete_tree(struct request *req, struct store *st, const stru
 		reply_store_error(req, status, req->key, "deleted");
 		return;
 	}
-	record_format_vs(del.versionstamp, vs);
-	render_deleted_tree(&body, del.deleted, vs);
+	render_deleted_tree(&body, del.deleted, del.versionstamp);
 	reply_body(req, 200, NULL, &body);
 	jsonbuf_free(&body);
 }

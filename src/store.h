@@ -150,14 +150,14 @@ enum store_status store_commit(struct store *st, struct store_commit *commit);
 /* A recursive delete (store_subtree.c): the key prefix and every key
  * below it, in one transaction under one new versionstamp, each through
  * the core's delete. STORE_TOO_MANY, with nothing deleted, when more than
- * max records lie there, expired ones included. */
+ * max records lie there, expired ones included, or more than one
+ * transaction can lock. */
 struct store_delete_tree {
 	const char *prefix;	/* dotted, not empty */
 	size_t prefix_len;
 	uint32_t max;
 	uint64_t deleted;	/* set: the live keys removed */
-	uint64_t versionstamp;	/* set: the delete's, or the current one when
-				 * nothing was there */
+	uint64_t versionstamp;	/* set: the delete's; 0 when nothing was there */
 };
 enum store_status store_delete_tree(struct store *st, struct store_delete_tree *del);
 
@@ -167,11 +167,10 @@ enum store_status store_delete_tree(struct store *st, struct store_delete_tree *
  * has a live key below it; the walk seeks past each child's subtree
  * instead of reading it. */
 struct store_child {
-	char *key;		/* dotted, NUL-terminated; owned by the page */
-	size_t key_len;
-	bool has_value;		/* item is the child's own live record */
+	struct store_entry entry;	/* the child's key, and its own record when
+					 * has_value (value empty unless with_values) */
+	bool has_value;
 	bool has_children;	/* a live key lies below the child */
-	struct store_item item;	/* value empty unless with_values */
 };
 struct store_children {
 	const char *prefix;
@@ -185,6 +184,7 @@ struct store_children {
 	struct store_child *entries;
 	size_t count;
 	bool more;		/* children follow the last entry */
+	uint64_t versionstamp;	/* the store's when the walk began */
 };
 enum store_status store_children(struct store *st, struct store_children *page);
 void store_children_free(struct store_children *page);

@@ -21,8 +21,8 @@
 static void children_reset(struct store_children *page)
 {
 	for (size_t i = 0; i < page->count; i++) {
-		free(page->entries[i].key);
-		store_item_free(&page->entries[i].item);
+		free(page->entries[i].entry.key);
+		store_item_free(&page->entries[i].entry.item);
 	}
 	free(page->entries);
 	page->entries = NULL;
@@ -119,9 +119,10 @@ static int child_has_live(struct children_op *op, const struct ekey *child, bool
 
 /* Reads the child's own record into e when it is live. */
 static int child_value(struct children_op *op, const struct ekey *child,
-		       struct store_child *e)
+		       struct store_child *c)
 {
 	bool with_values = op->page->with_values;
+	struct store_item *item = &c->entry.item;
 	struct record rec;
 	int ret;
 
@@ -138,15 +139,15 @@ static int child_value(struct children_op *op, const struct ekey *child,
 		return ret;
 	if (record_expired(&rec, op->now))
 		return 0;
-	e->has_value = true;
-	e->item.versionstamp = rec.versionstamp;
-	e->item.expires_at = rec.expires_at;
+	c->has_value = true;
+	item->versionstamp = rec.versionstamp;
+	item->expires_at = rec.expires_at;
 	if (with_values && rec.value_len > 0) {
-		if ((e->item.buf = malloc(rec.value_len)) == NULL)
+		if ((item->buf = malloc(rec.value_len)) == NULL)
 			return ENOMEM;
-		memcpy(e->item.buf, rec.value, rec.value_len);
-		e->item.value = e->item.buf;
-		e->item.value_len = rec.value_len;
+		memcpy(item->buf, rec.value, rec.value_len);
+		item->value = item->buf;
+		item->value_len = rec.value_len;
 	}
 	return 0;
 }
@@ -156,32 +157,33 @@ static int child_value(struct children_op *op, const struct ekey *child,
 static int child_visit(struct children_op *op, const struct ekey *child, bool *full)
 {
 	struct store_children *page = op->page;
-	struct store_child e = { 0 };
+	struct store_child c = { .has_value = false };
+	struct store_entry *e = &c.entry;
 	int ret;
 
 	*full = false;
-	if ((ret = child_value(op, child, &e)) != 0 ||
-	    (ret = child_has_live(op, child, &e.has_children)) != 0)
+	if ((ret = child_value(op, child, &c)) != 0 ||
+	    (ret = child_has_live(op, child, &c.has_children)) != 0)
 		goto out;
-	if (!e.has_value && !e.has_children)
+	if (!c.has_value && !c.has_children)
 		goto out;
 	if (page->count == page->limit ||
-	    (page->count > 0 && op->page_bytes + e.item.value_len > CHILDREN_PAGE_BYTES)) {
+	    (page->count > 0 && op->page_bytes + e->item.value_len > CHILDREN_PAGE_BYTES)) {
 		page->more = *full = true;
 		goto out;
 	}
-	if ((e.key = malloc(child->len + 1)) == NULL) {
+	if ((e->key = malloc(child->len + 1)) == NULL) {
 		ret = ENOMEM;
 		goto out;
 	}
-	keypath_decode(child->bytes, child->len, e.key);
-	e.key[child->len] = '\0';
-	e.key_len = child->len;
-	op->page_bytes += e.item.value_len;
-	page->entries[page->count++] = e;
+	keypath_decode(child->bytes, child->len, e->key);
+	e->key[child->len] = '\0';
+	e->key_len = child->len;
+	op->page_bytes += e->item.value_len;
+	page->entries[page->count++] = c;
 	return 0;
 out:
-	store_item_free(&e.item);
+	store_item_free(&e->item);
 	return ret;
 }
 
@@ -212,6 +214,18 @@ static int next_child(struct children_op *op, const struct ekey *child)
 	return seek(op, &at, 0);
 }
 
+/* The store's last versionstamp, read without keeping a lock. */
+static int read_versionstamp(struct kvdb *db, DB_TXN *txn, uint64_t *vs)
+{
+	struct record counter;
+	bool found;
+	int ret = kvdb_read_header(db, txn, KVDB_COUNTER_KEY, sizeof(KVDB_COUNTER_KEY), 0,
+				   &found, &counter);
+
+	*vs = ret == 0 && found ? counter.versionstamp : 0;
+	return ret;
+}
+
 static int children_body(struct kvdb *db, DB_TXN *txn, void *arg)
 {
 	struct children_op *op = arg;
@@ -228,6 +242,10 @@ static int children_body(struct kvdb *db, DB_TXN *txn, void *arg)
 	op->cursor = NULL;
 	if ((page->entries = calloc(page->limit, sizeof(*page->entries))) == NULL)
 		return ENOMEM;
+	/* Read before the walk: every change committed after it is one
+	 * the page may miss and the change feed from it shows. */
+	if ((ret = read_versionstamp(db, txn, &page->versionstamp)) != 0)
+		return ret;
 	if ((ret = primary->cursor(primary, txn, &op->cursor, 0)) != 0)
 		goto out;
 	ret = next_child(op, NULL);

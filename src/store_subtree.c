@@ -156,7 +156,6 @@ static int tree_body(struct kvdb *db, DB_TXN *txn, void *arg)
 		op->outcome = STORE_TOO_MANY;
 		return KVDB_ROLLBACK;
 	}
-	del->versionstamp = last_vs;
 	if (records > 0) {
 		del->versionstamp = last_vs + 1;
 		if ((ret = kvdb_write_versionstamp(db, txn, del->versionstamp)) != 0 ||

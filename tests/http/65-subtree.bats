@@ -75,11 +75,14 @@ read_many() {
 	assert_equal "$(jq -r .versionstamp <<<"$body")" "$(printf '%020x' $((16#$dvs + 1)))"
 }
 
-@test "(recurse) a subtree that is not there answers 0 and the current versionstamp" {
+@test "(recurse) a subtree that is not there answers 0 and a null versionstamp" {
 	store_vs
+	local before=$vs
 	kv_req DELETE '/rn.never?recurse=true'
 	assert_code 200
-	assert_json '.' "{\"deleted\":0,\"versionstamp\":\"$vs\"}"
+	assert_json '.' '{"deleted":0,"versionstamp":null}'
+	store_vs
+	assert_equal "$vs" "$before"
 }
 
 @test "(recurse) a prefix with only keys below it and no value of its own" {
@@ -100,6 +103,7 @@ read_many() {
 	kv_req DELETE '/re?recurse=true'
 	assert_code 200
 	assert_json '.deleted' '1'
+	assert_json '.versionstamp | type' '"string"'
 	kv_req GET '/re?list=true'
 	assert_json '.entries' '[]'
 }
@@ -211,6 +215,11 @@ setup_children() {
 	assert_json '[.entries[] | [.key, .hasValue, .hasChildren, .value]]' \
 		'[["ch.a",true,true,1],["ch.b",false,true,null],["ch.c",true,false,5]]'
 	assert_json '.cursor' 'null'
+	assert_json 'keys_unsorted' '["entries","cursor","versionstamp"]'
+	local page_vs=$(jq -r .versionstamp <<<"$body")
+	store_vs
+	assert_equal "$page_vs" "$vs"
+	kv_req GET '/ch?list=true&depth=1'
 	assert_json '.entries[0] | keys_unsorted' '["key","hasValue","hasChildren","value","versionstamp","expiresAt"]'
 	assert_json '.entries[1] | [.versionstamp, .expiresAt]' '[null,null]'
 	local vs
