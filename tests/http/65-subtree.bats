@@ -292,9 +292,9 @@ setup_children() {
 	kv_req GET '/ch?list=true&depth=0'
 	assert_error 400 invalid_query
 	# the hex of ch.a.x: a key under the prefix, but no child of it
-	kv_req GET "/ch?list=true&depth=1&cursor=$(printf %s ch.a.x | xxd -p)"
+	kv_req GET "/ch?list=true&depth=1&cursor=$(printf %s ch.a.x | od -An -tx1 | tr -d " \n")"
 	assert_error 400 invalid_query
-	kv_req GET "/ch?list=true&depth=1&cursor=$(printf %s ch.a | xxd -p)"
+	kv_req GET "/ch?list=true&depth=1&cursor=$(printf %s ch.a | od -An -tx1 | tr -d " \n")"
 	assert_code 200
 	assert_json '[.entries[].key]' '["ch.b","ch.c"]'
 	# without list=true, depth means nothing
