@@ -431,6 +431,8 @@ void route_dispatch(struct request *req, struct store *st, const struct config *
 				      n > strlen("Allow: ") ? ", " : "", routes[i].allow);
 	}
 	snprintf(allow + n, sizeof(allow) - n, "\r\n");
+	/* Under plain CGI a body left unread cuts the answer short. */
+	body_discard(req->io);
 	error_set(&err, 405, "method_not_allowed", "this method is not allowed here");
 	reply_error_send(req, &err, allow);
 }
