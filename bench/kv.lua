@@ -9,6 +9,8 @@
 --                 {"value": V, "ttl": TTL_MS}
 --        list     GET /kv/bench?list=true&limit=100&cursor=C, C the cursor
 --                 of a random key, so a page of 100 entries with values
+--        children GET /kv/tree?list=true&depth=1: the one-level list of
+--                 the tree bench/run seeds (KEYS is unused)
 --        mix      90% get, 10% put
 --        missing  GET /kv/bench.missing.kNNNNN: a 404 is the expected answer
 --
@@ -44,7 +46,8 @@ end
 
 local mode, keys, size, ttl
 local cache = {}
-local modes = { get = true, put = true, putttl = true, list = true, mix = true, missing = true }
+local modes = { get = true, put = true, putttl = true, list = true, children = true, mix = true,
+	missing = true }
 
 -- Per-thread state read by done() through thread:get().
 non2xx = 0
@@ -87,6 +90,8 @@ local function build(k, i)
 			'{"value":' .. bench_value(i, size) .. ',"ttl":' .. ttl .. '}')
 	elseif k == "list" then
 		return wrk.format("GET", "/kv/bench?list=true&limit=100&cursor=" .. hex(key))
+	elseif k == "children" then
+		return wrk.format("GET", "/kv/tree?list=true&depth=1")
 	else
 		return wrk.format("GET", "/kv/bench.missing." .. key)
 	end
@@ -101,6 +106,8 @@ function request()
 	if k == "list" then
 		-- a cursor with at least 100 keys after it
 		i = math.random(0, math.max(keys - 101, 0))
+	elseif k == "children" then
+		i = 0
 	else
 		i = math.random(0, keys - 1)
 	end

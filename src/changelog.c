@@ -191,7 +191,6 @@ int changelog_prune(DB *log, DB_TXN *txn, int64_t now, const struct changelog_bo
 {
 	unsigned char kbuf[CHANGELOG_KEY_LEN], dbuf[CHANGELOG_DATA_HEADER];
 	struct changelog_entry e;
-	uint64_t commit = 0;	/* the commit being pruned, 0 between commits */
 	DBC *cursor = NULL;
 	uint64_t size;
 	DBT k, d;
@@ -200,7 +199,7 @@ int changelog_prune(DB *log, DB_TXN *txn, int64_t now, const struct changelog_bo
 	*pruned = 0;
 	if ((ret = log->cursor(log, txn, &cursor, 0)) != 0)
 		return ret;
-	for (;;) {
+	while (*pruned < b->batch) {
 		memset(&k, 0, sizeof(k));
 		k.data = kbuf;
 		k.ulen = sizeof(kbuf);
@@ -216,22 +215,19 @@ int changelog_prune(DB *log, DB_TXN *txn, int64_t now, const struct changelog_bo
 			ret = EINVAL;
 			break;
 		}
-		e.versionstamp = util_get_be64(kbuf);
-		if (e.versionstamp != commit) {
-			/* A commit is over: stop here unless the log is still
-			 * beyond its bounds and the batch has room. */
-			if (*pruned >= b->batch || !beyond(b, meta, &e, now))
-				break;
-			commit = e.versionstamp;
-		}
+		if (!beyond(b, meta, &e, now))
+			break;
 		if ((ret = cursor->del(cursor, 0)) != 0)
 			break;
 		size = CHANGELOG_KEY_LEN + CHANGELOG_DATA_HEADER + e.key_len + e.value_len;
 		/* A log counted by a program that kept no meta counts short. */
 		meta->bytes = meta->bytes > size ? meta->bytes - size : 0;
 		meta->entries = meta->entries > 0 ? meta->entries - 1 : 0;
-		if (commit > meta->floor)
-			meta->floor = commit;
+		/* A commit pruned in part is no longer whole in the log: the
+		 * floor covers it, so a feed from before it is told so. */
+		e.versionstamp = util_get_be64(kbuf);
+		if (e.versionstamp > meta->floor)
+			meta->floor = e.versionstamp;
 		++*pruned;
 	}
 	if (ret == DB_NOTFOUND)

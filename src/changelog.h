@@ -8,8 +8,9 @@
  * the data. How much of it there is and where it starts (the floor: the
  * newest versionstamp pruned) is kept beside the versionstamp in the
  * counter record, which every write locks and writes anyway; pruning
- * removes whole commits, oldest first, once they are older than the
- * retention time or the log holds more bytes than its bound.
+ * removes the oldest changes once they are older than the retention time
+ * or the log holds more bytes than its bound, and the floor covers every
+ * commit it removed any change of.
  *
  * The byte layouts and the pending list are pure and unit-tested; the
  * append and prune work on an open handle inside a write transaction. */
@@ -96,12 +97,14 @@ int changelog_append(DB *log, DB_TXN *txn, uint64_t vs, int64_t now,
 struct changelog_bounds {
 	int64_t keep_ms;
 	uint64_t max_bytes;
-	unsigned batch;		/* changes one call may prune, whole commits aside */
+	unsigned batch;		/* the most changes one call prunes */
 };
 
-/* Prunes whole commits from the oldest while the log is beyond b,
- * raising meta's floor to the newest one pruned. *pruned counts the
- * changes removed. */
+/* Prunes the oldest changes while the log is beyond b, at most b->batch
+ * of them, raising meta's floor to the newest commit it pruned any of: a
+ * commit too big for one call is pruned over several, and a feed from
+ * before it is answered 410 from the first. *pruned counts the changes
+ * removed. */
 int changelog_prune(DB *log, DB_TXN *txn, int64_t now, const struct changelog_bounds *b,
 		    struct changelog_meta *meta, unsigned *pruned);
 

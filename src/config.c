@@ -107,6 +107,18 @@ const struct config_setting config_settings[] = {
 			 "both to load a larger backup, or load it in parts, or with kvctl load.",
 	},
 	{
+		.name = "max_recursive_delete", .type = CONFIG_U32, FIELD(max_recursive_delete),
+		.min = 1, .max = 10000000, .def = "100000",
+		.help = "The most keys one DELETE /kv/PREFIX?recurse=true deletes.",
+		.about = "A subtree with more keys is refused with 413 too_many_keys and nothing "
+			 "is deleted. The delete runs in one transaction that holds every other "
+			 "write back until it ends, so this bounds how long writers wait: delete a "
+			 "larger subtree a part at a time, or raise it for a quiet store. The "
+			 "transaction locks every page of the subtree, and the lock table has room "
+			 "for 100,000 keys of values up to about 1.5 KiB; a subtree that needs "
+			 "more locks is refused the same way.",
+	},
+	{
 		.name = "sync", .type = CONFIG_BOOL, FIELD(sync), .def = "off",
 		.help = "Whether a commit waits for its log record to reach the disk.",
 		.about = "on flushes the log to the disk at every commit before the answer goes "

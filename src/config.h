@@ -42,6 +42,7 @@ struct config {
 	size_t max_value;	/* bytes of a value's JSON text */
 	size_t max_body;	/* bytes of a request body */
 	size_t max_load;	/* bytes of a backup's body, POST /kv/?load=true */
+	uint32_t max_recursive_delete;	/* keys under one DELETE ?recurse=true */
 	bool sync;		/* fsync the log at every commit */
 	enum config_open open;
 	uint64_t cache_size;	/* bytes of Berkeley DB cache */

@@ -53,9 +53,12 @@ static bool take_budget(struct request *req, struct ratelimit *rl, struct error 
 			 (unsigned)v.retry_after_s);
 }
 
-static bool is_write(enum method m)
+/* Every POST writes but a read of many keys. */
+static bool is_write(const struct request *req)
 {
-	return m == METHOD_PUT || m == METHOD_DELETE || m == METHOD_POST;
+	enum method m = req->method;
+
+	return m == METHOD_PUT || m == METHOD_DELETE || (m == METHOD_POST && !request_is_read_many(req));
 }
 
 /* A POST to the root is the atomic commit; a POST elsewhere gets its 405
@@ -65,11 +68,12 @@ static bool is_commit(const struct request *req)
 	return req->method == METHOD_POST && req->key_len == 0;
 }
 
-static bool has_grant(const struct auth_client *client, struct error *err)
+/* what: the request that needs a grant, for the message. */
+static bool has_grant(const struct auth_client *client, const char *what, struct error *err)
 {
 	if (auth_has_grant(client))
 		return true;
-	return error_set(err, 403, "forbidden", "this token has no grant, and a commit needs one");
+	return error_set(err, 403, "forbidden", "this token has no grant, and %s needs one", what);
 }
 
 /* The admin grant: a token's admin = yes, or auth = off. No key grant
@@ -83,9 +87,9 @@ static bool admin_permitted(const struct auth_client *client, struct error *err)
 }
 
 /* The key of a GET, PUT or DELETE, or the prefix of a list or a change
- * feed. The root's
- * health check names no key; a commit needs some grant here, its keys
- * being checked by gate_commit() once its body is read; a backup and a
+ * feed. The root's health check names no key; a commit or a read of many
+ * keys needs some grant here, its keys being checked by gate_commit() or
+ * gate_read_many() once its body is read; a backup and a
  * load need the admin grant; other methods get their 405 from the
  * router. */
 static bool key_permitted(const struct request *req, struct error *err)
@@ -96,8 +100,10 @@ static bool key_permitted(const struct request *req, struct error *err)
 
 	if (request_is_backup(req) || request_is_load(req))
 		return admin_permitted(&req->client, err);
+	if (request_is_read_many(req))
+		return has_grant(&req->client, "a read of many keys", err);
 	if (is_commit(req))
-		return has_grant(&req->client, err);
+		return has_grant(&req->client, "a commit", err);
 	if (req->method == METHOD_GET)
 		need = AUTH_READ;
 	else if (req->method == METHOD_PUT || req->method == METHOD_DELETE)
@@ -132,7 +138,7 @@ bool gate_pass(struct request *req, const struct config *cfg, struct ratelimit *
 				 who == AUTH_MISSING ? "this service needs a bearer token"
 						     : "the bearer token is not valid");
 	}
-	if (cfg->read_only && is_write(req->method)) {
+	if (cfg->read_only && is_write(req)) {
 		snprintf(headers, GATE_HEADERS_MAX, "Retry-After: %d\r\n", READ_ONLY_RETRY_S);
 		return error_set(err, 503, "unavailable",
 				 "the service is read-only for maintenance; try again later");
@@ -143,7 +149,7 @@ bool gate_pass(struct request *req, const struct config *cfg, struct ratelimit *
 bool gate_commit(const struct auth_client *client, const struct store_commit *op,
 		 struct error *err)
 {
-	if (!has_grant(client, err))
+	if (!has_grant(client, "a commit", err))
 		return false;
 	for (size_t i = 0; i < op->n_checks; i++) {
 		const struct store_check *c = &op->checks[i];
@@ -158,6 +164,21 @@ bool gate_commit(const struct auth_client *client, const struct store_commit *op
 		if (!auth_permits(client, m->key, m->key_len, AUTH_WRITE))
 			return error_set(err, 403, "forbidden",
 					 "this token may not write %s; nothing was written", m->key);
+	}
+	return true;
+}
+
+bool gate_read_many(const struct auth_client *client, const struct store_read_many *read,
+		    struct error *err)
+{
+	if (!has_grant(client, "a read of many keys", err))
+		return false;
+	for (size_t i = 0; i < read->n_keys; i++) {
+		const struct store_read_key *rk = &read->keys[i];
+
+		if (!auth_permits(client, rk->key, rk->key_len, AUTH_READ))
+			return error_set(err, 403, "forbidden",
+					 "this token may not read %s; nothing was read", rk->key);
 	}
 	return true;
 }

@@ -37,4 +37,10 @@ bool gate_pass(struct request *req, const struct config *cfg, struct ratelimit *
 bool gate_commit(const struct auth_client *client, const struct store_commit *op,
 		 struct error *err);
 
+/* The grants of a read of many keys: any grant at all, as for a commit,
+ * and a read grant on every key. Returns false with err filled (403
+ * forbidden) for the first one missing, before the store is touched. */
+bool gate_read_many(const struct auth_client *client, const struct store_read_many *read,
+		    struct error *err);
+
 #endif

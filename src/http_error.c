@@ -37,6 +37,11 @@ const char *http_error_from_store(enum store_status status, const char *key, con
 	case STORE_FULL:
 		error_set(err, 503, "unavailable", "the store is out of disk space; nothing was written");
 		return "Retry-After: 30\r\n";
+	case STORE_TOO_MANY:
+		error_set(err, 413, "too_many_keys",
+			  "more keys lie under %s than one request may delete; nothing was deleted",
+			  key);
+		return NULL;
 	case STORE_PERMISSION:
 		/* Permanent: no Retry-After. The log names the file and the user. */
 		error_set(err, 500, "store_permission",

@@ -34,6 +34,14 @@
  * transactions (reads, opening the databases); transactions do not wait. */
 #define LOCK_TIMEOUT_US (500 * 1000)
 
+/* Locks and locked objects the lock table has room for. A transaction
+ * holds a lock on every page it reads or writes until it ends, and a
+ * recursive delete (store_subtree.c) touches every leaf page of its
+ * subtree: 100,000 keys, max_recursive_delete's default, of values up to
+ * about 1.5 KiB fit in fewer than 20,000 pages of 16 KiB. The table then
+ * takes 1.9 MB of the environment's first region file, 400 KB without. */
+#define LOCKS 20000
+
 /* Slots in the environment's thread table, one per process that has joined
  * it (web server workers, plain CGI runs, admin commands); dead ones are
  * reclaimed by failchk. */
@@ -81,10 +89,11 @@
  * dirty and none can be written, an I/O error from the log). */
 #define DISK_LOW_BYTES (16u << 20)
 
-/* Log changes each write may prune beyond twice its own: few enough to
- * keep its locks short, enough that the log shrinks while it is beyond
- * its bounds. */
+/* Log changes each write may prune: PRUNE_BATCH and twice its own, up to
+ * PRUNE_BATCH_MAX more: few enough to keep its locks short, enough that
+ * the log shrinks while it is beyond its bounds. */
 #define PRUNE_BATCH 64
+#define PRUNE_BATCH_MAX 4096
 
 const char KVDB_COUNTER_KEY[1] = { '\0' };
 
@@ -333,6 +342,9 @@ static int env_configure(DB_ENV *env, void *arg)
 	if ((ret = env->set_thread_count(env, THREADS)) != 0)
 		goto out;
 	if ((ret = env->set_isalive(env, is_alive)) != 0)
+		goto out;
+	if ((ret = env->set_lk_max_locks(env, LOCKS)) != 0 ||
+	    (ret = env->set_lk_max_objects(env, LOCKS)) != 0)
 		goto out;
 	/* For the lock waits that remain: run the deadlock detector whenever
 	 * a lock request blocks, and report a timed-out wait as NOTGRANTED so
@@ -1019,7 +1031,8 @@ static int tx_finish(struct kvdb *db, DB_TXN *txn)
 	const struct changelog_bounds bounds = {
 		.keep_ms = db->cfg->changes_keep_ms,
 		.max_bytes = db->cfg->changes_max,
-		.batch = PRUNE_BATCH + 2 * (unsigned)tx->pending.count,
+		.batch = PRUNE_BATCH + (tx->pending.count < PRUNE_BATCH_MAX / 2 ?
+					2 * (unsigned)tx->pending.count : PRUNE_BATCH_MAX),
 	};
 	int64_t now = util_now_ms();
 	unsigned pruned;

@@ -62,15 +62,26 @@ void render_written(struct jsonbuf *out, const char *key, size_t key_len, const 
 	item_object(out, key, key_len, false, NULL, 0, vs, expires_at);
 }
 
+/* A versionstamp as a JSON string, or null when there is none. */
+static void vs_or_null(struct jsonbuf *out, bool present, uint64_t versionstamp)
+{
+	char vs[VERSIONSTAMP_LEN + 1];
+
+	if (!present) {
+		jsonbuf_lit(out, "null");
+		return;
+	}
+	record_format_vs(versionstamp, vs);
+	jsonbuf_lit(out, "\"");
+	jsonbuf_lit(out, vs);
+	jsonbuf_lit(out, "\"");
+}
+
 /* ,"versionstamp":"vs" */
 static void versionstamp_member(struct jsonbuf *out, uint64_t vs)
 {
-	char text[VERSIONSTAMP_LEN + 1];
-
-	record_format_vs(vs, text);
-	jsonbuf_lit(out, ",\"versionstamp\":\"");
-	jsonbuf_lit(out, text);
-	jsonbuf_lit(out, "\"");
+	jsonbuf_lit(out, ",\"versionstamp\":");
+	vs_or_null(out, true, vs);
 }
 
 void render_deleted(struct jsonbuf *out, const char *key, size_t key_len, bool deleted,
@@ -195,6 +206,84 @@ void render_changes(struct jsonbuf *out, const struct store_changes *ch)
 	jsonbuf_lit(out, "]");
 	versionstamp_member(out, ch->versionstamp);
 	jsonbuf_lit(out, ch->more ? ",\"more\":true}" : ",\"more\":false}");
+}
+
+
+void render_deleted_tree(struct jsonbuf *out, uint64_t deleted, uint64_t versionstamp)
+{
+	jsonbuf_init(out, 80);
+	jsonbuf_lit(out, "{\"deleted\":");
+	jsonbuf_int(out, (int64_t)deleted);
+	jsonbuf_lit(out, ",\"versionstamp\":");
+	vs_or_null(out, versionstamp != 0, versionstamp);
+	jsonbuf_lit(out, "}");
+}
+
+/* ,"value","versionstamp","expiresAt" of an item, each null when it is
+ * absent; the value left out unless with_value. */
+static void item_members(struct jsonbuf *out, const struct store_item *item, bool present,
+			 bool with_value)
+{
+	if (with_value) {
+		jsonbuf_lit(out, ",\"value\":");
+		if (present)
+			jsonbuf_raw(out, item->value, item->value_len);
+		else
+			jsonbuf_lit(out, "null");
+	}
+	jsonbuf_lit(out, ",\"versionstamp\":");
+	vs_or_null(out, present, item->versionstamp);
+	jsonbuf_lit(out, ",\"expiresAt\":");
+	jsonbuf_int_or_null(out, present ? item->expires_at : 0);
+}
+
+void render_children_page(struct jsonbuf *out, const struct store_children *page)
+{
+	size_t hint = 96;
+
+	for (size_t i = 0; i < page->count; i++)
+		hint += page->entries[i].entry.key_len + page->entries[i].entry.item.value_len + 128;
+	jsonbuf_init(out, hint);
+	jsonbuf_lit(out, "{\"entries\":[");
+	for (size_t i = 0; i < page->count; i++) {
+		const struct store_child *c = &page->entries[i];
+
+		jsonbuf_lit(out, i > 0 ? ",{\"key\":" : "{\"key\":");
+		jsonbuf_string(out, c->entry.key, c->entry.key_len);
+		jsonbuf_lit(out, c->has_value ? ",\"hasValue\":true" : ",\"hasValue\":false");
+		jsonbuf_lit(out, c->has_children ? ",\"hasChildren\":true" : ",\"hasChildren\":false");
+		item_members(out, &c->entry.item, c->has_value, page->with_values);
+		jsonbuf_lit(out, "}");
+	}
+	jsonbuf_lit(out, "],\"cursor\":");
+	if (page->more)
+		list_cursor(out, &page->entries[page->count - 1].entry);
+	else
+		jsonbuf_lit(out, "null");
+	jsonbuf_lit(out, ",\"versionstamp\":");
+	vs_or_null(out, true, page->versionstamp);
+	jsonbuf_lit(out, "}");
+}
+
+void render_read_many(struct jsonbuf *out, const struct store_read_many *read)
+{
+	size_t hint = 96;
+
+	for (size_t i = 0; i < read->n_keys; i++)
+		hint += read->keys[i].key_len + read->keys[i].item.value_len + 96;
+	jsonbuf_init(out, hint);
+	jsonbuf_lit(out, "{\"entries\":[");
+	for (size_t i = 0; i < read->n_keys; i++) {
+		const struct store_read_key *rk = &read->keys[i];
+
+		jsonbuf_lit(out, i > 0 ? ",{\"key\":" : "{\"key\":");
+		jsonbuf_string(out, rk->key, rk->key_len);
+		item_members(out, &rk->item, rk->found, true);
+		jsonbuf_lit(out, "}");
+	}
+	jsonbuf_lit(out, "],\"versionstamp\":");
+	vs_or_null(out, true, read->versionstamp);
+	jsonbuf_lit(out, "}");
 }
 
 void render_error(struct jsonbuf *out, const struct error *err)

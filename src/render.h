@@ -46,6 +46,21 @@ void render_list_page(struct jsonbuf *out, const struct store_list *list);
 /* {"changes": [...], "versionstamp", "more"}: a change feed's answer. */
 void render_changes(struct jsonbuf *out, const struct store_changes *ch);
 
+/* {"deleted": N, "versionstamp"}: a recursive delete; the versionstamp
+ * null (0) when it removed nothing. */
+void render_deleted_tree(struct jsonbuf *out, uint64_t deleted, uint64_t versionstamp);
+
+/* {"entries": [{"key", "hasValue", "hasChildren", "value", "versionstamp",
+ * "expiresAt"}], "cursor", "versionstamp"}: a one-level list page; a
+ * child without a value of its own has null for the entry's last three
+ * ("value" left out unless the listing asks for values). */
+void render_children_page(struct jsonbuf *out, const struct store_children *page);
+
+/* {"entries": [{"key", "value", "versionstamp", "expiresAt"}],
+ * "versionstamp"}: a read of many keys, an absent key's three members
+ * null. */
+void render_read_many(struct jsonbuf *out, const struct store_read_many *read);
+
 /* {"error": {"status", "code", "message"}}: a client's error. */
 void render_error(struct jsonbuf *out, const struct error *err);
 

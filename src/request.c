@@ -206,6 +206,16 @@ static bool apply_param(struct query *q, const char *name, char *value, struct e
 		q->limit = (unsigned)n;
 		return true;
 	}
+	if (strcmp(name, "depth") == 0) {
+		if (strcmp(value, "1") != 0)
+			return error_set(err, 400, "invalid_query", "depth must be 1");
+		q->depth = 1;
+		return true;
+	}
+	if (strcmp(name, "recurse") == 0)
+		return query_bool(name, value, &q->recurse, err);
+	if (strcmp(name, "read") == 0)
+		return query_bool(name, value, &q->read, err);
 	if (strcmp(name, "cursor") == 0) {
 		free(q->cursor);
 		q->cursor = strdup(value);
@@ -377,6 +387,12 @@ bool request_is_backup(const struct request *req)
 bool request_is_load(const struct request *req)
 {
 	return req->method == METHOD_POST && req->key_len == 0 && req->query.load;
+}
+
+bool request_is_read_many(const struct request *req)
+{
+	return req->method == METHOD_POST && req->key_len == 0 && req->query.read &&
+	       !req->query.load;
 }
 
 void request_free(struct request *req)

@@ -42,6 +42,9 @@ struct query {
 	uint64_t wait_ms;
 	bool backup;
 	bool load;
+	unsigned depth;		/* a list's depth=1; 0: every key under the prefix */
+	bool recurse;		/* DELETE ?recurse=true: the whole subtree */
+	bool read;		/* POST /kv/?read=true: many keys at once */
 	bool others;		/* any parameter but backup and load was given */
 };
 
@@ -106,6 +109,9 @@ bool request_is_backup(const struct request *req);
 
 /* POST /kv/?load=true: the load of a backup. */
 bool request_is_load(const struct request *req);
+
+/* POST /kv/?read=true: a read of many keys (a load if load=true too). */
+bool request_is_read_many(const struct request *req);
 
 void request_free(struct request *req);
 

@@ -15,6 +15,7 @@
 #include "gate.h"
 #include "http_error.h"
 #include "jsonbuf.h"
+#include "read_body.h"
 #include "record.h"
 #include "render.h"
 #include "reply.h"
@@ -163,6 +164,106 @@ static void handle_changes(struct request *req, struct store *st, const struct c
 	feed_free(f, w);
 }
 
+/* A recursive delete bounded by max_recursive_delete. A condition on one
+ * key's versionstamp says nothing of a subtree: refused, not ignored. */
+static void handle_delete_tree(struct request *req, struct store *st, const struct config *cfg)
+{
+	struct store_delete_tree del = {
+		.prefix = req->key, .prefix_len = req->key_len, .max = cfg->max_recursive_delete,
+	};
+	enum store_status status;
+	struct error err;
+	struct jsonbuf body;
+
+	if (req->if_match != NULL || req->if_none_match != NULL) {
+		error_set(&err, 400, "invalid_query",
+			  "recurse=true takes no If-Match or If-None-Match; nothing was deleted");
+		reply_error_send(req, &err, NULL);
+		return;
+	}
+	status = store_delete_tree(st, &del);
+	if (status != STORE_OK) {
+		reply_store_error(req, status, req->key, "deleted");
+		return;
+	}
+	render_deleted_tree(&body, del.deleted, del.versionstamp);
+	reply_body(req, 200, NULL, &body);
+	jsonbuf_free(&body);
+}
+
+/* A one-level list's cursor names a direct child of the prefix. */
+static bool children_cursor(const struct request *req, char **after, size_t *after_len,
+			    struct error *err)
+{
+	size_t from = req->key_len > 0 ? req->key_len + 1 : 0;
+
+	if (!request_parse_cursor(req->query.cursor, req->key, req->key_len, after, after_len,
+				  err))
+		return false;
+	if (*after == NULL || memchr(*after + from, '.', *after_len - from) == NULL)
+		return true;
+	free(*after);
+	*after = NULL;
+	return error_set(err, 400, "invalid_query", "the cursor is not one this listing gave out");
+}
+
+static void handle_children(struct request *req, struct store *st, const struct config *cfg)
+{
+	struct store_children page = {
+		.prefix = req->key, .prefix_len = req->key_len,
+		.reverse = req->query.reverse, .with_values = req->query.values,
+		.limit = req->query.limit,
+	};
+	struct error err;
+	struct jsonbuf body;
+	char *after = NULL;
+	enum store_status status;
+
+	if (!children_cursor(req, &after, &page.after_len, &err)) {
+		reply_error_send(req, &err, NULL);
+		return;
+	}
+	page.after = after;
+	status = store_children(st, &page);
+	if (status != STORE_OK) {
+		reply_store_error(req, status, req->key, NULL);
+	} else {
+		render_children_page(&body, &page);
+		reply_body(req, 200, NULL, &body);
+		jsonbuf_free(&body);
+	}
+	store_children_free(&page);
+	free(after);
+}
+
+/* The gate has seen that the token holds some grant before the body is
+ * read; gate_read_many() then checks the keys the body names. */
+static void handle_read_many(struct request *req, struct store *st, const struct config *cfg)
+{
+	struct read_body rb = { .keys = NULL };
+	struct error err;
+	enum store_status status;
+	struct jsonbuf body;
+
+	if (!body_read(req, cfg->max_body, &err) ||
+	    !read_body_parse(&rb, req->body, req->body_len, &err) ||
+	    !gate_read_many(&req->client, &rb.read, &err)) {
+		reply_error_send(req, &err, NULL);
+		goto out;
+	}
+	status = store_read_many(st, &rb.read);
+	if (status != STORE_OK) {
+		reply_store_error(req, status, NULL, NULL);
+		goto out;
+	}
+	render_read_many(&body, &rb.read);
+	reply_body(req, 200, NULL, &body);
+	jsonbuf_free(&body);
+	store_read_many_free(&rb.read);
+out:
+	read_body_free(&rb);
+}
+
 /* The key of the check or mutation that made the store refuse a commit,
  * or NULL when the refusal names none. */
 static const char *refusing_key(const struct store_commit *op, enum store_status status)
@@ -280,10 +381,12 @@ out:
 
 enum target { TARGET_ROOT, TARGET_KEY };
 /* What the query string makes of a request: a list (?list=true), a
- * change feed (?changes=true), the root's backup or load, or none of them
- * (plain). */
+ * change feed (?changes=true), a one-level list (&depth=1), a recursive
+ * delete (?recurse=true), the root's backup, load or read of many keys,
+ * or none of them (plain). */
 enum variant {
-	VARIANT_ANY, VARIANT_PLAIN, VARIANT_LIST, VARIANT_CHANGES, VARIANT_BACKUP, VARIANT_LOAD,
+	VARIANT_ANY, VARIANT_PLAIN, VARIANT_LIST, VARIANT_CHILDREN, VARIANT_CHANGES,
+	VARIANT_RECURSE, VARIANT_BACKUP, VARIANT_LOAD, VARIANT_READ,
 };
 
 static enum variant variant_of(const struct request *req)
@@ -292,10 +395,14 @@ static enum variant variant_of(const struct request *req)
 		return VARIANT_BACKUP;
 	if (request_is_load(req))
 		return VARIANT_LOAD;
+	if (request_is_read_many(req))
+		return VARIANT_READ;
 	if (req->method == METHOD_GET && req->query.changes)
 		return VARIANT_CHANGES;
 	if (req->method == METHOD_GET && req->query.list)
-		return VARIANT_LIST;
+		return req->query.depth == 1 ? VARIANT_CHILDREN : VARIANT_LIST;
+	if (req->method == METHOD_DELETE && req->query.recurse)
+		return VARIANT_RECURSE;
 	return VARIANT_PLAIN;
 }
 
@@ -309,13 +416,17 @@ static const struct route {
 	{ TARGET_ROOT, METHOD_GET, VARIANT_PLAIN, "GET, HEAD", handle_health },
 	{ TARGET_ROOT, METHOD_GET, VARIANT_LIST, NULL, handle_list },
 	{ TARGET_ROOT, METHOD_GET, VARIANT_CHANGES, NULL, handle_changes },
+	{ TARGET_ROOT, METHOD_GET, VARIANT_CHILDREN, NULL, handle_children },
 	{ TARGET_ROOT, METHOD_GET, VARIANT_BACKUP, NULL, handle_backup },
 	{ TARGET_ROOT, METHOD_POST, VARIANT_PLAIN, "POST", handle_commit },
 	{ TARGET_ROOT, METHOD_POST, VARIANT_LOAD, NULL, handle_load },
+	{ TARGET_ROOT, METHOD_POST, VARIANT_READ, NULL, handle_read_many },
 	{ TARGET_KEY, METHOD_GET, VARIANT_PLAIN, "GET, HEAD", handle_get },
 	{ TARGET_KEY, METHOD_GET, VARIANT_LIST, NULL, handle_list },
 	{ TARGET_KEY, METHOD_GET, VARIANT_CHANGES, NULL, handle_changes },
+	{ TARGET_KEY, METHOD_GET, VARIANT_CHILDREN, NULL, handle_children },
 	{ TARGET_KEY, METHOD_PUT, VARIANT_ANY, "PUT", handle_put },
+	{ TARGET_KEY, METHOD_DELETE, VARIANT_RECURSE, NULL, handle_delete_tree },
 	{ TARGET_KEY, METHOD_DELETE, VARIANT_ANY, "DELETE", handle_delete },
 };
 
@@ -344,6 +455,8 @@ void route_dispatch(struct request *req, struct store *st, const struct config *
 				      n > strlen("Allow: ") ? ", " : "", routes[i].allow);
 	}
 	snprintf(allow + n, sizeof(allow) - n, "\r\n");
+	/* Under plain CGI a body left unread cuts the answer short. */
+	body_discard(req->io);
 	error_set(&err, 405, "method_not_allowed", "this method is not allowed here");
 	reply_error_send(req, &err, allow);
 }

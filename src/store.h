@@ -32,6 +32,7 @@ enum store_status {
 				 * user: permanent until a person fixes it; logged */
 	STORE_GONE,		/* a feed's since is older than the change log keeps */
 	STORE_AHEAD,		/* a feed's since is beyond the store's versionstamp */
+	STORE_TOO_MANY,		/* a recursive delete above its bound; nothing written */
 };
 
 /* A record as read: value points into buf, which the caller frees with
@@ -149,6 +150,66 @@ struct store_commit {
 	size_t failed;		/* the index of the refusing check or mutation */
 };
 enum store_status store_commit(struct store *st, struct store_commit *commit);
+
+/* A recursive delete (store_subtree.c): the key prefix and every key
+ * below it, in one transaction under one new versionstamp, each through
+ * the core's delete. STORE_TOO_MANY, with nothing deleted, when more than
+ * max records lie there, expired ones included, or more than one
+ * transaction can lock. */
+struct store_delete_tree {
+	const char *prefix;	/* dotted, not empty */
+	size_t prefix_len;
+	uint32_t max;
+	uint64_t deleted;	/* set: the live keys removed */
+	uint64_t versionstamp;	/* set: the delete's; 0 when nothing was there */
+};
+enum store_status store_delete_tree(struct store *st, struct store_delete_tree *del);
+
+/* One page of the direct children of prefix ("" for the first segments)
+ * (store_children.c), in key order or reversed, starting after the child
+ * `after` when it is set. A child is listed when it holds a live value or
+ * has a live key below it; the walk seeks past each child's subtree
+ * instead of reading it. */
+struct store_child {
+	struct store_entry entry;	/* the child's key, and its own record when
+					 * has_value (value empty unless with_values) */
+	bool has_value;
+	bool has_children;	/* a live key lies below the child */
+};
+struct store_children {
+	const char *prefix;
+	size_t prefix_len;
+	const char *after;	/* NULL, or a direct child of prefix */
+	size_t after_len;
+	bool reverse;
+	bool with_values;
+	unsigned limit;
+	/* results, freed with store_children_free() */
+	struct store_child *entries;
+	size_t count;
+	bool more;		/* children follow the last entry */
+	uint64_t versionstamp;	/* the store's when the walk began */
+};
+enum store_status store_children(struct store *st, struct store_children *page);
+void store_children_free(struct store_children *page);
+
+/* A read of many keys (store_read_many.c) in one transaction that holds
+ * the versionstamp counter's read lock, which every write takes first:
+ * the keys are read as of one versionstamp. */
+struct store_read_key {
+	const char *key;	/* dotted keypath */
+	size_t key_len;
+	bool found;		/* set: a live key; item is its record */
+	struct store_item item;
+};
+struct store_read_many {
+	struct store_read_key *keys;
+	size_t n_keys;
+	uint64_t versionstamp;	/* set: the last write the reads reflect */
+};
+enum store_status store_read_many(struct store *st, struct store_read_many *read);
+/* Frees the items a read left in its keys. */
+void store_read_many_free(struct store_read_many *read);
 
 /* Reads the store's counter record: a health check that touches the store. */
 enum store_status store_ping(struct store *st);

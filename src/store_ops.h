@@ -1,7 +1,8 @@
 /* store_ops.h: what the service's store operations share
  *
- * Internal to store.c, store_read.c, store_write.c, store_commit.c and
- * store_list.c: the service's side of the database core (kvdb.h). */
+ * Internal to store.c, store_read.c, store_write.c, store_commit.c,
+ * store_list.c, store_subtree.c, store_children.c and store_read_many.c:
+ * the service's side of the database core (kvdb.h). */
 #ifndef KV_STORE_OPS_H
 #define KV_STORE_OPS_H
 

@@ -18,6 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&q, 0, sizeof(q));
 	if (request_parse_query(qs, &q, &err)) {
 		FUZZ_REQUIRE(q.limit >= 1 && q.limit <= 1000);
+		FUZZ_REQUIRE(q.depth == 0 || q.depth == 1);
 		FUZZ_REQUIRE(q.cursor == NULL || strlen(q.cursor) < size);
 		/* A feed never takes a list's parameters. */
 		FUZZ_REQUIRE(!q.changes || (!q.list && !q.reverse_given && q.cursor == NULL));

@@ -292,3 +292,18 @@ wait_arrived() { sleep "${1:-0.5}"; }
 	kv_req DELETE /dn.never
 	assert_json '.' '{"key":"dn.never","deleted":false,"versionstamp":null}'
 }
+
+@test "(changes) a recursive delete shows each key it deleted, under its one versionstamp" {
+	for k in a a.b a.c.d; do kv_put "/rdf.$k" '{"value": 1}' >/dev/null; done
+	kv_put /rdfx '{"value": 1}'
+	local since
+	since=$(vs_of)
+	kv_req DELETE '/rdf?recurse=true'
+	assert_code 200
+	assert_json '.deleted' '3'
+	local vs
+	vs=$(vs_of)
+	feed "" "since=$since"
+	assert_json '[.changes[] | [.key, .op, .versionstamp]] | sort' \
+		"[[\"rdf.a\",\"delete\",\"$vs\"],[\"rdf.a.b\",\"delete\",\"$vs\"],[\"rdf.a.c.d\",\"delete\",\"$vs\"]]"
+}

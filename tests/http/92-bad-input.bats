@@ -333,6 +333,45 @@ raw_body() {
 	assert_unchanged
 }
 
+@test "(bad input) bad subtree requests are 400, 405 or 413 and touch nothing" {
+	local b q
+	for b in '[]' '{"keys": {}}' '{"keys": [1]}' '{"keys": ["sentinel.a"], "x": 1}' \
+		'{"keys": ["sentinel.a"], "keys": []}' '{"keys": [null]}'; do
+		kv_req POST '/?read=true' --data-binary "$b"
+		assert_error 400 invalid_body
+	done
+	kv_req POST '/?read=true' --data-binary '{"keys": ["sentinel.%FF", "a..b"]}'
+	assert_error 400 invalid_key
+	kv_req POST '/?read=true' --data-binary "$(jq -nc '{keys: [range(101) | "sentinel.a"]}')"
+	assert_error 400 too_many_operations
+	{
+		printf '{"keys": '
+		head -c 100000 /dev/zero | tr '\0' '['
+	} >"$BATS_TEST_TMPDIR/deep.json"
+	kv_req POST '/?read=true' --data-binary "@$BATS_TEST_TMPDIR/deep.json"
+	assert_error 400 invalid_json
+	{
+		printf '{"keys": ["'
+		head -c $((10 * 1024 * 1024)) /dev/zero | tr '\0' 'x'
+		printf '"]}'
+	} >"$BATS_TEST_TMPDIR/big.json"
+	kv_req POST '/?read=true' --data-binary "@$BATS_TEST_TMPDIR/big.json"
+	assert_error 413 body_too_large
+	for q in recurse=2 recurse= recurse=TRUE; do
+		kv_req DELETE "/sentinel?$q"
+		assert_error 400 invalid_query
+	done
+	kv_req DELETE '/sentinel?recurse=true' -H 'If-Match: garbage'
+	assert_error 400 invalid_query
+	kv_req DELETE '/?recurse=true'
+	assert_error 405 method_not_allowed
+	for q in depth=2 depth=-1 depth= depth=1.0 'depth=1%00'; do
+		kv_req GET "/sentinel?list=true&$q"
+		assert_error 400 invalid_query
+	done
+	assert_unchanged
+}
+
 # ---------------------------------------------------------------------------
 # Methods
 

@@ -83,3 +83,16 @@ assert_read_only() {
 	kv_req GET /cfg.other
 	assert_equal "$body" '2'
 }
+
+@test "(read-only) a read of many keys works; a recursive delete is 503 and deletes nothing" {
+	kv_req POST '/?read=true' --data-binary '{"keys":["cfg.mode","cfg.none"]}'
+	assert_code 200
+	assert_json '[.entries[] | [.key, .value]]' '[["cfg.mode","maintenance"],["cfg.none",null]]'
+	kv_req GET '/cfg?list=true&depth=1'
+	assert_code 200
+	assert_json '[.entries[].key]' '["cfg.mode","cfg.other"]'
+	kv_req DELETE '/cfg?recurse=true'
+	assert_read_only
+	kv_req GET '/cfg?list=true'
+	assert_json '.entries | length' '2'
+}

@@ -29,12 +29,12 @@ static struct config cfg = {
 /* Runs the gate on a request for method, key (NULL for the root) and
  * list, sent with the Authorization header auth (or none); returns its
  * verdict, with err and headers as the gate left them. */
-static bool pass(const char *auth, enum method method, const char *key, bool list,
-		 struct error *err, char *headers)
+static bool pass_query(const char *auth, enum method method, const char *key,
+		       const struct query *query, struct error *err, char *headers)
 {
 	char copy[64] = "";
 	struct io io;
-	struct request req = { .method = method, .key = copy };
+	struct request req = { .method = method, .key = copy, .query = *query };
 
 	if (key != NULL)
 		snprintf(copy, sizeof(copy), "%s", key);
@@ -43,10 +43,17 @@ static bool pass(const char *auth, enum method method, const char *key, bool lis
 	io.param[IO_REMOTE_ADDR] = "127.0.0.1";
 	req.io = &io;
 	req.key_len = strlen(req.key);
-	req.query.list = list;
 	err->status = 0;
 	err->code = NULL;
 	return gate_pass(&req, &cfg, NULL, err, headers);
+}
+
+static bool pass(const char *auth, enum method method, const char *key, bool list,
+		 struct error *err, char *headers)
+{
+	struct query query = { .list = list };
+
+	return pass_query(auth, method, key, &query, err, headers);
 }
 
 /* The gate refused with status, code and exactly message. */
@@ -192,6 +199,43 @@ static void test_commit_keys(void)
 	CHECK(gate_commit(&anyone, &op, &err));
 }
 
+/* A read of many keys: some grant before its body is read, a read grant
+ * on each key after, and no refusal in maintenance mode. */
+static void test_read_many(void)
+{
+	struct auth_client alice = { .token = &tokens[0] };
+	struct auth_client none = { .token = &tokens[1] };
+	struct store_read_key keys[] = {
+		{ .key = "config.x", .key_len = 8 }, { .key = "users.alice.a", .key_len = 13 },
+	};
+	struct store_read_many read = { .keys = keys, .n_keys = 0 };
+	struct query query = { .read = true };
+	struct error err;
+	char headers[GATE_HEADERS_MAX];
+	bool ok;
+
+	CHECK(pass_query("Bearer secret-alice", METHOD_POST, NULL, &query, &err, headers));
+	ok = pass_query("Bearer secret-none", METHOD_POST, NULL, &query, &err, headers);
+	CHECK(refused(ok, &err, 403, "forbidden",
+		      "this token has no grant, and a read of many keys needs one"));
+	cfg.read_only = true;
+	CHECK(pass_query("Bearer secret-alice", METHOD_POST, NULL, &query, &err, headers));
+	query.load = true;	/* a load, which writes */
+	ok = pass_query("Bearer secret-alice", METHOD_POST, NULL, &query, &err, headers);
+	CHECK(!ok && err.status == 503);
+	cfg.read_only = false;
+
+	CHECK(gate_read_many(&alice, &read, &err));
+	CHECK(refused(gate_read_many(&none, &read, &err), &err, 403, "forbidden",
+		      "this token has no grant, and a read of many keys needs one"));
+	read.n_keys = 2;
+	CHECK(gate_read_many(&alice, &read, &err));
+	keys[1].key = "other";
+	keys[1].key_len = 5;
+	CHECK(refused(gate_read_many(&alice, &read, &err), &err, 403, "forbidden",
+		      "this token may not read other; nothing was read"));
+}
+
 int main(void)
 {
 	CHECK(util_hex_decode(HEX_ALICE, 64, tokens[0].hash));
@@ -201,5 +245,6 @@ int main(void)
 	test_commit_needs_a_grant();
 	test_read_only();
 	test_commit_keys();
+	test_read_many();
 	return UNIT_DONE();
 }

@@ -36,6 +36,8 @@ int main(void)
 	check(STORE_PERMISSION, "a", "written", 500, "store_permission",
 	      "the service may not read or write the store's files; its log says which file "
 	      "and how to fix it", NULL);
+	check(STORE_TOO_MANY, "users", "deleted", 413, "too_many_keys",
+	      "more keys lie under users than one request may delete; nothing was deleted", NULL);
 	check(STORE_ERROR, "a", NULL, 500, "internal", "internal error", NULL);
 	return UNIT_DONE();
 }

@@ -105,11 +105,31 @@ static void test_cursor(void)
 	}
 }
 
+/* depth (1 only), recurse and read (booleans) */
+static void test_subtree(void)
+{
+	struct query q;
+	struct error err;
+
+	CHECK(parse(NULL, &q, &err) && q.depth == 0 && !q.recurse && !q.read);
+	CHECK(parse("list=true&depth=1", &q, &err) && q.list && q.depth == 1 && q.others);
+	CHECK(parse("recurse=true", &q, &err) && q.recurse && q.others);
+	CHECK(parse("recurse=1&recurse=0", &q, &err) && !q.recurse);
+	CHECK(parse("read=1", &q, &err) && q.read && !q.load);
+	check_refused("depth=2", "depth must be 1");
+	check_refused("depth=0", "depth must be 1");
+	check_refused("depth=01", "depth must be 1");
+	check_refused("depth", "depth must be 1");
+	check_refused("recurse=yes", "recurse must be true, false, 1 or 0");
+	check_refused("read=", "read must be true, false, 1 or 0");
+}
+
 int main(void)
 {
 	test_defaults();
 	test_values();
 	test_refused();
 	test_cursor();
+	test_subtree();
 	return UNIT_DONE();
 }
