@@ -142,7 +142,7 @@ read_many() {
 	kv_put /rf.child '{"value":2}'
 	kv_req DELETE '/rf?recurse=false'
 	assert_code 200
-	assert_json '.' '{"key":"rf","deleted":true}'
+	assert_json '{key, deleted}' '{"key":"rf","deleted":true}'
 	kv_req GET /rf.child
 	assert_code 200
 	kv_req DELETE '/rf?recurse=yes'
