@@ -13,6 +13,7 @@ void changelog_meta_pack(const struct changelog_meta *m, unsigned char out[CHANG
 	util_put_be64(out, m->floor);
 	util_put_be64(out + 8, m->bytes);
 	util_put_be64(out + 16, m->entries);
+	util_put_be64(out + 24, (uint64_t)m->oldest_ms);
 }
 
 bool changelog_meta_unpack(const unsigned char *buf, size_t len, struct changelog_meta *m)
@@ -26,6 +27,7 @@ bool changelog_meta_unpack(const unsigned char *buf, size_t len, struct changelo
 	m->floor = util_get_be64(buf);
 	m->bytes = util_get_be64(buf + 8);
 	m->entries = util_get_be64(buf + 16);
+	m->oldest_ms = (int64_t)util_get_be64(buf + 24);
 	return true;
 }
 
@@ -173,17 +175,19 @@ int changelog_append(DB *log, DB_TXN *txn, uint64_t vs, int64_t now,
 		if ((ret = log->put(log, txn, &kd, &dd, 0)) != 0)
 			goto out;
 		meta->bytes += CHANGELOG_KEY_LEN + size;
-		meta->entries++;
+		if (meta->entries++ == 0)
+			meta->oldest_ms = now;
 	}
 out:
 	free(buf);
 	return ret;
 }
 
-static bool beyond(const struct changelog_bounds *b, const struct changelog_meta *meta,
-		   const struct changelog_entry *oldest, int64_t now)
+bool changelog_beyond(const struct changelog_bounds *b, const struct changelog_meta *meta,
+		      int64_t now)
 {
-	return meta->bytes > b->max_bytes || oldest->time_ms < now - b->keep_ms;
+	return meta->entries > 0 &&
+	       (meta->bytes > b->max_bytes || meta->oldest_ms < now - b->keep_ms);
 }
 
 int changelog_prune(DB *log, DB_TXN *txn, int64_t now, const struct changelog_bounds *b,
@@ -215,7 +219,9 @@ int changelog_prune(DB *log, DB_TXN *txn, int64_t now, const struct changelog_bo
 			ret = EINVAL;
 			break;
 		}
-		if (!beyond(b, meta, &e, now))
+		/* The first change left is the oldest: its time is the log's. */
+		meta->oldest_ms = e.time_ms;
+		if (!changelog_beyond(b, meta, now))
 			break;
 		if ((ret = cursor->del(cursor, 0)) != 0)
 			break;
@@ -230,8 +236,12 @@ int changelog_prune(DB *log, DB_TXN *txn, int64_t now, const struct changelog_bo
 			meta->floor = e.versionstamp;
 		++*pruned;
 	}
-	if (ret == DB_NOTFOUND)
+	if (ret == DB_NOTFOUND) {
+		/* Nothing left: an empty log counts nothing. */
+		meta->bytes = meta->entries = 0;
+		meta->oldest_ms = 0;
 		ret = 0;
+	}
 	if (cursor != NULL) {
 		int closed = cursor->close(cursor);
 

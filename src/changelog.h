@@ -37,8 +37,9 @@ struct changelog_meta {
 	uint64_t floor;		/* changes after it are all in the log */
 	uint64_t bytes;		/* of the log's keys and data */
 	uint64_t entries;
+	int64_t oldest_ms;	/* the oldest change's time; 0: the log is empty */
 };
-#define CHANGELOG_META_LEN 24
+#define CHANGELOG_META_LEN 32
 
 void changelog_meta_pack(const struct changelog_meta *m, unsigned char out[CHANGELOG_META_LEN]);
 
@@ -100,8 +101,13 @@ struct changelog_bounds {
 	unsigned batch;		/* the most changes one call prunes */
 };
 
+/* Whether the log is beyond b at now, by what meta says: a write that
+ * appended prunes only then, without a look at the log. */
+bool changelog_beyond(const struct changelog_bounds *b, const struct changelog_meta *meta,
+		      int64_t now);
+
 /* Prunes the oldest changes while the log is beyond b, at most b->batch
- * of them, raising meta's floor to the newest commit it pruned any of: a
+ * of them, keeping meta's oldest time, raising meta's floor to the newest commit it pruned any of: a
  * commit too big for one call is pruned over several, and a feed from
  * before it is answered 410 from the first. *pruned counts the changes
  * removed. */

@@ -1051,7 +1051,7 @@ static int tx_finish(struct kvdb *db, DB_TXN *txn)
 	if ((ret = changelog_append(db->changes, txn, tx->new_vs, now, &tx->pending,
 				    &tx->meta)) != 0)
 		return ret;
-	if (tx->pending.count > 0 &&
+	if (tx->pending.count > 0 && changelog_beyond(&bounds, &tx->meta, now) &&
 	    (ret = changelog_prune(db->changes, txn, now, &bounds, &tx->meta, &pruned)) != 0)
 		return ret;
 	tx->committed_changes = true;

@@ -7,13 +7,15 @@
 
 static void test_meta(void)
 {
-	struct changelog_meta m = { .present = true, .floor = 7, .bytes = 1u << 20, .entries = 42 };
+	struct changelog_meta m = { .present = true, .floor = 7, .bytes = 1u << 20, .entries = 42,
+				    .oldest_ms = 1700000000000 };
 	struct changelog_meta back;
 	unsigned char buf[CHANGELOG_META_LEN];
 
 	changelog_meta_pack(&m, buf);
 	CHECK(changelog_meta_unpack(buf, sizeof(buf), &back));
 	CHECK(back.present && back.floor == 7 && back.bytes == 1u << 20 && back.entries == 42);
+	CHECK(back.oldest_ms == 1700000000000);
 	/* A counter of a store that kept no log: no meta, not an error. */
 	CHECK(changelog_meta_unpack(buf, 0, &back) && !back.present && back.floor == 0);
 	CHECK(!changelog_meta_unpack(buf, sizeof(buf) - 1, &back));

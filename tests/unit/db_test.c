@@ -444,6 +444,19 @@ static void test_changes(void)
 	CHECK(changes(st, "p", vs - 10, 1000, &ch) == STORE_OK && ch.count == 10);
 	store_changes_free(&ch);
 	store_free(st);
+
+	/* And past changes_keep: a write prunes what is older. */
+	f.cfg.changes_max = 64u << 20;
+	f.cfg.changes_keep_ms = 30;
+	st = store_new(&f.cfg);
+	CHECK(put(st, "t.a", "1", 0, &vs) == STORE_OK);
+	sleep_ms(60);
+	CHECK(put(st, "t.b", "2", 0, NULL) == STORE_OK);
+	CHECK(changes(st, "t", vs - 1, 1000, &ch) == STORE_GONE);
+	store_changes_free(&ch);
+	CHECK(changes(st, "t", vs, 1000, &ch) == STORE_OK && ch.count == 1);
+	store_changes_free(&ch);
+	store_free(st);
 	fixture_free(&f);
 }
 
