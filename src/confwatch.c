@@ -149,6 +149,15 @@ bool confwatch_check(struct confwatch *cw)
 	return true;
 }
 
+bool confwatch_changed(const struct confwatch *cw)
+{
+	struct stat now;
+	int stat_errno;
+
+	look(cw, &now, &stat_errno);
+	return changed(cw, &now, stat_errno);
+}
+
 void confwatch_free(struct confwatch *cw)
 {
 	drop(cw);

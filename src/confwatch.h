@@ -48,6 +48,11 @@ void confwatch_init(struct confwatch *cw, bool fastcgi);
  * did, builds the state again from it. Returns true when it did. */
 bool confwatch_check(struct confwatch *cw);
 
+/* Whether the file differs from the one in effect, without reading it:
+ * for a plain CGI process that waits for a change feed, which ends then
+ * (its answer would be the old file's). */
+bool confwatch_changed(const struct confwatch *cw);
+
 void confwatch_free(struct confwatch *cw);
 
 #endif

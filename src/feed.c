@@ -323,6 +323,7 @@ void feed_wait(struct feed *f, struct store *st, const struct config *cfg, struc
 
 	for (;;) {
 		int64_t now = util_now_ms(), until = feed_due(f);
+		bool stale = f->req.config_changed != NULL && f->req.config_changed(f->req.config_arg);
 		int timeout = wake_timeout_ms(w);
 		struct pollfd pfd = { .fd = wake_fd(w), .events = POLLIN };
 
@@ -338,6 +339,10 @@ void feed_wait(struct feed *f, struct store *st, const struct config *cfg, struc
 			current = UINT64_MAX;	/* the poll's read answers the error */
 		if (feed_poll(f, st, cfg, current) == FEED_DONE)
 			break;
+		if (stale) {
+			feed_finish(f);
+			break;
+		}
 		store_end_request(st);
 	}
 }

@@ -171,7 +171,9 @@ static bool conn_finish(struct loop *l, struct conn *c)
 }
 
 /* A change of the configuration file ends every waiting feed, so that
- * their clients come back under the new one (a revoked token, say). */
+ * their clients come back under the new one (a revoked token, say). Their
+ * connections close, and conns_sweep() drops them at the next turn: this
+ * runs inside walks of the array, which must not shift under them. */
 static void feeds_end(struct loop *l)
 {
 	for (size_t i = 0; i < l->n_conns; i++) {
@@ -258,6 +260,15 @@ static void conns_remove(struct loop *l, size_t i)
 		l->feeds--;
 	conn_free(l->conns[i]);
 	l->conns[i] = l->conns[--l->n_conns];
+}
+
+/* Drops the connections feeds_end() closed. */
+static void conns_sweep(struct loop *l)
+{
+	for (size_t i = l->n_conns; i-- > 0;) {
+		if (l->conns[i]->feed == NULL && l->conns[i]->fcgi.ipcFd < 0)
+			conns_remove(l, i);
+	}
 }
 
 /* A feed whose poll is done: its connection goes on as an idle one when
@@ -359,6 +370,8 @@ static void loop_turn(struct loop *l)
 	int wfd = -1, timeout;
 	bool listening = l->accept_paused_until <= now;
 
+	conns_sweep(l);
+
 	if (listening)
 		l->pfds[n++] = (struct pollfd){ .fd = LISTEN_FD, .events = POLLIN };
 	if (l->feeds > 0 && l->wake != NULL && (wfd = wake_fd(l->wake)) >= 0)
@@ -370,15 +383,20 @@ static void loop_turn(struct loop *l)
 	timeout = loop_timeout(l, now);
 	if (poll(l->pfds, n, timeout) < 0)
 		return;		/* a signal: the caller looks at stopping */
-	if (wfd >= 0)
-		wake_drain(l->wake);
-	feeds_poll(l);
-	/* From the last: removing a connection moves the last one into its
-	 * place, which was already looked at. */
+	/* The connections first, while the array is as poll saw it. From
+	 * the last: removing one moves the last into its place, which was
+	 * already looked at. */
 	for (size_t i = conns; i-- > 0;) {
 		if (l->pfds[first_conn + i].revents != 0)
 			conn_input(l, i);
 	}
+	if (wfd >= 0)
+		wake_drain(l->wake);
+	/* A process that only holds feeds still follows its file (at most
+	 * one look a second). */
+	if (l->feeds > 0)
+		config_check(l);
+	feeds_poll(l);
 	if (listening && (l->pfds[0].revents & POLLIN))
 		accept_some(l);
 }

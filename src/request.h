@@ -73,6 +73,10 @@ struct request {
 	 * the handler waits for it (plain CGI). */
 	struct feed **park;
 	struct wake *wake;
+	/* Without park: whether the configuration file changed since the
+	 * request began, which ends a feed waiting in the handler. */
+	bool (*config_changed)(const void *arg);
+	const void *config_arg;
 };
 
 /* Makes the ids of requests that bring none: one per process, set up by

@@ -6,6 +6,11 @@
 #include "serve.h"
 #include "util.h"
 
+static bool config_changed(const void *arg)
+{
+	return confwatch_changed(arg);
+}
+
 void serve(struct io *io, struct request_ids *ids, const struct confwatch *cw,
 	   struct feed **park, struct wake *w)
 {
@@ -25,6 +30,8 @@ void serve(struct io *io, struct request_ids *ids, const struct confwatch *cw,
 	} else {
 		req.park = park;
 		req.wake = w;
+		req.config_changed = config_changed;
+		req.config_arg = cw;
 		route_dispatch(&req, cw->st, &cw->cfg);
 	}
 	request_free(&req);

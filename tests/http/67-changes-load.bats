@@ -109,3 +109,23 @@ kvd_pids() { pgrep -g "$KV_SERVER_PID" -x kvd || true; }
 	kill "$reader" 2>/dev/null || true
 	wait "$reader" 2>/dev/null || true
 }
+
+@test "(changes load) a change of kv.conf ends the waiting feeds, which come back under it" {
+	local since
+	since=$(current_vs)
+	waiters 5 conf "/cf?changes=true&since=$since&wait=30000"
+	wait_waiting 5
+	local t0
+	t0=$(now_ms)
+	echo "# changed while feeds wait" >>"$KV_CONF"
+	waiters_done
+	local took=$(($(now_ms) - t0))
+	echo "the feeds ended $took ms after the change"
+	((took < 10000))
+	assert_equal "$(grep -c '^200$' "$BATS_TEST_TMPDIR/conf.codes")" 5
+	for f in "$BATS_TEST_TMPDIR"/conf.[0-9]*; do
+		jq -e --arg v "$since" '.changes == [] and .versionstamp == $v' "$f"
+	done
+	kv_put /cf.after '{"value": 1}'
+	assert_code 200
+}
