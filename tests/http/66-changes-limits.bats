@@ -15,6 +15,8 @@ READER=${READER:-$(kv_new_token)}
 setup_file() {
 	export READER
 	KV_EXTRA_CONF=$'auth = on\nwatch_max = '$SLOTS$'\nchanges_max = 64K\nchanges_keep = 1h
+rate = 1/h
+burst = 5000
 [token reader]
 hash = '"$(kv_token_hash "$READER")"$'
 read = lim
@@ -78,3 +80,14 @@ feed_auth=("${auth[@]}")
 	assert_json '.changes | length' '3'
 }
 
+@test "(changes limits) the rate limiter counts a long-poll once, however long it waits" {
+	kv_req GET /lim.r0 "${auth[@]}"
+	local before
+	before=$(kv_header RateLimit-Remaining)
+	kv_req GET "/lim?changes=true&since=$(current_vs lim)&wait=1500" "${auth[@]}"
+	assert_code 200
+	# current_vs was one request, the long-poll another.
+	assert_equal "$(kv_header RateLimit-Remaining)" "$((before - 2))"
+	kv_req GET /lim.r0 "${auth[@]}"
+	assert_equal "$(kv_header RateLimit-Remaining)" "$((before - 3))"
+}
