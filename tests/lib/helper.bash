@@ -364,6 +364,21 @@ kv_teardown_file() {
 	KV_SERVER_PID=
 }
 
+# kv_kvd_pids: the kvd processes of this file's server (its process group),
+# one a line.
+kv_kvd_pids() {
+	pgrep -g "$KV_SERVER_PID" -x kvd
+}
+
+# kv_kvd_signal SIGNAL: send SIGNAL (STOP, CONT...) to every kvd process of
+# this file's server; succeeds when there is none.
+kv_kvd_signal() {
+	local pids
+	pids=$(kv_kvd_pids) || return 0
+	# shellcheck disable=SC2086 # one pid a word
+	kill -"$1" $pids 2>/dev/null || true
+}
+
 # kv_log_contains PATTERN: succeed (printing the matching lines) when the
 # server log, which holds kvd's stderr, matches the extended regex PATTERN.
 kv_log_contains() {

@@ -16,23 +16,15 @@ WAITING=600
 
 server() { echo "${KV_TEST_SERVER:-lighttpd}"; }
 
-# kvd_pids: the kvd processes the server started.
-kvd_pids() { pgrep -g "$KV_SERVER_PID" -x kvd; }
-
-teardown() {
-	local pids
-	pids=$(kvd_pids) || return 0
-	# shellcheck disable=SC2086 # one pid a word
-	kill -CONT $pids 2>/dev/null || true
-}
+# Never leave a kvd stopped, whatever failed.
+teardown() { kv_kvd_signal CONT; }
 
 @test "(servers) 600 requests wait on a stopped kvd and are all answered once it goes on" {
-	local codes=$BATS_TEST_TMPDIR/codes pids held i deadline
+	local codes=$BATS_TEST_TMPDIR/codes held i deadline
 	kv_put /waiting '{"value":1}'
 	assert_code 200
-	pids=$(kvd_pids)
-	# shellcheck disable=SC2086 # one pid a word
-	kill -STOP $pids
+	kv_kvd_pids >/dev/null || fail "no kvd process is running"
+	kv_kvd_signal STOP
 	for ((i = 0; i < WAITING; i++)); do
 		curl -s -o /dev/null -w '%{http_code}\n' --max-time 100 "$KV_URL/waiting" >>"$codes" &
 	done
@@ -48,8 +40,7 @@ teardown() {
 		((held >= WAITING)) || fail "only $held of $WAITING connections were held"
 		[[ ! -s $codes ]] || fail "answers came while kvd was stopped: $(sort "$codes" | uniq -c)"
 	fi
-	# shellcheck disable=SC2086
-	kill -CONT $pids
+	kv_kvd_signal CONT
 	wait
 	assert_equal "$(sort "$codes" | uniq -c | awk '{ print $2 ":" $1 }')" "200:$WAITING"
 	run kv_log_contains 'AH00484'

@@ -30,19 +30,11 @@ setup_file() {
 }
 teardown_file() { kv_teardown_file; }
 
-# kvd_pids: the kvd processes the server started.
-kvd_pids() { pgrep -g "$KV_SERVER_PID" -x kvd; }
-
-teardown() {
-	# Never leave a kvd stopped, whatever failed.
-	local pids
-	pids=$(kvd_pids) || return 0
-	# shellcheck disable=SC2086 # one pid a word
-	kill -CONT $pids 2>/dev/null || true
-}
+# Never leave a kvd stopped, whatever failed.
+teardown() { kv_kvd_signal CONT; }
 
 @test "(servers) a backup's stream reaches the client as kvd writes it" {
-	local out=$BATS_TEST_TMPDIR/backup.jsonl curl_pid pids size stopped_size deadline
+	local out=$BATS_TEST_TMPDIR/backup.jsonl curl_pid size stopped_size deadline
 	curl -sS --max-time 120 -o "$out" "$KV_URL/?backup=true" &
 	curl_pid=$!
 	deadline=$((SECONDS + 60))
@@ -50,9 +42,7 @@ teardown() {
 		kill -0 "$curl_pid" 2>/dev/null || break
 		sleep 0.01
 	done
-	pids=$(kvd_pids)
-	# shellcheck disable=SC2086 # one pid a word
-	kill -STOP $pids
+	kv_kvd_signal STOP
 	[[ -s $out ]] || fail "no byte of the backup within 60 s"
 	# What the server had from kvd reaches the client; then nothing more.
 	sleep 1
@@ -70,8 +60,7 @@ teardown() {
 		assert_equal "$size" "$stopped_size"
 		;;
 	esac
-	# shellcheck disable=SC2086
-	kill -CONT $pids
+	kv_kvd_signal CONT
 	wait "$curl_pid" || fail "curl failed after the stream resumed"
 	echo "kvd stopped with $stopped_size of $(stat -c %s "$out") bytes at the client"
 	assert_equal "$(wc -l <"$out")" "$KEYS"
