@@ -246,7 +246,7 @@ check_server_answered() {
 
 @test "(keys) an encoded NUL: the program's 400 invalid_key, Apache's own 404, nginx's own 400" {
 	case ${KV_TEST_SERVER:-lighttpd} in
-	apache)
+	apache | apache-proxy)
 		# Apache answers %00 in a path with its own 404 (ap_unescape_url).
 		check_server_answered 'a%00b' 404 not_found
 		;;
@@ -262,7 +262,7 @@ check_server_answered() {
 
 @test "(keys) a lone %: the program's 400 invalid_key, Apache's and nginx's own 400 bad_request" {
 	case ${KV_TEST_SERVER:-lighttpd} in
-	apache | nginx)
+	apache | apache-proxy | nginx)
 		check_server_answered 'a%' 400 bad_request
 		check_server_answered '%' 400 bad_request
 		;;
@@ -275,7 +275,7 @@ check_server_answered() {
 
 @test "(keys) a bad escape %zz: the program's 400 invalid_key, Apache's and nginx's own 400 bad_request" {
 	case ${KV_TEST_SERVER:-lighttpd} in
-	apache | nginx)
+	apache | apache-proxy | nginx)
 		check_server_answered '%zz' 400 bad_request
 		check_server_answered 'a%4' 400 bad_request
 		check_server_answered 'a%4g' 400 bad_request
@@ -297,7 +297,7 @@ check_server_answered() {
 # assert_outside_put: the answer to a PUT outside the mount point.
 assert_outside_put() {
 	case ${KV_TEST_SERVER:-lighttpd} in
-	apache) assert_error 405 method_not_allowed ;;
+	apache | apache-proxy) assert_error 405 method_not_allowed ;;
 	*) assert_error 404 not_found ;;
 	esac
 }
@@ -333,7 +333,7 @@ assert_outside_put() {
 	local before
 	before=$(snapshot)
 	case ${KV_TEST_SERVER:-lighttpd} in
-	apache)
+	apache | apache-proxy)
 		kv_req GET '%2Fa'
 		assert_error 404 not_found
 		kv_put '%2Fa' '{"value":"intruder"}'

@@ -7,7 +7,8 @@ load '../lib/helper'
 # answer where it answers before the program sees the request), and then
 # that the store is exactly what it was: every key, value, versionstamp
 # and expiry, as the root list shows them. Run once per server by
-# tests/lighttpd.test, tests/apache.test and tests/nginx.test, and against the sanitizer
+# tests/lighttpd.test, tests/apache.test, tests/apache-proxy.test and
+# tests/nginx.test, and against the sanitizer
 # build by script/sanitize. The last test checks that every process still
 # serves and that none died on the way.
 
@@ -121,7 +122,7 @@ raw_body() {
 	kv_put /sentinel.a%00b '{"value": 1}'
 	case $(server) in
 	lighttpd) assert_error 400 invalid_key ;;
-	apache) assert_error 404 not_found ;;
+	apache | apache-proxy) assert_error 404 not_found ;;
 	nginx) assert_error 400 bad_request ;;
 	*) no_answer_pinned ;;
 	esac
@@ -135,7 +136,7 @@ raw_body() {
 	raw_request 10 "PUT $path HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 12\r\n\r\n{\"value\": 1}"
 	case $(server) in
 	lighttpd) assert_equal "$raw_code" 431 ;;
-	apache | nginx) assert_equal "$raw_code" 414 ;;
+	apache | apache-proxy | nginx) assert_equal "$raw_code" 414 ;;
 	*) no_answer_pinned ;;
 	esac
 	assert_equal "$(raw_body | jq -c '.error.status')" "$raw_code"
@@ -389,7 +390,7 @@ raw_body() {
 			assert_code 501
 			assert_json '.error.status' 501
 			;;
-		apache) assert_error 405 method_not_allowed ;;
+		apache | apache-proxy) assert_error 405 method_not_allowed ;;
 		nginx)
 			# nginx refuses a method in lower case itself.
 			if [[ $m == get ]]; then
@@ -413,14 +414,14 @@ raw_body() {
 	kv_req GET "/sentinel?list=true&x=$q"
 	case $(server) in
 	lighttpd) assert_code 431 ;;
-	apache | nginx) assert_code 414 ;;
+	apache | apache-proxy | nginx) assert_code 414 ;;
 	*) no_answer_pinned ;;
 	esac
 	assert_json '.error.status' "$code"
 	kv_put "/sentinel.a?x=$q" '{"value": 1}'
 	case $(server) in
 	lighttpd) assert_code 431 ;;
-	apache | nginx) assert_code 414 ;;
+	apache | apache-proxy | nginx) assert_code 414 ;;
 	*) no_answer_pinned ;;
 	esac
 	assert_unchanged

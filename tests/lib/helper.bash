@@ -10,7 +10,9 @@
 #   }
 #
 # Environment read here:
-#   KV_TEST_SERVER     lighttpd (default), apache or nginx; cgi or cgid: the
+#   KV_TEST_SERVER     lighttpd (default), apache, nginx or apache-proxy
+#                      (Apache with mod_proxy_fcgi in front of the pool nginx
+#                      uses); cgi or cgid: the
 #                      cgi-bin/ kit as plain CGI under Apache set up as a
 #                      shared host (conf/apache-cgi.conf, mod_cgi + prefork
 #                      or mod_cgid + event), mounted at its script's URL
@@ -35,7 +37,8 @@
 #   KV_STATIC_KVD, KV_STATIC_KVCTL
 #                      the programs static-chroot copies into its root
 #                      (default: the build's src/kvd-static, src/kvctl-static)
-#   KV_PROCS           kvd process count under lighttpd and nginx (default 4)
+#   KV_PROCS           kvd process count under lighttpd, nginx and apache-proxy
+#                      (default 4)
 #   KV_SERVER_TIMEOUT  seconds a server may live before `timeout` kills it (1200)
 #   KV_START_TIMEOUT   seconds to wait for the first answer (30)
 #   KV_READY_STATUS    regex of the health check status that means "up"
@@ -135,16 +138,19 @@ _kv_start_apache() {
 	KV_SERVER_PID=$!
 }
 
-# _kv_start_nginx: start script/nginx-run (nginx, and kvd under spawn-fcgi
-# and multiwatch) in the background; sets KV_SERVER_PID. nginx's workers
-# run as www-data and must reach KV_RUNDIR, where the script puts nginx's
-# files, the socket and a copy of the error documents.
-_kv_start_nginx() {
+# _kv_start_nginx, _kv_start_apache-proxy: start script/pool-run (the web
+# server, and kvd under spawn-fcgi and multiwatch) in the background; sets
+# KV_SERVER_PID. The web server's workers run as www-data and must reach
+# KV_RUNDIR, where the script puts the server's files, the socket and a
+# copy of the error documents; kvd runs as the caller.
+_kv_start_nginx() { _kv_start_pool nginx; }
+_kv_start_apache-proxy() { _kv_start_pool apache-proxy; }
+_kv_start_pool() {
 	_kv_world_traversable "$KV_RUNDIR" "${BATS_RUN_TMPDIR:-$BATS_FILE_TMPDIR}"
 	KV_ERRORS="$KV_SRCDIR/conf/errors" KV_DATA="$KV_STORE" \
 		KV_PROCS="${KV_PROCS:-4}" \
 		timeout -k 10 "${KV_SERVER_TIMEOUT:-1200}" \
-		"$KV_SRCDIR/script/nginx-run" \
+		"$KV_SRCDIR/script/pool-run" "$1" \
 		</dev/null >>"$KV_LOG" 2>&1 3>&- &
 	KV_SERVER_PID=$!
 }
@@ -266,9 +272,9 @@ kv_setup_file() {
 		return 1
 	fi
 	case $KV_TEST_SERVER in
-	lighttpd | apache | nginx | cgi | cgid | cgi-fcgid | static-chroot) ;;
+	lighttpd | apache | nginx | apache-proxy | cgi | cgid | cgi-fcgid | static-chroot) ;;
 	*)
-		echo "kv: KV_TEST_SERVER must be lighttpd, apache, nginx, cgi, cgid, cgi-fcgid or static-chroot, not '$KV_TEST_SERVER'" >&2
+		echo "kv: KV_TEST_SERVER must be lighttpd, apache, nginx, apache-proxy, cgi, cgid, cgi-fcgid or static-chroot, not '$KV_TEST_SERVER'" >&2
 		return 1
 		;;
 	esac
@@ -356,6 +362,21 @@ kv_teardown_file() {
 	kill -KILL -- "-$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	KV_SERVER_PID=
+}
+
+# kv_kvd_pids: the kvd processes of this file's server (its process group),
+# one a line.
+kv_kvd_pids() {
+	pgrep -g "$KV_SERVER_PID" -x kvd
+}
+
+# kv_kvd_signal SIGNAL: send SIGNAL (STOP, CONT...) to every kvd process of
+# this file's server; succeeds when there is none.
+kv_kvd_signal() {
+	local pids
+	pids=$(kv_kvd_pids) || return 0
+	# shellcheck disable=SC2086 # one pid a word
+	kill -"$1" $pids 2>/dev/null || true
 }
 
 # kv_log_contains PATTERN: succeed (printing the matching lines) when the

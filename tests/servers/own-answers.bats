@@ -4,10 +4,12 @@ setup_file() { kv_setup_file; }
 teardown_file() { kv_teardown_file; }
 
 # What lighttpd, Apache and nginx answer by themselves, before kvd sees
-# the request, with conf/lighttpd.conf, conf/apache.conf and
+# the request, with conf/lighttpd.conf, conf/apache.conf (and
+# conf/apache-proxy.conf, whose Apache core answers the same) and
 # conf/nginx.conf (whose comments have the full table). Their own errors
 # still carry the contract's JSON error body, from conf/errors. Run once
-# per server by tests/lighttpd.test, tests/apache.test and tests/nginx.test.
+# per server by tests/lighttpd.test, tests/apache.test,
+# tests/apache-proxy.test and tests/nginx.test.
 
 server() { echo "${KV_TEST_SERVER:-lighttpd}"; }
 
@@ -26,7 +28,7 @@ no_answer_pinned() { fail "no answer pinned for $(server)"; }
 	kv_req GET /a%00b
 	case $(server) in
 	lighttpd) assert_error 400 invalid_key ;;
-	apache) assert_error 404 not_found ;;
+	apache | apache-proxy) assert_error 404 not_found ;;
 	nginx) assert_error 400 bad_request ;;
 	*) no_answer_pinned ;;
 	esac
@@ -45,7 +47,7 @@ no_answer_pinned() { fail "no answer pinned for $(server)"; }
 	KV_URL=${KV_URL%/kv} kv_req GET /kv%2Fa
 	case $(server) in
 	lighttpd | nginx) assert_error 400 invalid_key ;;
-	apache) assert_error 404 not_found ;;
+	apache | apache-proxy) assert_error 404 not_found ;;
 	*) no_answer_pinned ;;
 	esac
 }
@@ -77,7 +79,7 @@ no_answer_pinned() { fail "no answer pinned for $(server)"; }
 	kv_req FOO /a
 	case $(server) in
 	lighttpd) assert_code 501 ;; # lighttpd does not know the method
-	apache | nginx) assert_error 405 method_not_allowed ;;
+	apache | apache-proxy | nginx) assert_error 405 method_not_allowed ;;
 	*) no_answer_pinned ;;
 	esac
 	assert_json '.error.status' "$code"
