@@ -25,6 +25,8 @@ struct wake {
 	int64_t writer_checked;
 	int notify;		/* the inotify instance, or -1 */
 	int watch;		/* its watch on path, or -1 */
+	dev_t watched_dev;	/* the file it watches */
+	ino_t watched_ino;
 	int64_t notify_checked;
 	bool notify_failed;	/* no instance to be had: fall back for good */
 	int slots;		/* WAKE_SLOTS_FILE, or -1 */
@@ -111,16 +113,26 @@ void wake_bump(struct wake *w)
  * that comes before any write still has something to watch. */
 static void notify_watch(struct wake *w)
 {
+	struct stat st;
 	int fd;
 
+	w->notify_checked = util_monotonic_us();
+	if ((fd = open_file(w->path, O_WRONLY, w->mode)) < 0)
+		return;
+	if (fstat(fd, &st) != 0 ||
+	    (w->watch >= 0 && st.st_dev == w->watched_dev && st.st_ino == w->watched_ino)) {
+		close(fd);
+		return;		/* still the file watched */
+	}
+	close(fd);
+	/* Removing a watch queues an IN_IGNORED for it, which drains as
+	 * any other event of an old watch: ignored. */
 	if (w->watch >= 0)
 		inotify_rm_watch(w->notify, w->watch);
-	w->watch = -1;
-	if ((fd = open_file(w->path, O_WRONLY, w->mode)) >= 0)
-		close(fd);
 	w->watch = inotify_add_watch(w->notify, w->path,
 				     IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF);
-	w->notify_checked = util_monotonic_us();
+	w->watched_dev = st.st_dev;
+	w->watched_ino = st.st_ino;
 }
 
 int wake_fd(struct wake *w)
@@ -146,7 +158,10 @@ void wake_drain(struct wake *w)
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
 
-			if (ev->mask & ~(uint32_t)IN_MODIFY)
+			/* The file watched was removed or replaced (a link
+			 * count or a name changed): look for the new one. */
+			if (ev->wd == w->watch &&
+			    (ev->mask & (IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)))
 				moved = true;
 			p += sizeof(*ev) + ev->len;
 		}

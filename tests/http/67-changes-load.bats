@@ -129,3 +129,31 @@ kvd_pids() { pgrep -g "$KV_SERVER_PID" -x kvd || true; }
 	kv_put /cf.after '{"value": 1}'
 	assert_code 200
 }
+
+# cpu_ticks: the CPU time (user and system, in clock ticks) the kvd
+# processes of this server have used.
+cpu_ticks() {
+	local pid total=0
+	for pid in $(kvd_pids); do
+		total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$total"
+}
+
+@test "(changes load) processes holding waiting feeds sleep while nothing happens" {
+	local since n=$((WAITERS < 100 ? WAITERS : 100))
+	since=$(current_vs)
+	waiters "$n" idle "/idle?changes=true&since=$since&wait=20000"
+	wait_waiting "$n"
+	local t0 t1 hz
+	hz=$(getconf CLK_TCK)
+	t0=$(cpu_ticks)
+	sleep 3
+	t1=$(cpu_ticks)
+	echo "kvd used $((t1 - t0)) ticks of $hz a second in 3 s with $n feeds waiting"
+	# A tenth of one CPU at most, all processes together.
+	((t1 - t0 < 3 * hz / 10))
+	kv_put /idle.k '{"value": 1}'
+	waiters_done
+	assert_equal "$(grep -c '^200$' "$BATS_TEST_TMPDIR/idle.codes")" "$n"
+}
