@@ -80,16 +80,12 @@ static bool same_file(int fd, const char *path)
 	       a.st_ino == b.st_ino;
 }
 
+/* Made with the mode of the store's files: less the umask, unless
+ * store_mode or store_group is set, when kvdb.c clears the umask and
+ * adjusts the files that exist when a process joins. */
 static int open_file(const char *path, int flags, mode_t mode)
 {
-	int fd = open(path, flags | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode);
-	struct stat st;
-
-	/* The store's mode, whatever the umask; only when it differs, since
-	 * a change of mode is an event for the file's watchers. */
-	if (fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & 07777) != mode)
-		(void)fchmod(fd, mode);
-	return fd;
+	return open(path, flags | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode);
 }
 
 void wake_bump(struct wake *w)
