@@ -598,6 +598,33 @@ static enum rl_state rebuild(struct ratelimit *rl, const char *reason)
  * limiter is there to prevent, and whoever can stop a process that holds
  * the lock can stop the service anyway. What it costs: while it lasts,
  * requests are not counted, and each waits RL_WAIT_NS. */
+/* Whether the table's mutex is still of the kind init_header() made:
+ * glibc keeps a mutex's type in its kind word. With garbage there the C
+ * library takes the lock for another kind of mutex, one it may link into
+ * the thread's list of robust mutexes and never take out again; once the
+ * damaged table is unmapped, the next robust lock anywhere in the process
+ * follows that link into nothing. Such a table is damaged, never locked. */
+static bool mutex_kind_valid(const struct rl_table *t)
+{
+	static int kind = -1;
+
+	if (kind == -1) {
+		pthread_mutexattr_t attr;
+		pthread_mutex_t m;
+
+		if (pthread_mutexattr_init(&attr) != 0)
+			return false;
+		if (pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED) == 0 &&
+		    pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST) == 0 &&
+		    pthread_mutex_init(&m, &attr) == 0) {
+			kind = m.__data.__kind;
+			pthread_mutex_destroy(&m);
+		}
+		pthread_mutexattr_destroy(&attr);
+	}
+	return kind != -1 && t->h.mutex.__data.__kind == kind;
+}
+
 static int lock_table(struct rl_table *t, bool *owner_died)
 {
 	struct timespec deadline;
@@ -708,6 +735,11 @@ static void take_access(struct rl_table *t, void *arg)
 		a->reason = "had no valid header";
 		return;
 	}
+	if (!mutex_kind_valid(t)) {
+		a->state = RL_STATE_DAMAGED;
+		a->reason = "had a damaged lock";
+		return;
+	}
 	rc = lock_table(t, &a->owner_died);
 	if (rc == ETIMEDOUT) {
 		a->state = RL_STATE_BUSY;
@@ -721,7 +753,11 @@ static void take_access(struct rl_table *t, void *arg)
 	}
 	slot = find_slot(t, a->key, a->len);
 	a->allow = rl_bucket_take(&slot->tat, now_ns(), a->interval_ns, a->burst, a->v);
-	pthread_mutex_unlock(&t->h.mutex);
+	if (pthread_mutex_unlock(&t->h.mutex) != 0) {
+		a->state = RL_STATE_DAMAGED;
+		a->reason = "had a damaged lock";
+		return;
+	}
 	a->state = RL_STATE_OK;
 }
 
