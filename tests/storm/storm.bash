@@ -44,7 +44,8 @@ _storm_client() {
 # _storm_watcher DIR TAG SINCE: until DIR/stop exists, follows the change
 # feed of storm.TAG from SINCE with long-polls, appending each answer to
 # DIR/watch (one JSON line each) and asking again from its versionstamp;
-# after an error, from where it was. Then reads on until it has caught up
+# after an error, from where it was. Then, once DIR/done says every
+# client's last write has its answer, reads on until it has caught up
 # with the store.
 _storm_watcher() {
 	local dir=$1 tag=$2 since=$3 code more=true tries=0
@@ -59,6 +60,10 @@ _storm_watcher() {
 			sleep 0.2
 		fi
 	done
+	while [[ ! -e "$dir/done" ]] && ((tries++ < 600)); do
+		sleep 0.1
+	done
+	tries=0
 	while ((tries++ < 200)); do
 		code=$(curl -sS -o "$dir/watch.answer" -w '%{http_code}' --max-time 10 \
 			"$KV_URL/storm.$tag?changes=true&since=$since" 2>/dev/null) || code=000
@@ -132,6 +137,7 @@ storm_run() {
 	done
 	touch "$dir/stop"
 	for n in "${pids[@]}"; do wait "$n"; done
+	touch "$dir/done"
 
 	# Back by itself: nothing is restarted.
 	local t0=$SECONDS back=-1
@@ -202,7 +208,7 @@ storm_run() {
 		   | select($sets[.[0]] != (.[1] | fromjson)) | .[0]] | .[]')
 	disorder=$(jq -s '[map(.changes[].versionstamp) | . as $v | range(1; length)
 		| select($v[.] < $v[. - 1])] | length' "$dir/watch")
-	_storm_say "storm $tag: the watcher saw $seen changes, after $(wc -l <"$dir/watch.errors" 2>/dev/null || echo 0) errors"
+	_storm_say "storm $tag: the watcher saw $seen changes, after $(cat "$dir/watch.errors" 2>/dev/null | wc -l) errors"
 	if [[ -n "$unseen" ]]; then
 		echo "storm $tag: acknowledged writes the change feed never showed: $(head -n 20 <<<"$unseen" | tr '\n' ' ')"
 		failed=1
