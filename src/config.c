@@ -43,6 +43,9 @@
 /* In the order of enum config_open. */
 static const char *const open_choices[] = { "per_process", "per_request", NULL };
 
+/* In the order of enum config_ack. */
+static const char *const ack_choices[] = { "quorum", "all", "one", NULL };
+
 const struct config_setting config_settings[] = {
 	{
 		.name = "store", .type = CONFIG_PATH, FIELD(store),
@@ -206,6 +209,58 @@ const struct config_setting config_settings[] = {
 			 "it costs a process (and a web server worker) for as long as it waits.",
 	},
 	{
+		.name = "replication", .type = CONFIG_BOOL, FIELD(replication), .def = "off",
+		.help = "Whether this site belongs to a replicated group (docs/replication.md).",
+		.about = "on: the store is one copy of a group of sites, one of them the master, "
+			 "kept by Berkeley DB's Replication Manager; needs site and at least one "
+			 "peer, and a kvd --replicate process beside the web server. Writes go to "
+			 "the master (a replica answers 307 to it), reads are served by every site. "
+			 "off: the settings below are ignored.",
+	},
+	{
+		.name = "site", .type = CONFIG_SITE, FIELD(site),
+		.def_text = "none", .example = "127.0.0.1:7001 http://127.0.0.1:8081/kv",
+		.help = "This site's replication address (HOST:PORT), and its HTTP base URL.",
+		.about = "The address the other sites reach this one at, exactly as they name it "
+			 "in their peer lines; the URL, which may be left out, is what this site "
+			 "reports as its own when it is master. Changing the address of a running "
+			 "group needs the store's recovery.",
+	},
+	{
+		.name = "peer", .type = CONFIG_PEER, FIELD(peers),
+		.def_text = "none", .example = "127.0.0.1:7002 http://127.0.0.1:8082/kv",
+		.help = "Another site of the group: its replication address and HTTP base URL.",
+		.about = "One line per other site. A write sent to a replica is redirected to the "
+			 "master's URL from these lines, with the request's path and query.",
+	},
+	{
+		.name = "ack", .type = CONFIG_ENUM, FIELD(ack), .choices = ack_choices,
+		.def = "quorum",
+		.help = "Which acknowledgements a write waits for before its 200.",
+		.about = "quorum: a majority of the group has the write on disk, so no failover "
+			 "loses it. all: every site has it. one: the master and one more site. A "
+			 "write whose acknowledgements do not come within ack_timeout is answered "
+			 "503 with its outcome unknown.",
+	},
+	{
+		.name = "ack_timeout", .type = CONFIG_DURATION, FIELD(ack_timeout_ms),
+		.min = 10, .max = 60 * 1000, .def = "2s",
+		.help = "How long a write waits at the master for its acknowledgements.",
+	},
+	{
+		.name = "priority", .type = CONFIG_U32, FIELD(priority), .min = 0, .max = 1000,
+		.def = "100",
+		.help = "This site's priority in elections; 0: it never becomes master.",
+		.about = "Among the sites with the most recent log, the highest priority wins.",
+	},
+	{
+		.name = "group_creator", .type = CONFIG_BOOL, FIELD(group_creator), .def = "off",
+		.help = "Whether this site creates the group at its very first start.",
+		.about = "On exactly one site, for the group's first start: it becomes master of "
+			 "a group of one, which the others join. Ignored once the store holds the "
+			 "group's membership; never set it on a site added later or re-seeded.",
+	},
+	{
 		.name = "auth", .type = CONFIG_BOOL, FIELD(auth), .def = "on",
 		.help = "Whether requests need a bearer token (Authorization: Bearer ...).",
 		.about = "on: every request needs a token of a [token NAME] section; no token or "
@@ -309,6 +364,13 @@ void config_rule(const struct config_setting *s, char *out, size_t size)
 		config_format_duration(s->min, min, sizeof(min));
 		config_format_duration(s->max, max, sizeof(max));
 		snprintf(out, size, "a duration (ms, s, m or h) from %s to %s", min, max);
+		break;
+	case CONFIG_SITE:
+		snprintf(out, size, "HOST:PORT, optionally followed by the site's http:// or "
+			 "https:// base URL");
+		break;
+	case CONFIG_PEER:
+		snprintf(out, size, "HOST:PORT followed by the site's http:// or https:// base URL");
 		break;
 	}
 }
@@ -480,6 +542,102 @@ static enum parse_result parse_path(const char *value, char **field)
 	return set_string(value, field);
 }
 
+static void site_clear(struct config_site *site)
+{
+	free(site->host);
+	free(site->url);
+	memset(site, 0, sizeof(*site));
+}
+
+/* A base URL: http:// or https://, a host, no spaces; a trailing '/' is
+ * dropped, since request paths are appended to it. */
+static bool url_ok(const char *url)
+{
+	const char *rest;
+
+	if (strncmp(url, "http://", 7) == 0)
+		rest = url + 7;
+	else if (strncmp(url, "https://", 8) == 0)
+		rest = url + 8;
+	else
+		return false;
+	if (*rest == '\0' || *rest == '/')
+		return false;
+	for (const char *p = url; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == '"' || *p == '\\' || *p == 0x7f)
+			return false;
+	return true;
+}
+
+/* "HOST:PORT" or "HOST:PORT URL" into site; url_required for a peer. */
+static enum parse_result parse_site(const char *value, bool url_required,
+				    struct config_site *site)
+{
+	const char *space = strchr(value, ' '), *colon;
+	size_t addr_len = space != NULL ? (size_t)(space - value) : strlen(value);
+	const char *url = space != NULL ? space + strspn(space, " \t") : NULL;
+	uint64_t port;
+	char digits[8];
+	size_t host_len;
+
+	memset(site, 0, sizeof(*site));
+	colon = memrchr(value, ':', addr_len);
+	if (colon == NULL || colon == value)
+		return PARSE_BAD;
+	host_len = (size_t)(colon - value);
+	if (addr_len - host_len - 1 == 0 || addr_len - host_len - 1 >= sizeof(digits))
+		return PARSE_BAD;
+	memcpy(digits, colon + 1, addr_len - host_len - 1);
+	digits[addr_len - host_len - 1] = '\0';
+	if (!parse_u32(digits, 1, 65535, &port))
+		return PARSE_BAD;
+	if ((url == NULL || *url == '\0') ? url_required : !url_ok(url))
+		return PARSE_BAD;
+	site->port = (uint32_t)port;
+	site->host = strndup(value, host_len);
+	if (url != NULL && *url != '\0') {
+		size_t len = strlen(url);
+
+		while (len > 0 && url[len - 1] == '/')
+			len--;
+		site->url = strndup(url, len);
+	}
+	if (site->host == NULL || (url != NULL && *url != '\0' && site->url == NULL)) {
+		site_clear(site);
+		return PARSE_NOMEM;
+	}
+	return PARSE_OK;
+}
+
+static enum parse_result set_site(const char *value, struct config_site *field)
+{
+	struct config_site site;
+	enum parse_result r = parse_site(value, false, &site);
+
+	if (r != PARSE_OK)
+		return r;
+	site_clear(field);
+	*field = site;
+	return PARSE_OK;
+}
+
+static enum parse_result add_peer(const char *value, struct config_peers *peers)
+{
+	struct config_site site, *grown;
+	enum parse_result r = parse_site(value, true, &site);
+
+	if (r != PARSE_OK)
+		return r;
+	grown = realloc(peers->v, (peers->n + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		site_clear(&site);
+		return PARSE_NOMEM;
+	}
+	peers->v = grown;
+	peers->v[peers->n++] = site;
+	return PARSE_OK;
+}
+
 /* Parses value as s says and stores it in cfg; nothing is stored when the
  * value is bad. */
 static enum parse_result setting_parse(const struct config_setting *s, struct config *cfg,
@@ -520,6 +678,10 @@ static enum parse_result setting_parse(const struct config_setting *s, struct co
 		if (!parse_duration(value, s->min, s->max, &n))
 			return PARSE_BAD;
 		break;
+	case CONFIG_SITE:
+		return set_site(value, field);
+	case CONFIG_PEER:
+		return add_peer(value, field);
 	case CONFIG_RATE:
 		/* The one rate setting: the period has a field of its own. */
 		if (!parse_rate(value, s->min, s->max, &n, &period_s))
@@ -784,6 +946,28 @@ static bool apply_line(struct config *cfg, char *line, const struct line_ctx *at
 	return apply_setting(cfg, name, value, at);
 }
 
+/* A replicated site needs its own address and at least one other site,
+ * none of them twice. */
+static const char *finish_replication(const struct config *cfg)
+{
+	if (!cfg->replication)
+		return NULL;
+	if (cfg->site.host == NULL)
+		return "replication = on needs site = HOST:PORT";
+	if (cfg->peers.n == 0)
+		return "replication = on needs a peer line for each other site of the group";
+	for (size_t i = 0; i < cfg->peers.n; i++) {
+		const struct config_site *p = &cfg->peers.v[i];
+
+		if (p->port == cfg->site.port && strcmp(p->host, cfg->site.host) == 0)
+			return "a peer has this site's own address";
+		for (size_t j = 0; j < i; j++)
+			if (cfg->peers.v[j].port == p->port && strcmp(cfg->peers.v[j].host, p->host) == 0)
+				return "two peer lines name the same address";
+	}
+	return NULL;
+}
+
 /* What only the whole file can tell. */
 static const char *finish_file(struct config *cfg, unsigned *lineno)
 {
@@ -798,7 +982,7 @@ static const char *finish_file(struct config *cfg, unsigned *lineno)
 		return "burst is set without rate";
 	if (cfg->rate != 0 && cfg->burst == 0)
 		cfg->burst = cfg->rate;
-	return NULL;
+	return finish_replication(cfg);
 }
 
 static bool finish_lines(struct config *cfg, const char *path, struct error *err)
@@ -898,6 +1082,11 @@ void config_free(struct config *cfg)
 	cfg->store = NULL;
 	free(cfg->store_group);
 	cfg->store_group = NULL;
+	site_clear(&cfg->site);
+	for (size_t i = 0; i < cfg->peers.n; i++)
+		site_clear(&cfg->peers.v[i]);
+	free(cfg->peers.v);
+	memset(&cfg->peers, 0, sizeof(cfg->peers));
 	for (size_t i = 0; i < cfg->n_tokens; i++) {
 		free(cfg->tokens[i].name);
 		free_grants(cfg->tokens[i].read, cfg->tokens[i].n_read);

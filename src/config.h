@@ -37,6 +37,23 @@ struct config_token {
 	unsigned line;			/* of the section header, for messages */
 };
 
+/* One site of a replicated group: its replication address and the base
+ * URL of its HTTP service (the mount, "http://host:8081/kv"). */
+struct config_site {
+	char *host;		/* owned; NULL: not set */
+	uint32_t port;
+	char *url;		/* owned; NULL: not given */
+};
+
+/* The other sites of the group, one peer line each. */
+struct config_peers {
+	struct config_site *v;	/* owned */
+	size_t n;
+};
+
+/* What a write's 200 waits for: the acknowledgement policy of a group. */
+enum config_ack { CONFIG_ACK_QUORUM, CONFIG_ACK_ALL, CONFIG_ACK_ONE };
+
 struct config {
 	char *store;		/* Berkeley DB environment directory (owned) */
 	size_t max_value;	/* bytes of a value's JSON text */
@@ -59,6 +76,13 @@ struct config {
 	uint64_t changes_max;	/* bytes the change log may hold */
 	uint32_t watch_wait_max_ms;	/* the longest a feed waits or streams */
 	uint32_t watch_max;	/* waiting feeds per site */
+	bool replication;	/* this site belongs to a replicated group */
+	struct config_site site;	/* this site's replication address */
+	struct config_peers peers;	/* the group's other sites */
+	enum config_ack ack;
+	uint32_t ack_timeout_ms;	/* the wait for a write's acknowledgements */
+	uint32_t priority;	/* in elections; 0: never master */
+	bool group_creator;	/* the site that creates a new group */
 };
 
 /* The settings outside [token] sections: one row each, from which the
@@ -74,6 +98,8 @@ enum config_type {
 	CONFIG_MODE,	/* an octal file mode within min and max, in a uint32_t */
 	CONFIG_GROUP,	/* a group's name or number that exists; the field is an owned char * */
 	CONFIG_DURATION,	/* N with ms, s, m or h; stored in milliseconds, a uint32_t */
+	CONFIG_SITE,	/* HOST:PORT and an optional base URL; a struct config_site */
+	CONFIG_PEER,	/* HOST:PORT URL, once per line; appended to a struct config_peers */
 };
 
 struct config_setting {

@@ -42,6 +42,10 @@ static const char *value_name(const struct config_setting *s)
 		return "group";
 	case CONFIG_DURATION:
 		return "duration";
+	case CONFIG_SITE:
+		return "HOST:PORT [URL]";
+	case CONFIG_PEER:
+		return "HOST:PORT URL";
 	}
 	return NULL;
 }
