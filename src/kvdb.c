@@ -19,6 +19,7 @@
 #include "fsutil.h"
 #include "kvdb.h"
 #include "ratelimit.h"
+#include "replica.h"
 #include "store_join.h"
 #include "util.h"
 #include "wake.h"
@@ -134,6 +135,15 @@ struct kvdb {
 	bool watching;
 	atomic_bool stopping;		/* kvdb_free asks the watcher to end */
 	pthread_t watcher;
+	/* A replicated store (replica.h): the master as last seen, the
+	 * token of this process's last commit, and whether the group failed
+	 * to acknowledge the commit under way. */
+	const struct config_site *master;
+	DB_TXN_TOKEN token;
+	bool has_token;
+	bool listener;			/* this process is the site's replication process */
+	atomic_bool members_changed;	/* the group gained or lost a site */
+	atomic_bool perm_failed;
 };
 
 static void kvdb_log(const struct kvdb *db, const char *fmt, ...)
@@ -287,9 +297,21 @@ const char *kvdb_problem(const struct kvdb *db)
 
 /* Berkeley DB's own messages name files and internals: the service logs
  * them; kvctl shows them only when KVCTL_DEBUG is set. */
+/* A replica's initialisation from its master reads every file of the
+ * store directory as a database, and says so of the service's own files. */
+static bool own_file_noise(const char *msg)
+{
+	return strstr(msg, "fop_read_meta") != NULL &&
+	       (strstr(msg, STORE_LOCK_FILE) != NULL || strstr(msg, WAKE_FILE) != NULL ||
+		strstr(msg, WAKE_SLOTS_FILE) != NULL || strstr(msg, RL_FILE) != NULL);
+}
+
 static void on_bdb_error(const DB_ENV *env, const char *prefix, const char *msg)
 {
 	const struct kvdb *db = env->app_private;
+
+	if (own_file_noise(msg))
+		return;
 
 	if (db != NULL && db->role->log)
 		util_log("berkeley db: %s", msg);
@@ -305,12 +327,22 @@ static void on_bdb_message(const DB_ENV *env, const char *msg)
 	on_bdb_error(env, NULL, msg);
 }
 
+/* Called in the thread where the event happened: a commit's own for
+ * DB_EVENT_REP_PERM_FAILED, the Replication Manager's threads for the
+ * group's events, which only the site's replication process sees. */
 static void on_bdb_event(DB_ENV *env, u_int32_t event, void *info)
 {
 	struct kvdb *db = env->app_private;
+	const char *text;
 
 	if (event == DB_EVENT_PANIC || event == DB_EVENT_REG_PANIC)
 		db->panic = true;
+	else if (event == DB_EVENT_REP_PERM_FAILED)
+		atomic_store(&db->perm_failed, true);
+	else if (event == DB_EVENT_REP_SITE_ADDED || event == DB_EVENT_REP_SITE_REMOVED)
+		atomic_store(&db->members_changed, true);
+	else if ((text = replica_event_text(event)) != NULL)
+		kvdb_log(db, "%s", text);
 }
 
 /* Whether a process that joined the environment still runs; failchk uses
@@ -367,7 +399,9 @@ static int env_configure(DB_ENV *env, void *arg)
 	 * process that happens to start one. */
 	if (perm_configured(db->cfg) && (ret = env->set_lg_filemode(env, (int)db->mode)) != 0)
 		goto out;
-	ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
+	if ((ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1)) != 0)
+		goto out;
+	ret = replica_configure(env, db->cfg);
 out:
 	return ret;
 }
@@ -583,6 +617,31 @@ static void watchdog_on(const struct kvdb *db)
 		watchdog_arm(db->role->watchdog_seconds);
 }
 
+/* Starts the Replication Manager in this process, its threads with every
+ * signal blocked: signals stay with the main thread (the watchdog,
+ * SIGTERM). */
+static int group_start(struct kvdb *db)
+{
+	sigset_t all, old;
+	bool listener;
+	int ret;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = replica_start(db->env, db->role->rep_threads, &listener);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	db->listener = ret == 0 && listener;
+	if (ret == DB_REP_UNAVAIL)
+		kvdb_log(db, "replication: no master answered this site's request to join its "
+			 "group; it will ask again");
+	else if (ret != 0)
+		kvdb_log(db, "replication: cannot start: %s", db_strerror(ret));
+	else if (listener)
+		kvdb_log(db, "replication: this process listens at %s:%u for the group",
+			 db->cfg->site.host, (unsigned)db->cfg->site.port);
+	return ret;
+}
+
 /* Joins the environment, recovering it first when it needs it. */
 static enum store_status enter(struct kvdb *db)
 {
@@ -609,6 +668,12 @@ static enum store_status enter(struct kvdb *db)
 		store_join_leave(db->join);
 		return STORE_FULL;
 	}
+	if (db->cfg->replication && (ret = group_start(db)) != 0) {
+		db->env = NULL;
+		db->last_error = ret;
+		store_join_leave(db->join);
+		return STORE_UNAVAILABLE;
+	}
 	return STORE_OK;
 }
 
@@ -629,6 +694,7 @@ static void leave(struct kvdb *db)
 	store_join_leave(db->join);
 	db->env = NULL;
 	db->panic = false;
+	db->listener = false;
 }
 
 /* Frees what dead processes left in the environment. */
@@ -720,7 +786,7 @@ struct kvdb *kvdb_new(const struct config *cfg, const struct kvdb_role *role)
 	db->cfg = cfg;
 	db->role = role;
 	perm_init(db);
-	db->join = store_join_new(cfg->store, db->mode, env_configure, db);
+	db->join = store_join_new(cfg->store, db->mode, replica_open_flags(cfg), env_configure, db);
 	db->wake = wake_new(cfg->store, db->mode);
 	if (db->join == NULL || db->wake == NULL || pthread_mutex_init(&db->busy, NULL) != 0) {
 		store_join_free(db->join);
@@ -924,6 +990,13 @@ void kvdb_end_request(struct kvdb *db)
 	}
 	if (db->panic)
 		leave(db);
+	/* The site's other processes connect to the sites they knew when
+	 * they joined: they join again to meet the new ones. */
+	if (atomic_exchange(&db->members_changed, false) && db->env != NULL) {
+		kvdb_log(db, "replication: the group's membership changed; the site's "
+			 "processes join the store again");
+		store_join_renew(db->join);
+	}
 	busy_release(db);
 }
 
@@ -962,6 +1035,8 @@ static bool lock_backoff(struct kvdb *db, struct lock_wait *w)
 	return true;
 }
 
+static enum store_status master_check(struct kvdb *db);
+
 /* What a transaction's end means for the caller. */
 static enum store_status outcome(struct kvdb *db, bool write, int ret)
 {
@@ -984,6 +1059,21 @@ static enum store_status outcome(struct kvdb *db, bool write, int ret)
 	case EDQUOT:
 		kvdb_log(db, "the disk holding the store is full; a write was refused");
 		return STORE_FULL;
+	case DB_REP_HANDLE_DEAD:
+		/* A replica's handles after the master rolled back what it
+		 * had: opened again at the next call. */
+		kvdb_handles_close(db);
+		return STORE_UNAVAILABLE;
+	case DB_REP_LOCKOUT:
+	case DB_REP_LEASE_EXPIRED:
+		return STORE_BUSY;
+	case EACCES:
+		/* A write at a site that stopped being master meanwhile. */
+		if (write && db->cfg->replication)
+			return master_check(db) == STORE_NOT_MASTER ? STORE_NOT_MASTER
+								    : STORE_NO_MASTER;
+		kvdb_log(db, "transaction failed: %s", db_strerror(ret));
+		break;
 	default:
 		kvdb_log(db, "transaction failed: %s", db_strerror(ret));
 		break;
@@ -1058,15 +1148,53 @@ static int tx_finish(struct kvdb *db, DB_TXN *txn)
 	return counter_put(db, txn, tx->new_vs, &tx->meta);
 }
 
+/* Where writes go in a replicated store: STORE_OK at the master. */
+static enum store_status master_check(struct kvdb *db)
+{
+	struct replica_state state;
+	int ret;
+
+	if ((ret = replica_state(db->env, db->cfg, &state)) != 0) {
+		db->last_error = ret;
+		return STORE_ERROR;
+	}
+	db->master = state.master;
+	if (state.role == REPLICA_MASTER)
+		return STORE_OK;
+	return state.role == REPLICA_CLIENT && state.master != NULL ? STORE_NOT_MASTER
+								     : STORE_NO_MASTER;
+}
+
+/* Commits txn; in a replicated store keeps its token, and tells whether
+ * the group acknowledged it as the ack policy asks (*acked). */
+static int commit(struct kvdb *db, DB_TXN *txn, bool *acked)
+{
+	int ret;
+
+	*acked = true;
+	if (!db->cfg->replication)
+		return txn->commit(txn, DB_TXN_WRITE_NOSYNC);
+	db->has_token = txn->set_commit_token(txn, &db->token) == 0;
+	atomic_store(&db->perm_failed, false);
+	ret = txn->commit(txn, DB_TXN_WRITE_NOSYNC);
+	*acked = !atomic_load(&db->perm_failed);
+	if (ret != 0)
+		db->has_token = false;
+	return ret;
+}
+
 enum store_status kvdb_run(struct kvdb *db, bool write, kvdb_body_fn body, void *arg)
 {
 	enum store_status status;
 	struct lock_wait wait = { 0 };
 	DB_TXN *txn = NULL;
+	bool acked = true;
 	int ret = 0;
 
 	watchdog_on(db);
 	if ((status = ready(db)) != STORE_OK)
+		goto out;
+	if (write && db->cfg->replication && (status = master_check(db)) != STORE_OK)
 		goto out;
 	for (;;) {
 		/* A read outside a transaction holds each read lock only as
@@ -1086,7 +1214,7 @@ enum store_status kvdb_run(struct kvdb *db, bool write, kvdb_body_fn body, void 
 		 * wait for the previous one's fsync, while after it the
 		 * flushes of concurrent processes overlap. */
 		if (txn != NULL && ret == 0)
-			ret = txn->commit(txn, DB_TXN_WRITE_NOSYNC);
+			ret = commit(db, txn, &acked);
 		else if (txn != NULL)
 			txn->abort(txn);
 		txn = NULL;
@@ -1112,11 +1240,103 @@ enum store_status kvdb_run(struct kvdb *db, bool write, kvdb_body_fn body, void 
 			db->checkpoint_due = true;
 		if (db->tx.committed_changes)
 			wake_bump(db->wake);
+		if (!acked) {
+			kvdb_log(db, "replication: a write was committed here but not acknowledged "
+				 "by the group within ack_timeout; its outcome is unknown");
+			status = STORE_UNCERTAIN;
+		}
 	}
 	if (write)
 		tx_reset(db);
 	if (db->panic && db->join != NULL)
 		store_join_want_recovery(db->join);
+out:
+	watchdog_disarm();
+	return status;
+}
+
+_Static_assert(KVDB_TOKEN_TEXT == REPLICA_TOKEN_TEXT, "a commit token's text");
+
+bool kvdb_is_listener(const struct kvdb *db)
+{
+	return db->env != NULL && db->listener;
+}
+
+void kvdb_leave(struct kvdb *db)
+{
+	watchdog_on(db);
+	busy_hold(db);
+	leave(db);
+	busy_release(db);
+	watchdog_disarm();
+}
+
+enum store_status kvdb_site(struct kvdb *db, struct store_site *out)
+{
+	struct replica_state state;
+	enum store_status status;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (!db->cfg->replication)
+		return STORE_OK;
+	watchdog_on(db);
+	if ((status = ready(db)) != STORE_OK)
+		goto out;
+	if ((ret = replica_state(db->env, db->cfg, &state)) != 0) {
+		db->last_error = ret;
+		status = STORE_ERROR;
+		goto out;
+	}
+	out->replicated = true;
+	out->master = state.role == REPLICA_MASTER;
+	out->master_site = state.master;
+out:
+	watchdog_disarm();
+	return status;
+}
+
+bool kvdb_commit_token(const struct kvdb *db, char out[KVDB_TOKEN_TEXT + 1])
+{
+	if (!db->cfg->replication || !db->has_token)
+		return false;
+	replica_token_format(&db->token, out);
+	return true;
+}
+
+enum store_status kvdb_wait_applied(struct kvdb *db, const char *text, unsigned timeout_ms)
+{
+	enum store_status status;
+	DB_TXN_TOKEN token;
+	int ret;
+
+	if (!db->cfg->replication)
+		return STORE_OK;
+	if (!replica_token_parse(text, &token))
+		return STORE_INVALID;
+	watchdog_on(db);
+	if ((status = ready(db)) != STORE_OK)
+		goto out;
+	ret = db->env->txn_applied(db->env, &token, timeout_ms * 1000u, 0);
+	switch (ret) {
+	case 0:
+	case DB_KEYEMPTY:	/* the commit changed nothing */
+	case DB_NOTFOUND:	/* rolled back: it will never be seen anywhere */
+		status = STORE_OK;
+		break;
+	case DB_TIMEOUT:
+		/* STORE_OK when this site became master meanwhile: what it
+		 * has not applied, no site will. */
+		status = master_check(db);
+		break;
+	case EINVAL:
+		status = STORE_INVALID;
+		break;
+	default:
+		db->last_error = ret;
+		status = STORE_ERROR;
+		break;
+	}
 out:
 	watchdog_disarm();
 	return status;
@@ -1221,6 +1441,33 @@ int kvdb_read_counter(struct kvdb *db, DB_TXN *txn, u_int32_t flags, uint64_t *v
 	else if (ret == EINVAL)
 		kvdb_log(db, "the counter record has an unknown format");
 	return ret;
+}
+
+int kvdb_touch_counter(struct kvdb *db, DB_TXN *txn)
+{
+	unsigned char buf[RECORD_HEADER + CHANGELOG_META_LEN];
+	struct record fresh = { .versionstamp = 0 };
+	DBT k, d;
+	int ret;
+
+	kvdb_dbt(&k, KVDB_COUNTER_KEY, sizeof(KVDB_COUNTER_KEY));
+	memset(&d, 0, sizeof(d));
+	d.data = buf;
+	d.ulen = sizeof(buf);
+	d.flags = DB_DBT_USERMEM;
+	ret = db->primary->get(db->primary, txn, &k, &d, DB_RMW);
+	if (ret == DB_NOTFOUND) {
+		/* A fresh store's counter: versionstamp 0, no change log yet. */
+		record_pack(&fresh, buf);
+		kvdb_dbt(&d, buf, RECORD_HEADER);
+		ret = 0;
+	} else if (ret == DB_BUFFER_SMALL) {
+		ret = EINVAL;
+	}
+	if (ret != 0)
+		return ret;
+	kvdb_dbt(&d, d.data, d.size);
+	return db->primary->put(db->primary, txn, &k, &d, 0);
 }
 
 int kvdb_lock_counter(struct kvdb *db, DB_TXN *txn, uint64_t *last_vs)

@@ -53,6 +53,8 @@ struct kvdb_role {
 	bool log;			/* log failures and Berkeley DB's messages
 					 * (the service); kvctl reports one line of
 					 * its own per failure instead */
+	int rep_threads;		/* message threads, should the process become
+					 * its site's replication process */
 };
 
 struct kvdb;
@@ -137,6 +139,26 @@ int kvdb_checkpoint(struct kvdb *db, unsigned kbytes, unsigned minutes);
  * kvdb_last_error(). */
 enum store_status kvdb_run(struct kvdb *db, bool write, kvdb_body_fn body, void *arg);
 
+/* A replicated store's site as this process sees it now (replica.h). */
+enum store_status kvdb_site(struct kvdb *db, struct store_site *out);
+
+/* Whether this process is its site's replication process. */
+bool kvdb_is_listener(const struct kvdb *db);
+
+/* Leaves the environment between requests; the next call joins again. */
+void kvdb_leave(struct kvdb *db);
+
+/* The commit token of this process's last write, as text, in a
+ * replicated store; false when there is none. */
+#define KVDB_TOKEN_TEXT STORE_TOKEN_TEXT
+bool kvdb_commit_token(const struct kvdb *db, char out[KVDB_TOKEN_TEXT + 1]);
+
+/* Waits up to timeout_ms for the write whose token is text to be applied
+ * at this site: STORE_OK (applied, or never to be), STORE_NOT_MASTER or
+ * STORE_NO_MASTER when it was not in time, STORE_INVALID for text that
+ * is not a token. */
+enum store_status kvdb_wait_applied(struct kvdb *db, const char *text, unsigned timeout_ms);
+
 /* Called between the transactions of a long operation (a sweep, a load):
  * pauses for longer than the longest pause of a writer that found the
  * counter locked, so that every waiting writer takes its turn instead of
@@ -169,6 +191,10 @@ int kvdb_read_header(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_l
  * fresh store) and what it says of the change log. */
 int kvdb_read_counter(struct kvdb *db, DB_TXN *txn, u_int32_t flags, uint64_t *vs,
 		      struct changelog_meta *meta);
+
+/* Writes the counter record back as it is, locking it: a commit that
+ * changes nothing a reader sees (a replicated master's barrier). */
+int kvdb_touch_counter(struct kvdb *db, DB_TXN *txn);
 
 /* Every write begins here: takes the write lock on the counter record and
  * reads the last versionstamp handed out (0 in a fresh store). */

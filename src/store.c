@@ -22,6 +22,7 @@ static const struct kvdb_role service = {
 	.watchdog_seconds = WATCHDOG_SECONDS,
 	.join_wait_ms = JOIN_WAIT_MS,
 	.log = true,
+	.rep_threads = 3,
 };
 
 struct store *store_new(const struct config *cfg)
@@ -50,6 +51,43 @@ void store_free(struct store *st)
 void store_end_request(struct store *st)
 {
 	kvdb_end_request(st->db);
+}
+
+enum store_status store_site(struct store *st, struct store_site *out)
+{
+	return kvdb_site(st->db, out);
+}
+
+/* Rewrites the counter record as it is: a commit the group must
+ * acknowledge, that changes nothing a reader sees. */
+static int barrier_body(struct kvdb *db, DB_TXN *txn, void *arg)
+{
+	return kvdb_touch_counter(db, txn);
+}
+
+enum store_status store_barrier(struct store *st)
+{
+	return kvdb_run(st->db, true, barrier_body, NULL);
+}
+
+bool store_is_listener(const struct store *st)
+{
+	return kvdb_is_listener(st->db);
+}
+
+void store_leave(struct store *st)
+{
+	kvdb_leave(st->db);
+}
+
+bool store_commit_token(const struct store *st, char out[STORE_TOKEN_TEXT + 1])
+{
+	return kvdb_commit_token(st->db, out);
+}
+
+enum store_status store_wait_applied(struct store *st, const char *token, unsigned timeout_ms)
+{
+	return kvdb_wait_applied(st->db, token, timeout_ms);
 }
 
 void store_watch_start(struct store *st)

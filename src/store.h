@@ -33,7 +33,24 @@ enum store_status {
 	STORE_GONE,		/* a feed's since is older than the change log keeps */
 	STORE_AHEAD,		/* a feed's since is beyond the store's versionstamp */
 	STORE_TOO_MANY,		/* a recursive delete above its bound; nothing written */
+	STORE_NOT_MASTER,	/* a replica: the master serves this (store_site) */
+	STORE_NO_MASTER,	/* a replica that knows no master: an election */
+	STORE_UNCERTAIN,	/* committed at the master, but the group's
+				 * acknowledgements did not come in time */
+	STORE_INVALID,		/* a commit token that is not one */
 };
+
+/* This site of a replicated group (docs/replication.md), as a process
+ * sees it now; all false and NULL for a store that is not replicated. */
+struct store_site {
+	bool replicated;
+	bool master;				/* this site is the master */
+	const struct config_site *master_site;	/* the master's entry in the
+						 * configuration; NULL: none known */
+};
+
+/* A commit token's text: hex digits. */
+#define STORE_TOKEN_TEXT 40
 
 /* A record as read: value points into buf, which the caller frees with
  * store_item_free(). */
@@ -59,6 +76,30 @@ void store_free(struct store *st);
  * checkpoint its writes made due, then closes the database handles when
  * the configuration says open = per_request. */
 void store_end_request(struct store *st);
+
+enum store_status store_site(struct store *st, struct store_site *out);
+
+/* At the master of a replicated group: a write of nothing, acknowledged
+ * as the ack policy asks, so that what is read after it is the group's
+ * latest. STORE_OK, STORE_NOT_MASTER or STORE_NO_MASTER, STORE_UNCERTAIN
+ * when the acknowledgements did not come. */
+enum store_status store_barrier(struct store *st);
+
+/* Whether this process is its site's replication process (listener.h). */
+bool store_is_listener(const struct store *st);
+
+/* Leaves the environment; the next call joins it again. */
+void store_leave(struct store *st);
+
+/* The token of this process's last write, for its answer's
+ * KV-Commit-Token; false when the store is not replicated. */
+bool store_commit_token(const struct store *st, char out[STORE_TOKEN_TEXT + 1]);
+
+/* Waits up to timeout_ms until the write of a commit token is applied at
+ * this site: STORE_OK (or when it never will be), STORE_NOT_MASTER or
+ * STORE_NO_MASTER when it was not in time, STORE_INVALID for a token
+ * that is not one. */
+enum store_status store_wait_applied(struct store *st, const char *token, unsigned timeout_ms);
 
 /* Starts a thread that, between requests, leaves a store that wants
  * recovery (store_join.h): for a FastCGI process, which may sit idle in

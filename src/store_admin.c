@@ -43,6 +43,7 @@ static const struct kvdb_role admin = {
 	.watchdog_seconds = ADMIN_WATCHDOG_SECONDS,
 	.join_wait_ms = ADMIN_JOIN_WAIT_MS,
 	.log = false,
+	.rep_threads = 1,
 };
 
 enum store_status store_admin_error(int ret, struct error *err)

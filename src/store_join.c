@@ -46,6 +46,7 @@ struct store_join {
 	char *dir;
 	char *lock_path;
 	unsigned mode;		/* of the files it creates */
+	uint32_t flags;		/* added to every open */
 	store_join_configure_fn configure;
 	void *arg;
 	int fd;			/* the lock file, or -1 */
@@ -175,7 +176,7 @@ static int env_open(struct store_join *j, u_int32_t flags, DB_ENV **out)
 		goto out;
 	if ((ret = j->configure(env, j->arg)) != 0)
 		goto out;
-	if ((ret = env->open(env, j->dir, flags, (int)j->mode)) != 0)
+	if ((ret = env->open(env, j->dir, flags | j->flags, (int)j->mode)) != 0)
 		goto out;
 	*out = env;
 	env = NULL;
@@ -330,6 +331,21 @@ enum store_join_state store_join_check(struct store_join *j, bool thorough)
 	return STORE_JOIN_CURRENT;
 }
 
+void store_join_renew(struct store_join *j)
+{
+	uint64_t generation;
+
+	if (j->fd < 0 || j->env == NULL)
+		return;
+	generation = header_generation(j->fd) + 1;
+	if (pwrite(j->fd, &generation, sizeof(generation),
+		   offsetof(struct join_header, generation)) != (ssize_t)sizeof(generation)) {
+		util_log("cannot ask the store's processes to join again: %s", strerror(errno));
+		return;
+	}
+	j->generation = generation;
+}
+
 void store_join_want_recovery(struct store_join *j)
 {
 	if (j->fd >= 0)
@@ -349,7 +365,7 @@ void store_join_want_recovery_signal(void)
 
 /* ---- life ---- */
 
-struct store_join *store_join_new(const char *dir, unsigned mode,
+struct store_join *store_join_new(const char *dir, unsigned mode, uint32_t flags,
 				  store_join_configure_fn configure, void *arg)
 {
 	struct store_join *j = calloc(1, sizeof(*j));
@@ -358,6 +374,7 @@ struct store_join *store_join_new(const char *dir, unsigned mode,
 		return NULL;
 	j->fd = -1;
 	j->mode = mode;
+	j->flags = flags;
 	j->configure = configure;
 	j->arg = arg;
 	j->dir = strdup(dir);

@@ -56,9 +56,10 @@ struct store_join;
 typedef int (*store_join_configure_fn)(DB_ENV *env, void *arg);
 
 /* A process's membership of the store in dir (copied), whose lock file and
- * Berkeley DB files are created with mode (less the umask). NULL when out
- * of memory. Nothing is opened yet. */
-struct store_join *store_join_new(const char *dir, unsigned mode,
+ * Berkeley DB files are created with mode (less the umask); flags are
+ * added to every DB_ENV->open (a replicated store's, replica.h). NULL when
+ * out of memory. Nothing is opened yet. */
+struct store_join *store_join_new(const char *dir, unsigned mode, uint32_t flags,
 				  store_join_configure_fn configure, void *arg);
 
 /* Leaves, then frees. */
@@ -70,6 +71,13 @@ void store_join_free(struct store_join *j);
  * or the errno or Berkeley DB error that stopped it (logged, except EACCES
  * and EPERM, which the caller explains). */
 int store_join_enter(struct store_join *j, unsigned wait_ms, DB_ENV **env);
+
+/* Makes every other process that holds the environment leave it and join
+ * again, without a recovery: the generation in the lock file goes up by
+ * one, and j keeps up with it. A replicated site's processes do so when
+ * the group's membership changed, since a process learns the other sites
+ * only when it joins. */
+void store_join_renew(struct store_join *j);
 
 /* Closes the environment (its database handles must be closed first) and
  * drops the shared lock. */
