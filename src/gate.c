@@ -53,14 +53,6 @@ static bool take_budget(struct request *req, struct ratelimit *rl, struct error 
 			 (unsigned)v.retry_after_s);
 }
 
-/* Every POST writes but a read of many keys. */
-static bool is_write(const struct request *req)
-{
-	enum method m = req->method;
-
-	return m == METHOD_PUT || m == METHOD_DELETE || (m == METHOD_POST && !request_is_read_many(req));
-}
-
 /* A POST to the root is the atomic commit; a POST elsewhere gets its 405
  * from the router. */
 static bool is_commit(const struct request *req)
@@ -138,7 +130,7 @@ bool gate_pass(struct request *req, const struct config *cfg, struct ratelimit *
 				 who == AUTH_MISSING ? "this service needs a bearer token"
 						     : "the bearer token is not valid");
 	}
-	if (cfg->read_only && is_write(req)) {
+	if (cfg->read_only && request_is_write(req)) {
 		snprintf(headers, GATE_HEADERS_MAX, "Retry-After: %d\r\n", READ_ONLY_RETRY_S);
 		return error_set(err, 503, "unavailable",
 				 "the service is read-only for maintenance; try again later");

@@ -56,6 +56,20 @@ const char *http_error_from_store(enum store_status status, const char *key, con
 	case STORE_AHEAD:
 		error_set(err, 400, "invalid_query", "since is ahead of the store's versionstamp");
 		return NULL;
+	case STORE_NOT_MASTER:
+	case STORE_NO_MASTER:
+		/* Answered by redirect_send() where a request can go elsewhere. */
+		error_set(err, 503, "unavailable", "this site is not the master; try again");
+		return "Retry-After: 1\r\n";
+	case STORE_UNCERTAIN:
+		error_set(err, 503, "outcome_unknown",
+			  "the write was committed at the master but the group did not acknowledge "
+			  "it in time: it may or may not survive a failover; read it back, or try "
+			  "again if it is safe to repeat");
+		return "Retry-After: 1\r\n";
+	case STORE_INVALID:
+		error_set(err, 400, "invalid_header", "a header's value is not valid");
+		return NULL;
 	case STORE_OK:
 	case STORE_ERROR:
 		break;

@@ -28,6 +28,8 @@ static const struct param_name param_names[IO_PARAM_COUNT] = {
 	PARAM_NAME(IO_HTTP_X_REQUEST_ID, "HTTP_X_REQUEST_ID"),
 	PARAM_NAME(IO_HTTP_ACCEPT, "HTTP_ACCEPT"),
 	PARAM_NAME(IO_HTTP_LAST_EVENT_ID, "HTTP_LAST_EVENT_ID"),
+	PARAM_NAME(IO_HTTP_KV_COMMIT_TOKEN, "HTTP_KV_COMMIT_TOKEN"),
+	PARAM_NAME(IO_HTTP_KV_CONSISTENT, "HTTP_KV_CONSISTENT"),
 };
 
 /* The names chained by length, -1 ending a chain: a parameter is compared

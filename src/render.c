@@ -27,14 +27,47 @@ void render_item_headers(char *out, size_t size, const char *vs, int64_t expires
 		snprintf(out + n, size - n, "KV-Expires-At: %" PRId64 "\r\n", expires_at);
 }
 
-void render_health(struct jsonbuf *out)
+/* A site of a replicated group: {"site": "HOST:PORT", "url": ...}. */
+static void site_object(struct jsonbuf *out, const struct config_site *site)
+{
+	char address[300];
+	int n = snprintf(address, sizeof(address), "%s:%u", site->host, (unsigned)site->port);
+
+	jsonbuf_lit(out, "{\"site\":");
+	jsonbuf_string(out, address, n < 0 ? 0 : (size_t)n < sizeof(address) ? (size_t)n
+									    : sizeof(address) - 1);
+	jsonbuf_lit(out, ",\"url\":");
+	if (site->url != NULL)
+		jsonbuf_string(out, site->url, strlen(site->url));
+	else
+		jsonbuf_lit(out, "null");
+	jsonbuf_lit(out, "}");
+}
+
+void render_health(struct jsonbuf *out, const struct store_site *site, const struct config *cfg,
+		   const char *vs)
 {
 	jsonbuf_init(out, 96);
 	jsonbuf_lit(out, "{\"service\":");
 	jsonbuf_string(out, PACKAGE_NAME, strlen(PACKAGE_NAME));
 	jsonbuf_lit(out, ",\"version\":");
 	jsonbuf_string(out, PACKAGE_VERSION, strlen(PACKAGE_VERSION));
-	jsonbuf_lit(out, ",\"status\":\"ok\"}");
+	jsonbuf_lit(out, ",\"status\":\"ok\"");
+	if (site->replicated) {
+		jsonbuf_lit(out, ",\"replication\":{\"role\":");
+		jsonbuf_lit(out, site->master ? "\"master\"" : "\"replica\"");
+		jsonbuf_lit(out, ",\"self\":");
+		site_object(out, &cfg->site);
+		jsonbuf_lit(out, ",\"master\":");
+		if (site->master_site != NULL)
+			site_object(out, site->master_site);
+		else
+			jsonbuf_lit(out, "null");
+		jsonbuf_lit(out, ",\"versionstamp\":");
+		jsonbuf_string(out, vs, strlen(vs));
+		jsonbuf_lit(out, "}");
+	}
+	jsonbuf_lit(out, "}");
 }
 
 /* {"key", "value", "versionstamp", "expiresAt"}: a written key (without
@@ -286,16 +319,34 @@ void render_read_many(struct jsonbuf *out, const struct store_read_many *read)
 	jsonbuf_lit(out, "}");
 }
 
-void render_error(struct jsonbuf *out, const struct error *err)
+/* {"error": {...}: the body of every error, left open for more members. */
+static void error_open(struct jsonbuf *out, const struct error *err, size_t more)
 {
 	size_t len = strlen(err->message);
 
-	jsonbuf_init(out, 64 + len);
+	jsonbuf_init(out, 64 + len + more);
 	jsonbuf_lit(out, "{\"error\":{\"status\":");
 	jsonbuf_int(out, err->status);
 	jsonbuf_lit(out, ",\"code\":");
 	jsonbuf_string(out, err->code, strlen(err->code));
 	jsonbuf_lit(out, ",\"message\":");
 	jsonbuf_string(out, err->message, len);
+	jsonbuf_lit(out, "}");
+}
+
+void render_error(struct jsonbuf *out, const struct error *err)
+{
+	error_open(out, err, 0);
+	jsonbuf_lit(out, "}");
+}
+
+void render_redirect(struct jsonbuf *out, const struct error *err, const char *address,
+		     const char *url)
+{
+	error_open(out, err, 64 + strlen(address) + strlen(url));
+	jsonbuf_lit(out, ",\"master\":{\"site\":");
+	jsonbuf_string(out, address, strlen(address));
+	jsonbuf_lit(out, ",\"url\":");
+	jsonbuf_string(out, url, strlen(url));
 	jsonbuf_lit(out, "}}");
 }

@@ -20,8 +20,11 @@
  * 0). out is "" when they do not fit. */
 void render_item_headers(char *out, size_t size, const char *vs, int64_t expires_at);
 
-/* {"service", "version", "status": "ok"}: the health check. */
-void render_health(struct jsonbuf *out);
+/* {"service", "version", "status": "ok"}: the health check; for a site of
+ * a replicated group also "replication": its role, this site, the master
+ * and the versionstamp vs it has applied. */
+void render_health(struct jsonbuf *out, const struct store_site *site, const struct config *cfg,
+		   const char *vs);
 
 /* {"key", "versionstamp", "expiresAt"}: the key a PUT wrote. */
 void render_written(struct jsonbuf *out, const char *key, size_t key_len, const char *vs,
@@ -63,5 +66,9 @@ void render_read_many(struct jsonbuf *out, const struct store_read_many *read);
 
 /* {"error": {"status", "code", "message"}}: a client's error. */
 void render_error(struct jsonbuf *out, const struct error *err);
+
+/* A 307 to the master: the error, and "master": {"site", "url"}. */
+void render_redirect(struct jsonbuf *out, const struct error *err, const char *address,
+		     const char *url);
 
 #endif

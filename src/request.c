@@ -216,6 +216,8 @@ static bool apply_param(struct query *q, const char *name, char *value, struct e
 		return query_bool(name, value, &q->recurse, err);
 	if (strcmp(name, "read") == 0)
 		return query_bool(name, value, &q->read, err);
+	if (strcmp(name, "consistent") == 0)
+		return query_bool(name, value, &q->consistent, err);
 	if (strcmp(name, "cursor") == 0) {
 		free(q->cursor);
 		q->cursor = strdup(value);
@@ -393,6 +395,20 @@ bool request_is_read_many(const struct request *req)
 {
 	return req->method == METHOD_POST && req->key_len == 0 && req->query.read &&
 	       !req->query.load;
+}
+
+bool request_is_write(const struct request *req)
+{
+	enum method m = req->method;
+
+	return m == METHOD_PUT || m == METHOD_DELETE || (m == METHOD_POST && !request_is_read_many(req));
+}
+
+bool request_raw_keypath(const struct request *req, const char **path, size_t *len)
+{
+	bool encoded;
+
+	return locate_keypath(req->io, path, len, &encoded);
 }
 
 void request_free(struct request *req)

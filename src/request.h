@@ -45,6 +45,7 @@ struct query {
 	unsigned depth;		/* a list's depth=1; 0: every key under the prefix */
 	bool recurse;		/* DELETE ?recurse=true: the whole subtree */
 	bool read;		/* POST /kv/?read=true: many keys at once */
+	bool consistent;	/* served by a replicated group's master */
 	bool others;		/* any parameter but backup and load was given */
 };
 
@@ -67,12 +68,15 @@ struct request {
 	/* Set by gate_pass() before any handler runs: who asks, and the
 	 * "Name: value\r\n" lines (RateLimit-*) that every reply carries. */
 	struct auth_client client;
-	char common_headers[160];
+	char common_headers[256];
 	/* Where a change feed that must wait goes (feed.h): a FastCGI
 	 * process parks it in *park and polls it with wake; with park NULL
 	 * the handler waits for it (plain CGI). */
 	struct feed **park;
 	struct wake *wake;
+	/* The store the request is served from, for answers that name
+	 * another site (redirect.h). */
+	struct store *store;
 	/* Without park: whether the configuration file changed since the
 	 * request began, which ends a feed waiting in the handler. */
 	bool (*config_changed)(const void *arg);
@@ -116,6 +120,14 @@ bool request_is_load(const struct request *req);
 
 /* POST /kv/?read=true: a read of many keys (a load if load=true too). */
 bool request_is_read_many(const struct request *req);
+
+/* PUT, DELETE, and every POST but a read of many keys. */
+bool request_is_write(const struct request *req);
+
+/* The keypath as the client sent it, still percent-encoded, without the
+ * mount point and the '/' after it: what a redirect appends to another
+ * site's base URL. False when the request URI is outside the mount. */
+bool request_raw_keypath(const struct request *req, const char **path, size_t *len);
 
 void request_free(struct request *req);
 

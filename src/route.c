@@ -16,6 +16,7 @@
 #include "http_error.h"
 #include "jsonbuf.h"
 #include "read_body.h"
+#include "redirect.h"
 #include "record.h"
 #include "render.h"
 #include "reply.h"
@@ -31,21 +32,33 @@ static void reply_store_error(struct request *req, enum store_status status, con
 			      const char *undone)
 {
 	struct error err;
-	const char *headers = http_error_from_store(status, key, undone, &err);
+	const char *headers;
 
+	if (status == STORE_NOT_MASTER || status == STORE_NO_MASTER) {
+		redirect_send(req, req->store, status);
+		return;
+	}
+	headers = http_error_from_store(status, key, undone, &err);
 	reply_error_send(req, &err, headers);
 }
 
 static void handle_health(struct request *req, struct store *st, const struct config *cfg)
 {
 	enum store_status status = store_ping(st);
+	struct store_site site;
 	struct jsonbuf body;
+	char vs[VERSIONSTAMP_LEN + 1] = "";
+	uint64_t n;
 
+	if (status == STORE_OK)
+		status = store_site(st, &site);
+	if (status == STORE_OK && site.replicated && (status = store_versionstamp(st, &n)) == STORE_OK)
+		record_format_vs(n, vs);
 	if (status != STORE_OK) {
 		reply_store_error(req, status, NULL, NULL);
 		return;
 	}
-	render_health(&body);
+	render_health(&body, &site, cfg, vs);
 	reply_body(req, 200, NULL, &body);
 	jsonbuf_free(&body);
 }
@@ -92,6 +105,7 @@ static void handle_put(struct request *req, struct store *st, const struct confi
 		reply_store_error(req, status, req->key, "written");
 		return;
 	}
+	redirect_note_commit(req, st);
 	record_format_vs(put.versionstamp, vs);
 	render_item_headers(headers, sizeof(headers), vs, put.expires_at);
 	render_written(&body, req->key, req->key_len, vs, put.expires_at);
@@ -111,6 +125,7 @@ static void handle_delete(struct request *req, struct store *st, const struct co
 		reply_store_error(req, status, req->key, "deleted");
 		return;
 	}
+	redirect_note_commit(req, st);
 	render_deleted(&body, req->key, req->key_len, del.deleted, del.versionstamp);
 	reply_body(req, 200, NULL, &body);
 	jsonbuf_free(&body);
@@ -186,6 +201,7 @@ static void handle_delete_tree(struct request *req, struct store *st, const stru
 		reply_store_error(req, status, req->key, "deleted");
 		return;
 	}
+	redirect_note_commit(req, st);
 	render_deleted_tree(&body, del.deleted, del.versionstamp);
 	reply_body(req, 200, NULL, &body);
 	jsonbuf_free(&body);
@@ -297,6 +313,7 @@ static void handle_commit(struct request *req, struct store *st, const struct co
 		reply_store_error(req, status, refusing_key(&commit.op, status), "written");
 		goto out;
 	}
+	redirect_note_commit(req, st);
 	record_format_vs(commit.op.versionstamp, vs);
 	render_committed(&body, vs);
 	reply_body(req, 200, NULL, &body);

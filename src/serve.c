@@ -1,6 +1,7 @@
 /* serve.c: one request, from the web server's variables to the reply */
 #include "body.h"
 #include "gate.h"
+#include "redirect.h"
 #include "reply.h"
 #include "route.h"
 #include "serve.h"
@@ -27,7 +28,8 @@ void serve(struct io *io, struct request_ids *ids, const struct confwatch *cw,
 		   !gate_pass(&req, &cw->cfg, cw->rl, &err, headers)) {
 		body_discard(io);
 		reply_error_send(&req, &err, headers);
-	} else {
+	} else if (redirect_pass(&req, cw->st, &cw->cfg)) {
+		req.store = cw->st;
 		req.park = park;
 		req.wake = w;
 		req.config_changed = config_changed;
