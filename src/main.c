@@ -5,7 +5,9 @@
  * and exits. Either way a bad configuration answers every request with
  * the contract's JSON 500 rather than ending the process, so that a
  * client sees the reason, not the web server's own error page; a FastCGI
- * process follows the file as it changes (confwatch.h). */
+ * process follows the file as it changes (confwatch.h). Started as
+ * kvd --replicate outside any web server, it is a replicated site's
+ * replication process instead (listener.h). */
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 
 #include "confwatch.h"
 #include "io.h"
+#include "listener.h"
 #include "loop.h"
 #include "request.h"
 #include "serve.h"
@@ -50,13 +53,21 @@ static void cgi_prepare(void)
 	watchdog_reply_to(STDOUT_FILENO, 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct confwatch cw;
 	struct request_ids ids;
-	bool cgi = FCGX_IsCGI();
+	bool cgi;
+	int status;
 
 	malloc_configure();
+	if (listener_wanted(argc, argv)) {
+		confwatch_init(&cw, true);
+		status = listener_run(&cw);
+		confwatch_free(&cw);
+		return status;
+	}
+	cgi = FCGX_IsCGI();
 	if (cgi)
 		cgi_prepare();
 	confwatch_init(&cw, !cgi);

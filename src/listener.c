@@ -1,0 +1,92 @@
+/* listener.c: kvd --replicate, the long-lived process of a replicated site */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "listener.h"
+#include "util.h"
+#include "wake.h"
+
+/* How often the process looks at the store: whether a commit was applied
+ * (a waiting feed hears of it within this), whether it must join again. */
+#define LISTENER_TICK_MS 5
+
+/* A process that is only a subordinate (another process of the site took
+ * the replication role first) leaves and joins again this often, so that
+ * the role comes back to it once that process is gone. */
+#define LISTENER_RETAKE_MS 2000
+
+static volatile sig_atomic_t stopping;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+bool listener_wanted(int argc, char **argv)
+{
+	return argc == 2 && strcmp(argv[1], "--replicate") == 0 &&
+	       getenv("GATEWAY_INTERFACE") == NULL && getenv("REQUEST_METHOD") == NULL;
+}
+
+static void signals_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void tick_sleep(void)
+{
+	const struct timespec pause = { .tv_sec = 0, .tv_nsec = LISTENER_TICK_MS * 1000000L };
+
+	nanosleep(&pause, NULL);
+}
+
+int listener_run(struct confwatch *cw)
+{
+	uint64_t seen = 0, vs;
+	int64_t subordinate_since = 0;
+
+	signals_install();
+	if (!cw->ok) {
+		util_log("--replicate: %s", cw->err.message);
+		return EXIT_FAILURE;
+	}
+	if (!cw->cfg.replication) {
+		util_log("--replicate: the configuration does not say replication = on");
+		return EXIT_FAILURE;
+	}
+	util_log("started: %s %s, replication process, store %s", PACKAGE_NAME, PACKAGE_VERSION,
+		 cw->cfg.store);
+	while (!stopping) {
+		int64_t now = util_now_ms();
+
+		/* Each call joins the store first when this process is out
+		 * of it (a recovery, a site that has not joined its group). */
+		if (store_versionstamp(cw->st, &vs) == STORE_OK && vs != seen) {
+			if (seen != 0)
+				wake_bump(store_wake(cw->st));
+			seen = vs;
+		}
+		if (store_is_listener(cw->st)) {
+			subordinate_since = 0;
+		} else if (subordinate_since == 0) {
+			subordinate_since = now;
+		} else if (now - subordinate_since >= LISTENER_RETAKE_MS) {
+			store_leave(cw->st);
+			subordinate_since = 0;
+		}
+		store_end_request(cw->st);
+		tick_sleep();
+	}
+	util_log("--replicate: stopping");
+	return EXIT_SUCCESS;
+}
