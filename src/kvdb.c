@@ -142,7 +142,7 @@ struct kvdb {
 	DB_TXN_TOKEN token;
 	bool has_token;
 	bool listener;			/* this process is the site's replication process */
-	atomic_bool members_changed;	/* the group gained or lost a site */
+	atomic_llong members_changed_ms;	/* when a site joined or left; 0: none since */
 	atomic_bool perm_failed;
 };
 
@@ -339,9 +339,9 @@ static void on_bdb_event(DB_ENV *env, u_int32_t event, void *info)
 		db->panic = true;
 	else if (event == DB_EVENT_REP_PERM_FAILED)
 		atomic_store(&db->perm_failed, true);
-	else if (event == DB_EVENT_REP_SITE_ADDED || event == DB_EVENT_REP_SITE_REMOVED)
-		atomic_store(&db->members_changed, true);
-	else if ((text = replica_event_text(event)) != NULL)
+	if (event == DB_EVENT_REP_SITE_ADDED || event == DB_EVENT_REP_SITE_REMOVED)
+		atomic_store(&db->members_changed_ms, (long long)util_now_ms());
+	if (event != DB_EVENT_REP_PERM_FAILED && (text = replica_event_text(event)) != NULL)
 		kvdb_log(db, "%s", text);
 }
 
@@ -631,6 +631,9 @@ static int group_start(struct kvdb *db)
 	ret = replica_start(db->env, db->role->rep_threads, &listener);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	db->listener = ret == 0 && listener;
+	/* The site's replication process serves the group, not writes. */
+	if (ret == 0 && !listener)
+		replica_await_connections(db->env, db->cfg, db->cfg->ack_timeout_ms);
 	if (ret == DB_REP_UNAVAIL)
 		kvdb_log(db, "replication: no master answered this site's request to join its "
 			 "group; it will ask again");
@@ -990,13 +993,6 @@ void kvdb_end_request(struct kvdb *db)
 	}
 	if (db->panic)
 		leave(db);
-	/* The site's other processes connect to the sites they knew when
-	 * they joined: they join again to meet the new ones. */
-	if (atomic_exchange(&db->members_changed, false) && db->env != NULL) {
-		kvdb_log(db, "replication: the group's membership changed; the site's "
-			 "processes join the store again");
-		store_join_renew(db->join);
-	}
 	busy_release(db);
 }
 
@@ -1256,6 +1252,21 @@ out:
 }
 
 _Static_assert(KVDB_TOKEN_TEXT == REPLICA_TOKEN_TEXT, "a commit token's text");
+
+bool kvdb_members_changed(struct kvdb *db, unsigned settle_ms)
+{
+	long long at = atomic_load(&db->members_changed_ms);
+
+	if (at == 0 || util_now_ms() - at < settle_ms)
+		return false;
+	return atomic_compare_exchange_strong(&db->members_changed_ms, &at, 0);
+}
+
+void kvdb_renew(struct kvdb *db)
+{
+	if (db->env != NULL && db->join != NULL)
+		store_join_renew(db->join);
+}
 
 bool kvdb_is_listener(const struct kvdb *db)
 {

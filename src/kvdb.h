@@ -142,6 +142,14 @@ enum store_status kvdb_run(struct kvdb *db, bool write, kvdb_body_fn body, void 
 /* A replicated store's site as this process sees it now (replica.h). */
 enum store_status kvdb_site(struct kvdb *db, struct store_site *out);
 
+/* Whether a site joined or left the group at least settle_ms ago (the
+ * Replication Manager tells the site's replication process only), since
+ * the last time this said so. */
+bool kvdb_members_changed(struct kvdb *db, unsigned settle_ms);
+
+/* Makes the site's other processes join the store again (store_join.h). */
+void kvdb_renew(struct kvdb *db);
+
 /* Whether this process is its site's replication process. */
 bool kvdb_is_listener(const struct kvdb *db);
 

@@ -125,6 +125,14 @@ static bool confirm_master(struct request *req, struct store *st)
 	return false;
 }
 
+/* Adds a "Name: value" line to the headers every reply of req carries. */
+static void common_header(struct request *req, const char *line)
+{
+	size_t used = strlen(req->common_headers);
+
+	snprintf(req->common_headers + used, sizeof(req->common_headers) - used, "%s", line);
+}
+
 bool redirect_pass(struct request *req, struct store *st, const struct config *cfg)
 {
 	struct store_site site;
@@ -135,14 +143,11 @@ bool redirect_pass(struct request *req, struct store *st, const struct config *c
 	 * (redirect_send), without asking first. */
 	if (!cfg->replication || request_is_write(req))
 		return true;
-	token = io_param(req->io, IO_HTTP_KV_COMMIT_TOKEN);
-	consistent = wants_consistent(req);
-	if (token == NULL && !consistent)
-		return true;
 	/* The store's own failure (503 unavailable, say) is the handler's
 	 * to answer. */
 	if (store_site(st, &site) != STORE_OK)
 		return true;
+	consistent = wants_consistent(req);
 	if (site.master)
 		return !consistent || confirm_master(req, st);
 	if (consistent) {
@@ -150,15 +155,19 @@ bool redirect_pass(struct request *req, struct store *st, const struct config *c
 								 : STORE_NO_MASTER);
 		return false;
 	}
-	return wait_applied(req, st, token);
+	token = io_param(req->io, IO_HTTP_KV_COMMIT_TOKEN);
+	if (token != NULL && !wait_applied(req, st, token))
+		return false;
+	common_header(req, "KV-Possibly-Stale: true\r\n");
+	return true;
 }
 
 void redirect_note_commit(struct request *req, const struct store *st)
 {
-	char token[STORE_TOKEN_TEXT + 1];
-	size_t used = strlen(req->common_headers);
+	char token[STORE_TOKEN_TEXT + 1], line[STORE_TOKEN_TEXT + 32];
 
-	if (store_commit_token(st, token))
-		snprintf(req->common_headers + used, sizeof(req->common_headers) - used,
-			 "KV-Commit-Token: %s\r\n", token);
+	if (!store_commit_token(st, token))
+		return;
+	snprintf(line, sizeof(line), "KV-Commit-Token: %s\r\n", token);
+	common_header(req, line);
 }

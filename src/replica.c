@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "replica.h"
 #include "util.h"
@@ -88,6 +89,11 @@ int replica_configure(DB_ENV *env, const struct config *cfg)
 		return ret;
 	if ((ret = env->rep_set_priority(env, cfg->priority)) != 0)
 		return ret;
+	/* A transaction's log records leave in one message at its commit,
+	 * not one each: each message after the first would wait on the
+	 * connection for the acknowledgement of the one before. */
+	if ((ret = env->rep_set_config(env, DB_REP_CONF_BULK, 1)) != 0)
+		return ret;
 	return timeouts_set(env, cfg);
 }
 
@@ -97,6 +103,47 @@ int replica_start(DB_ENV *env, int threads, bool *listener)
 
 	*listener = ret == 0;
 	return ret == DB_REP_IGNORE ? 0 : ret;
+}
+
+/* The connections to other sites a write needs for its acknowledgements. */
+static unsigned connections_needed(const struct config *cfg)
+{
+	size_t others = cfg->peers.n;
+
+	switch (cfg->ack) {
+	case CONFIG_ACK_ALL:
+		return (unsigned)others;
+	case CONFIG_ACK_ONE:
+		return others > 0 ? 1 : 0;
+	case CONFIG_ACK_QUORUM:
+		break;
+	}
+	/* A majority of the group, this site being one of it. */
+	return (unsigned)((others + 1) / 2);
+}
+
+static unsigned connections(DB_ENV *env)
+{
+	DB_REPMGR_SITE *list = NULL;
+	unsigned n = 0;
+	u_int count = 0;
+
+	if (env->repmgr_site_list(env, &count, &list) != 0)
+		return 0;
+	for (u_int i = 0; i < count; i++)
+		if (list[i].status == DB_REPMGR_CONNECTED)
+			n++;
+	free(list);
+	return n;
+}
+
+void replica_await_connections(DB_ENV *env, const struct config *cfg, unsigned wait_ms)
+{
+	int64_t deadline = util_monotonic_us() + (int64_t)wait_ms * 1000;
+	unsigned needed = connections_needed(cfg);
+
+	while (connections(env) < needed && util_monotonic_us() < deadline)
+		usleep(5000);
 }
 
 /* The configured site at host:port: this one, a peer, or NULL. */

@@ -36,6 +36,13 @@ int replica_configure(DB_ENV *env, const struct config *cfg);
  * process. DB_REP_UNAVAIL: a new site found no master to join yet. */
 int replica_start(DB_ENV *env, int threads, bool *listener);
 
+/* After replica_start: waits up to wait_ms until this process is
+ * connected to as many other sites as a write's acknowledgements need
+ * (one for ack = one or quorum in a group of three, every other site for
+ * all). A process that commits before its connections are up has its
+ * commit refused as unacknowledged at once. */
+void replica_await_connections(DB_ENV *env, const struct config *cfg, unsigned wait_ms);
+
 enum replica_role {
 	REPLICA_MASTER,
 	REPLICA_CLIENT,		/* a replica that knows its master */

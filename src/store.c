@@ -75,6 +75,16 @@ bool store_is_listener(const struct store *st)
 	return kvdb_is_listener(st->db);
 }
 
+bool store_members_changed(struct store *st, unsigned settle_ms)
+{
+	return kvdb_members_changed(st->db, settle_ms);
+}
+
+void store_renew(struct store *st)
+{
+	kvdb_renew(st->db);
+}
+
 void store_leave(struct store *st)
 {
 	kvdb_leave(st->db);

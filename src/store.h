@@ -88,6 +88,14 @@ enum store_status store_barrier(struct store *st);
 /* Whether this process is its site's replication process (listener.h). */
 bool store_is_listener(const struct store *st);
 
+/* In the site's replication process: whether a site joined or left the
+ * group at least settle_ms ago, since the last time this said so. */
+bool store_members_changed(struct store *st, unsigned settle_ms);
+
+/* Makes the site's other processes join the store again: a process
+ * connects to the sites it knew when it joined. */
+void store_renew(struct store *st);
+
 /* Leaves the environment; the next call joins it again. */
 void store_leave(struct store *st);
 

@@ -1,0 +1,125 @@
+bats_require_minimum_version 1.7.0
+load '../lib/group'
+setup_file() { group_setup_file; }
+teardown_file() { group_teardown_file; }
+
+# req METHOD URL [curl args]: sets code, body and headers.
+req() {
+	local method=$1 url=$2
+	shift 2
+	local h=$BATS_TEST_TMPDIR/h b=$BATS_TEST_TMPDIR/b
+	code=$(curl -sS --max-time 20 -X "$method" -D "$h" -o "$b" -w '%{http_code}' "$url" "$@") || code=0
+	body=$(cat "$b" 2>/dev/null || true)
+	headers=$(tr -d '\r' <"$h" 2>/dev/null || true)
+}
+
+header() { awk -v n="$1" 'BEGIN { IGNORECASE = 1 } index(tolower($0), tolower(n) ":") == 1 { sub(/^[^:]*: */, ""); print; exit }' <<<"$headers"; }
+
+@test "(group) one site is master, the others replicas, and all name the same master" {
+	run group_roles
+	assert_output "master replica replica"
+	local n masters
+	masters=$(for n in 1 2 3; do curl -sS "$(group_url "$n")/" | jq -r .replication.master.url; done | sort -u)
+	assert_equal "$masters" "$SITE_URL_1"
+	run curl -sS "$SITE_URL_2/"
+	assert_equal "$(jq -r .replication.self.url <<<"$output")" "$SITE_URL_2"
+}
+
+@test "(group) a write at the master is read at both replicas; with its commit token at once" {
+	req PUT "$SITE_URL_1/users.john" -d '{"value": {"name": "John", "n": 12345678901234567890}}'
+	assert_equal "$code" 200
+	local token vs
+	token=$(header KV-Commit-Token)
+	vs=$(jq -r .versionstamp <<<"$body")
+	[[ $token =~ ^[0-9a-f]{40}$ ]] || fail "KV-Commit-Token: '$token'"
+	for n in 2 3; do
+		req GET "$(group_url "$n")/users.john" -H "KV-Commit-Token: $token"
+		assert_equal "$code" 200
+		assert_equal "$body" '{"name": "John", "n": 12345678901234567890}'
+		assert_equal "$(header ETag)" "\"$vs\""
+	done
+}
+
+@test "(group) without a token a replica catches up within seconds" {
+	req PUT "$SITE_URL_1/plain.k" -d '{"value": "v1"}'
+	assert_equal "$code" 200
+	local vs
+	vs=$(jq -r .versionstamp <<<"$body")
+	group_wait_vs 2 "$vs"
+	group_wait_vs 3 "$vs"
+	req GET "$SITE_URL_3/plain.k"
+	assert_equal "$body" '"v1"'
+}
+
+@test "(group) a write at a replica is 307 to the master with its path and query, and curl -L completes it" {
+	req PUT "$SITE_URL_2/moved.k?x=1" -d '{"value": 7}'
+	assert_equal "$code" 307
+	assert_equal "$(header Location)" "$SITE_URL_1/moved.k?x=1"
+	assert_equal "$(jq -r .error.code <<<"$body")" not_master
+	assert_equal "$(jq -r .master.url <<<"$body")" "$SITE_URL_1"
+	# Nothing was written at the replica or anywhere.
+	req GET "$SITE_URL_1/moved.k"
+	assert_equal "$code" 404
+	run curl -sS -L -X PUT -d '{"value": 7}' -w ' %{http_code}' "$SITE_URL_3/moved.k"
+	assert_output --regexp '"versionstamp":"[0-9a-f]{20}".* 200$'
+	run curl -sS -L -X DELETE -w ' %{http_code}' "$SITE_URL_2/moved.k"
+	assert_output --regexp ' 200$'
+	run curl -sS -L -X POST -d '{"mutations": [{"type": "set", "key": "moved.c", "value": 1}]}' \
+		-w ' %{http_code}' "$SITE_URL_3/"
+	assert_output --regexp ' 200$'
+}
+
+@test "(group) versionstamps are one sequence across the group" {
+	local a b
+	req PUT "$SITE_URL_1/seq.a" -d '{"value": 1}'
+	a=$(jq -r .versionstamp <<<"$body")
+	run curl -sS -L -X PUT -d '{"value": 2}' "$SITE_URL_2/seq.b"
+	b=$(jq -r .versionstamp <<<"$output")
+	[[ $b > $a ]] || fail "$b after $a"
+	group_wait_vs 3 "$b"
+	req GET "$SITE_URL_3/?list=true"
+	[[ $(jq -r .versionstamp <<<"$body") == "$b" || $(jq -r .versionstamp <<<"$body") > "$b" ]]
+}
+
+@test "(group) a consistent read goes to the master, which serves it" {
+	req PUT "$SITE_URL_1/cons.k" -d '{"value": "c"}'
+	req GET "$SITE_URL_2/cons.k?consistent=true"
+	assert_equal "$code" 307
+	assert_equal "$(header Location)" "$SITE_URL_1/cons.k?consistent=true"
+	req GET "$SITE_URL_3/cons.k" -H 'KV-Consistent: true'
+	assert_equal "$code" 307
+	req GET "$SITE_URL_1/cons.k?consistent=true"
+	assert_equal "$code" 200
+	assert_equal "$body" '"c"'
+}
+
+@test "(group) a read at a replica says it may be stale; one at the master does not" {
+	req GET "$SITE_URL_2/cons.k"
+	assert_equal "$code" 200
+	assert_equal "$(header KV-Possibly-Stale)" true
+	req GET "$SITE_URL_1/cons.k"
+	assert_equal "$(header KV-Possibly-Stale)" ""
+}
+
+@test "(group) a commit token that is not one is 400 invalid_header" {
+	req GET "$SITE_URL_2/cons.k" -H 'KV-Commit-Token: 1234'
+	assert_equal "$code" 400
+	assert_equal "$(jq -r .error.code <<<"$body")" invalid_header
+}
+
+@test "(group) a change feed at a replica hears of a write at the master" {
+	local since
+	req GET "$SITE_URL_2/feed?changes=true"
+	since=$(jq -r .versionstamp <<<"$body")
+	curl -sS --max-time 20 -o "$BATS_TEST_TMPDIR/feed" \
+		"$SITE_URL_2/feed?changes=true&since=$since&wait=15000" &
+	local waiter=$! t0
+	sleep 0.5
+	t0=$(group_now_ms)
+	req PUT "$SITE_URL_1/feed.x" -d '{"value": "fed"}'
+	assert_equal "$code" 200
+	wait "$waiter"
+	echo "answered $(($(group_now_ms) - t0)) ms after the write"
+	assert_equal "$(jq -c '[.changes[] | [.key, .op, .value]]' "$BATS_TEST_TMPDIR/feed")" '[["feed.x","set","fed"]]'
+	(($(group_now_ms) - t0 < 5000))
+}
