@@ -1301,6 +1301,7 @@ enum store_status kvdb_site(struct kvdb *db, struct store_site *out)
 	}
 	out->replicated = true;
 	out->master = state.role == REPLICA_MASTER;
+	out->confirmed = out->master && state.quorum;
 	out->master_site = state.master;
 out:
 	watchdog_disarm();

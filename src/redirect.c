@@ -144,12 +144,18 @@ bool redirect_pass(struct request *req, struct store *st, const struct config *c
 	if (!cfg->replication || request_is_write(req))
 		return true;
 	/* The store's own failure (503 unavailable, say) is the handler's
-	 * to answer. */
-	if (store_site(st, &site) != STORE_OK)
+	 * to answer; what it reads may be stale. */
+	if (store_site(st, &site) != STORE_OK) {
+		common_header(req, "KV-Possibly-Stale: true\r\n");
 		return true;
+	}
 	consistent = wants_consistent(req);
+	if (site.master && consistent)
+		return confirm_master(req, st);
+	if (site.confirmed)
+		return true;
 	if (site.master)
-		return !consistent || confirm_master(req, st);
+		goto stale;
 	if (consistent) {
 		redirect_send(req, st, site.master_site != NULL ? STORE_NOT_MASTER
 								 : STORE_NO_MASTER);
@@ -158,6 +164,9 @@ bool redirect_pass(struct request *req, struct store *st, const struct config *c
 	token = io_param(req->io, IO_HTTP_KV_COMMIT_TOKEN);
 	if (token != NULL && !wait_applied(req, st, token))
 		return false;
+stale:
+	/* A replica, or a master cut off from too many sites to know that
+	 * it still is one. */
 	common_header(req, "KV-Possibly-Stale: true\r\n");
 	return true;
 }

@@ -158,18 +158,21 @@ static const struct config_site *configured(const struct config *cfg, const char
 	return NULL;
 }
 
-static const struct config_site *site_of_eid(DB_ENV *env, const struct config *cfg, int eid)
+/* The master's entry in cfg, when this process is connected to it: a
+ * replica whose master went away (killed, cut off) knows no master to
+ * send a client to until an election gives it one. */
+static const struct config_site *reachable_master(DB_ENV *env, const struct config *cfg, int eid)
 {
 	const struct config_site *found = NULL;
-	const char *host;
-	DB_SITE *site;
-	u_int port;
+	DB_REPMGR_SITE *list = NULL;
+	u_int count = 0;
 
-	if (env->repmgr_site_by_eid(env, eid, &site) != 0)
+	if (env->repmgr_site_list(env, &count, &list) != 0)
 		return NULL;
-	if (site->get_address(site, &host, &port) == 0)
-		found = configured(cfg, host, port);
-	site->close(site);
+	for (u_int i = 0; i < count; i++)
+		if (list[i].eid == eid && list[i].status == DB_REPMGR_CONNECTED)
+			found = configured(cfg, list[i].host, list[i].port);
+	free(list);
 	return found;
 }
 
@@ -180,14 +183,16 @@ int replica_state(DB_ENV *env, const struct config *cfg, struct replica_state *o
 
 	out->role = REPLICA_NO_MASTER;
 	out->master = NULL;
+	out->quorum = false;
 	if ((ret = env->rep_stat(env, &sp, 0)) != 0)
 		return ret;
 	if (sp->st_status == DB_REP_MASTER) {
 		out->role = REPLICA_MASTER;
 		out->master = &cfg->site;
-	} else if (sp->st_master != DB_EID_INVALID) {
+		out->quorum = connections(env) >= connections_needed(cfg);
+	} else if (sp->st_master != DB_EID_INVALID &&
+		   (out->master = reachable_master(env, cfg, sp->st_master)) != NULL) {
 		out->role = REPLICA_CLIENT;
-		out->master = site_of_eid(env, cfg, sp->st_master);
 	}
 	free(sp);
 	return 0;

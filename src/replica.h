@@ -54,6 +54,8 @@ enum replica_role {
 struct replica_state {
 	enum replica_role role;
 	const struct config_site *master;
+	bool quorum;	/* a master connected to as many sites as its writes
+			 * need: no other master can have been elected */
 };
 
 int replica_state(DB_ENV *env, const struct config *cfg, struct replica_state *out);

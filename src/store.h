@@ -45,6 +45,8 @@ enum store_status {
 struct store_site {
 	bool replicated;
 	bool master;				/* this site is the master */
+	bool confirmed;				/* a master connected to enough sites
+						 * that no other can have been elected */
 	const struct config_site *master_site;	/* the master's entry in the
 						 * configuration; NULL: none known */
 };
