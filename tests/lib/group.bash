@@ -9,6 +9,7 @@
 # group_master (the number of the site that says it is master, or
 # nothing), group_wait_master [EXCEPT] and group_backup N FILE.
 # GROUP_KEEP_LOGS=DIR copies the sites' files there when the file ends.
+# With KV_GROUP_NETNS set (script/group) each site has a network namespace.
 
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
@@ -40,8 +41,12 @@ group_setup_file() {
 	done
 	export PORT=$base REPL_PORT=$((base + 100))
 	export GROUP_DIR=$BATS_FILE_TMPDIR/group
-	export SITE_URL_1=http://127.0.0.1:$base/kv SITE_URL_2=http://127.0.0.1:$((base + 1))/kv \
-		SITE_URL_3=http://127.0.0.1:$((base + 2))/kv
+	local n host
+	for n in 1 2 3; do
+		host=127.0.0.1
+		[[ -z ${KV_GROUP_NETNS:-} ]] || host=10.213.$KV_GROUP_NETNS.$n
+		export "SITE_URL_$n=http://$host:$((base + n - 1))/kv"
+	done
 	"$KV_SRCDIR/script/group" up "$GROUP_DIR"
 }
 
