@@ -590,6 +590,87 @@ out:
 	return status;
 }
 
+/* ---- replication ---- */
+
+/* One site's line: its address, its URL, and what its health check says. */
+static void replication_line(const struct config_site *site, bool self, const char *token,
+			     const char *master_vs)
+{
+	struct remote r = { .url = site->url, .token = token };
+	struct remote_health h;
+	struct error err;
+	char address[300];
+	uint64_t mine, master;
+
+	snprintf(address, sizeof(address), "%s:%u%s", site->host, (unsigned)site->port,
+		 self ? " (this)" : "");
+	if (site->url == NULL) {
+		printf("%-28s %-32s %s\n", address, "-", "no URL configured");
+		return;
+	}
+	if (!remote_health(&r, &h, &err)) {
+		printf("%-28s %-32s down: %s\n", address, site->url, err.message);
+		return;
+	}
+	printf("%-28s %-32s %-8s %-20s", address, site->url, h.role[0] != '\0' ? h.role : "single",
+	       h.versionstamp[0] != '\0' ? h.versionstamp : "-");
+	if (master_vs != NULL &&
+	    record_parse_vs(h.versionstamp, strlen(h.versionstamp), &mine) == RECORD_VS_OK &&
+	    record_parse_vs(master_vs, strlen(master_vs), &master) == RECORD_VS_OK)
+		printf(" %" PRIu64, master > mine ? master - mine : 0);
+	else
+		printf(" -");
+	printf("  %s\n", h.master_url[0] != '\0' ? h.master_url : "(no master known)");
+}
+
+/* The master's versionstamp, from the first site that answers as master. */
+static bool master_versionstamp(const struct config *cfg, const char *token, char *out,
+				size_t size)
+{
+	for (size_t i = 0; i <= cfg->peers.n; i++) {
+		const struct config_site *site = i == 0 ? &cfg->site : &cfg->peers.v[i - 1];
+		struct remote r = { .url = site->url, .token = token };
+		struct remote_health h;
+		struct error err;
+
+		if (site->url != NULL && remote_health(&r, &h, &err) &&
+		    strcmp(h.role, "master") == 0) {
+			snprintf(out, size, "%s", h.versionstamp);
+			return true;
+		}
+	}
+	return false;
+}
+
+static int cmd_replication(struct config *cfg, struct store_admin *sa, char **args)
+{
+	char buf[512], master_vs[32];
+	const char *token, *file = NULL;
+	bool have_master;
+
+	if (args[0] != NULL) {
+		if (strcmp(args[0], "--token-file") != 0 || args[1] == NULL) {
+			fail("replication: expects [--token-file FILE] (kvctl replication --help)");
+			return EXIT_USAGE;
+		}
+		file = args[1];
+	}
+	if (!cfg->replication) {
+		fail("replication: the configuration does not say replication = on");
+		return EXIT_FAILURE;
+	}
+	if (!remote_token(file, buf, sizeof(buf), &token))
+		return EXIT_FAILURE;
+	have_master = master_versionstamp(cfg, token, master_vs, sizeof(master_vs));
+	printf("%-28s %-32s %-8s %-20s %s  %s\n", "site", "url", "role", "versionstamp", "behind",
+	       "master it names");
+	replication_line(&cfg->site, true, token, have_master ? master_vs : NULL);
+	for (size_t i = 0; i < cfg->peers.n; i++)
+		replication_line(&cfg->peers.v[i], false, token, have_master ? master_vs : NULL);
+	explicit_bzero(buf, sizeof(buf));
+	return have_master ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
 /* ---- command line ---- */
 
 static const struct command commands[] = {
@@ -628,6 +709,13 @@ static const struct command commands[] = {
 	  "using. It joins the store (recovering it when needed) and checks every\n"
 	  "record; today's format, 1, is the first, so there is nothing to convert.",
 	  0, 0, false, false, cmd_upgrade },
+	{ "replication", "[--token-file FILE]",
+	  "Shows the replicated group of the configuration: for this site and each\n"
+	  "peer, its role, the versionstamp it has applied, how many versionstamps it\n"
+	  "is behind the master, and the master it names, from each site's health\n"
+	  "check (with the token of FILE's first line, else of $KV_TOKEN, when auth\n"
+	  "is on). Exits 1 when no site answers as master.",
+	  0, 2, false, true, cmd_replication },
 	{ "token", "NAME [--read PREFIXES] [--write PREFIXES] [--admin]",
 	  "Mints a random bearer token and prints it once, then the lines of its\n"
 	  "[token NAME] section to paste into kv.conf: its SHA-256 hash and its grants.\n"

@@ -1563,7 +1563,10 @@ int kvdb_purge(struct kvdb *db, DB_TXN *txn, int64_t now, unsigned max, unsigned
 		pkey.ulen = sizeof(key);
 		pkey.flags = DB_DBT_USERMEM;
 		memset(&data, 0, sizeof(data));
-		data.flags = DB_DBT_PARTIAL;	/* the record itself is not needed */
+		/* The record itself is not needed. A memory flag on every DBT
+		 * that Berkeley DB fills: a replicated store's handles are
+		 * free-threaded (DB_THREAD), which demands one. */
+		data.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;
 		ret = cursor->pget(cursor, &skey, &pkey, &data, DB_NEXT | DB_RMW);
 		if (ret == DB_NOTFOUND) {
 			ret = 0;

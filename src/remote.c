@@ -240,3 +240,53 @@ out:
 	free(a.text);
 	return ok;
 }
+
+/* Copies the string at path (object keys) in doc into out, or "". */
+static void json_copy(struct json_object *doc, const char *const *path, char *out, size_t size)
+{
+	struct json_object *at = doc;
+
+	out[0] = '\0';
+	for (; *path != NULL; path++)
+		if (!json_object_object_get_ex(at, *path, &at) || at == NULL)
+			return;
+	if (json_object_is_type(at, json_type_string))
+		snprintf(out, size, "%s", json_object_get_string(at));
+}
+
+bool remote_health(const struct remote *r, struct remote_health *out, struct error *err)
+{
+	static const char *const role[] = { "replication", "role", NULL };
+	static const char *const master[] = { "replication", "master", "url", NULL };
+	static const char *const vs[] = { "replication", "versionstamp", NULL };
+	struct answer a = { .max = ERROR_BODY_MAX };
+	char *url = route_url(r->url, "");
+	CURL *curl = curl_easy_init();
+	struct json_object *doc = NULL;
+	bool ok = false;
+
+	memset(out, 0, sizeof(*out));
+	if (url == NULL || curl == NULL) {
+		error_operator(err, "out of memory");
+		goto out;
+	}
+	url[strlen(url) - 1] = '\0';	/* no query: the health check */
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 5L);
+	if (!perform(curl, r, &a, NULL, err))
+		goto out;
+	if (a.text == NULL || (doc = json_tokener_parse(a.text)) == NULL) {
+		error_operator(err, "the service's health check is not JSON");
+		goto out;
+	}
+	json_copy(doc, role, out->role, sizeof(out->role));
+	json_copy(doc, master, out->master_url, sizeof(out->master_url));
+	json_copy(doc, vs, out->versionstamp, sizeof(out->versionstamp));
+	ok = true;
+out:
+	json_object_put(doc);
+	curl_easy_cleanup(curl);
+	free(url);
+	free(a.text);
+	return ok;
+}

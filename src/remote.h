@@ -32,4 +32,13 @@ struct remote_loaded {
 bool remote_load(const struct remote *r, FILE *in, struct remote_loaded *done,
 		 struct error *err);
 
+/* A site's health check (GET URL/), as kvctl replication shows it. */
+struct remote_health {
+	char role[16];			/* "master", "replica"; "" when not replicated */
+	char master_url[512];		/* the master the site names; "" for none */
+	char versionstamp[32];		/* what it has applied */
+};
+
+bool remote_health(const struct remote *r, struct remote_health *out, struct error *err);
+
 #endif

@@ -21,3 +21,8 @@ bool remote_load(const struct remote *r, FILE *in, struct remote_loaded *done,
 {
 	return remote_unavailable(err);
 }
+
+bool remote_health(const struct remote *r, struct remote_health *out, struct error *err)
+{
+	return remote_unavailable(err);
+}

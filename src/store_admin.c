@@ -69,7 +69,13 @@ enum store_status store_admin_error(int ret, struct error *err)
 enum store_status store_admin_fail(const struct kvdb *db, enum store_status status,
 				   struct error *err)
 {
-	if (kvdb_problem(db) != NULL)
+	if (status == STORE_NOT_MASTER || status == STORE_NO_MASTER)
+		error_operator(err, "this site is a replica of a replicated group: writes go to its "
+			       "master (kvctl replication names it)");
+	else if (status == STORE_UNCERTAIN)
+		error_operator(err, "written here, but the group did not acknowledge it within "
+			       "ack_timeout: it may or may not survive a failover");
+	else if (kvdb_problem(db) != NULL)
 		error_operator(err, "%s", kvdb_problem(db));
 	else if (kvdb_last_error(db) != 0)
 		error_operator(err, "%s", kvdb_strerror(kvdb_last_error(db)));

@@ -220,8 +220,10 @@ static int index_visit(struct kvdb *db, const DBT *k, const DBT *d, void *arg)
 	util_put_be64(when, (uint64_t)rec.expires_at);
 	kvdb_dbt(&sk, when, sizeof(when));
 	kvdb_dbt(&pk, k->data, k->size);
+	pk.ulen = k->size;
+	pk.flags = DB_DBT_USERMEM;
 	memset(&pd, 0, sizeof(pd));
-	pd.flags = DB_DBT_PARTIAL;
+	pd.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;
 	ret = op->index->pget(op->index, &sk, &pk, &pd, DB_GET_BOTH);
 	if (ret == DB_NOTFOUND) {
 		op->problem = "a record with an expiry is missing from the expiry index";

@@ -107,7 +107,7 @@ static int fresh_body(struct kvdb *db, DB_TXN *txn, void *arg)
 
 	kvdb_dbt(&k, KVDB_COUNTER_KEY, sizeof(KVDB_COUNTER_KEY));
 	memset(&d, 0, sizeof(d));
-	d.flags = DB_DBT_PARTIAL;
+	d.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;
 	ret = primary->get(primary, txn, &k, &d, 0);
 	*(bool *)arg = ret == DB_NOTFOUND;
 	return ret == DB_NOTFOUND ? 0 : ret;

@@ -133,6 +133,8 @@ static int changes_walk(struct kvdb *db, struct changes_op *op, uint64_t current
 	memset(&k, 0, sizeof(k));
 	k.data = start;
 	k.size = sizeof(start);
+	k.ulen = sizeof(start);
+	k.flags = DB_DBT_USERMEM;
 	memset(&d, 0, sizeof(d));
 	d.flags = DB_DBT_REALLOC;
 	if ((ret = log->cursor(log, NULL, &cursor, 0)) != 0)
@@ -257,7 +259,7 @@ static int next_expiry(struct kvdb *db, DB_TXN *txn, int64_t *next)
 	k.ulen = sizeof(when);
 	k.flags = DB_DBT_USERMEM;
 	memset(&d, 0, sizeof(d));
-	d.flags = DB_DBT_PARTIAL;
+	d.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;
 	ret = cursor->get(cursor, &k, &d, DB_FIRST);
 	if (ret == 0 && k.size == sizeof(when))
 		*next = (int64_t)util_get_be64(when);

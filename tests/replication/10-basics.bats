@@ -123,3 +123,51 @@ header() { awk -v n="$1" 'BEGIN { IGNORECASE = 1 } index(tolower($0), tolower(n)
 	assert_equal "$(jq -c '[.changes[] | [.key, .op, .value]]' "$BATS_TEST_TMPDIR/feed")" '[["feed.x","set","fed"]]'
 	(($(group_now_ms) - t0 < 5000))
 }
+
+@test "(group) an expired key is served by no site; the master's sweep removes it from every copy" {
+	req PUT "$SITE_URL_1/ttl.k" -d '{"value": "short", "ttl": 300}'
+	assert_equal "$code" 200
+	local vs n
+	vs=$(jq -r .versionstamp <<<"$body")
+	group_wait_vs 2 "$vs"
+	group_wait_vs 3 "$vs"
+	sleep 0.6
+	for n in 1 2 3; do
+		req GET "$(group_url "$n")/ttl.k"
+		assert_equal "$code" 404
+		req GET "$(group_url "$n")/ttl?list=true"
+		assert_equal "$(jq -c .entries <<<"$body")" '[]'
+	done
+	# A replica refuses to sweep: only the master writes.
+	run "$KV_BUILDDIR/src/kvctl" -c "$GROUP_DIR/site2/kv.conf" sweep
+	assert_failure
+	assert_output --partial "writes go to its master"
+	run "$KV_BUILDDIR/src/kvctl" -c "$GROUP_DIR/site1/kv.conf" sweep
+	assert_success
+	run "$KV_BUILDDIR/src/kvctl" -c "$GROUP_DIR/site1/kv.conf" stats
+	assert_line "keys_expired: 0"
+	vs=$(curl -sS "$SITE_URL_1/" | jq -r .replication.versionstamp)
+	group_wait_vs 3 "$vs"
+	run "$KV_BUILDDIR/src/kvctl" -c "$GROUP_DIR/site3/kv.conf" stats
+	assert_line "keys_expired: 0"
+}
+
+@test "(group) kvctl verifies, dumps and loads at the master, and shows the group" {
+	run "$KV_BUILDDIR/src/kvctl" -c "$GROUP_DIR/site1/kv.conf" verify
+	assert_success
+	run "$KV_BUILDDIR/src/kvctl" -c "$GROUP_DIR/site1/kv.conf" dump users
+	assert_success
+	assert_output --partial '"key":"users.john"'
+	echo '{"key":"loaded.k","value":[1,2],"expiresAt":null,"versionstamp":"00000000000000000001"}' |
+		"$KV_BUILDDIR/src/kvctl" -c "$GROUP_DIR/site1/kv.conf" load
+	req GET "$SITE_URL_1/loaded.k?consistent=true"
+	assert_equal "$body" '[1,2]'
+	run bash -c "echo '{\"key\":\"loaded.r\",\"value\":1,\"expiresAt\":null,\"versionstamp\":\"00000000000000000001\"}' |
+		'$KV_BUILDDIR/src/kvctl' -c '$GROUP_DIR/site2/kv.conf' load"
+	assert_failure
+	assert_output --partial "writes go to its master"
+	run "$KV_BUILDDIR/src/kvctl" -c "$GROUP_DIR/site3/kv.conf" replication
+	assert_success
+	assert_line --regexp "^127\.0\.0\.1:[0-9]+ \(this\) +$SITE_URL_3 +replica +[0-9a-f]{20} [0-9]+  $SITE_URL_1\$"
+	assert_line --regexp "^127\.0\.0\.1:[0-9]+ +$SITE_URL_1 +master "
+}
