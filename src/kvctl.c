@@ -623,6 +623,42 @@ static void replication_line(const struct config_site *site, bool self, const ch
 	printf("  %s\n", h.master_url[0] != '\0' ? h.master_url : "(no master known)");
 }
 
+/* kvctl replication remove HOST:PORT */
+static int replication_remove(struct config *cfg, char **args)
+{
+	struct store_admin *sa = NULL;
+	const char *colon;
+	struct error err;
+	char host[256];
+	unsigned long port;
+	char *end;
+	int status = EXIT_FAILURE;
+
+	colon = args[0] != NULL ? strrchr(args[0], ':') : NULL;
+	if (colon == NULL || args[1] != NULL || colon == args[0] ||
+	    (size_t)(colon - args[0]) >= sizeof(host) ||
+	    (port = strtoul(colon + 1, &end, 10)) == 0 || port > 65535 || *end != '\0') {
+		fail("replication remove: expects HOST:PORT, the site's address as its peer "
+		     "lines name it");
+		return EXIT_USAGE;
+	}
+	memcpy(host, args[0], (size_t)(colon - args[0]));
+	host[colon - args[0]] = '\0';
+	if (store_admin_open(cfg, &sa, &err) != STORE_OK) {
+		fail("cannot open the store in %s: %s", cfg->store, err.message);
+		goto out;
+	}
+	if (store_admin_remove_site(sa, host, (unsigned)port, &err) != STORE_OK) {
+		fail("replication remove %s: %s", args[0], err.message);
+		goto out;
+	}
+	printf("removed %s from the group\n", args[0]);
+	status = EXIT_SUCCESS;
+out:
+	store_admin_close(sa);
+	return status;
+}
+
 /* The master's versionstamp, from the first site that answers as master. */
 static bool master_versionstamp(const struct config *cfg, const char *token, char *out,
 				size_t size)
@@ -648,6 +684,8 @@ static int cmd_replication(struct config *cfg, struct store_admin *sa, char **ar
 	const char *token, *file = NULL;
 	bool have_master;
 
+	if (args[0] != NULL && strcmp(args[0], "remove") == 0)
+		return replication_remove(cfg, args + 1);
 	if (args[0] != NULL) {
 		if (strcmp(args[0], "--token-file") != 0 || args[1] == NULL) {
 			fail("replication: expects [--token-file FILE] (kvctl replication --help)");
@@ -709,12 +747,14 @@ static const struct command commands[] = {
 	  "using. It joins the store (recovering it when needed) and checks every\n"
 	  "record; today's format, 1, is the first, so there is nothing to convert.",
 	  0, 0, false, false, cmd_upgrade },
-	{ "replication", "[--token-file FILE]",
+	{ "replication", "[--token-file FILE] | remove HOST:PORT",
 	  "Shows the replicated group of the configuration: for this site and each\n"
 	  "peer, its role, the versionstamp it has applied, how many versionstamps it\n"
 	  "is behind the master, and the master it names, from each site's health\n"
 	  "check (with the token of FILE's first line, else of $KV_TOKEN, when auth\n"
-	  "is on). Exits 1 when no site answers as master.",
+	  "is on). Exits 1 when no site answers as master. With remove: takes the\n"
+	  "stopped site at HOST:PORT out of the group for good, so that it no longer\n"
+	  "counts towards a majority.",
 	  0, 2, false, true, cmd_replication },
 	{ "token", "NAME [--read PREFIXES] [--write PREFIXES] [--admin]",
 	  "Mints a random bearer token and prints it once, then the lines of its\n"

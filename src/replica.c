@@ -254,6 +254,17 @@ int replica_sites(DB_ENV *env, const struct config *cfg, struct replica_site *si
 	return 0;
 }
 
+int replica_remove_site(DB_ENV *env, const char *host, unsigned port)
+{
+	DB_SITE *site = NULL;
+	int ret;
+
+	if ((ret = env->repmgr_site(env, host, port, &site, 0)) != 0)
+		return ret;
+	/* remove() frees the handle, whatever it returns. */
+	return site->remove(site);
+}
+
 const char *replica_event_text(uint32_t event)
 {
 	switch (event) {

@@ -78,6 +78,10 @@ struct replica_site {
 int replica_sites(DB_ENV *env, const struct config *cfg, struct replica_site *sites,
 		  size_t max, size_t *n);
 
+/* Removes the site at host:port from the group's membership (asking the
+ * master when this site is not it). */
+int replica_remove_site(DB_ENV *env, const char *host, unsigned port);
+
 /* Names an event of the Replication Manager worth a line in the log, or
  * NULL for one that is not. */
 const char *replica_event_text(uint32_t event);

@@ -38,6 +38,11 @@ enum store_status store_admin_attach(struct store *st, const struct config *cfg,
  * store_admin_attach() leaves the service's store as it is). */
 void store_admin_close(struct store_admin *sa);
 
+/* A replicated store: removes the site at host:port from the group for
+ * good (it no longer counts towards a majority). */
+enum store_status store_admin_remove_site(struct store_admin *sa, const char *host,
+					  unsigned port, struct error *err);
+
 struct store_admin_stats {
 	uint64_t keys_live;
 	uint64_t keys_expired;		/* expired, not yet removed */

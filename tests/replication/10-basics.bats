@@ -171,3 +171,33 @@ header() { awk -v n="$1" 'BEGIN { IGNORECASE = 1 } index(tolower($0), tolower(n)
 	assert_line --regexp "^127\.0\.0\.1:[0-9]+ \(this\) +$SITE_URL_3 +replica +[0-9a-f]{20} [0-9]+  $SITE_URL_1\$"
 	assert_line --regexp "^127\.0\.0\.1:[0-9]+ +$SITE_URL_1 +master "
 }
+
+@test "(group) a site re-seeded with an empty store copies the whole store from the master" {
+	local vs
+	"$KV_SRCDIR/script/group" stop "$GROUP_DIR" 3
+	rm -rf "$GROUP_DIR/site3/store"
+	"$KV_SRCDIR/script/group" start "$GROUP_DIR" 3
+	vs=$(curl -sS "$SITE_URL_1/" | jq -r .replication.versionstamp)
+	local deadline=$(($(group_now_ms) + 60000))
+	until [[ $(group_role 3) == replica ]]; do
+		(($(group_now_ms) < deadline)) || fail "site 3 did not come back: $(group_roles)"
+		sleep 0.2
+	done
+	group_wait_vs 3 "$vs"
+	req GET "$SITE_URL_3/users.john"
+	assert_equal "$code" 200
+	assert_equal "$body" '{"name": "John", "n": 12345678901234567890}'
+}
+
+@test "(group) kvctl replication remove takes a stopped site out of the group" {
+	"$KV_SRCDIR/script/group" kill "$GROUP_DIR" 3
+	run "$KV_BUILDDIR/src/kvctl" -c "$GROUP_DIR/site2/kv.conf" replication remove "127.0.0.1:$((REPL_PORT + 2))"
+	assert_success
+	assert_output "removed 127.0.0.1:$((REPL_PORT + 2)) from the group"
+	run grep -c "a site left the group" "$GROUP_DIR/site1/run/replicate.log"
+	assert_output 1
+	run "$KV_BUILDDIR/src/kvctl" -c "$GROUP_DIR/site2/kv.conf" replication remove nonsense
+	assert_failure 2
+	req PUT "$SITE_URL_1/after.remove" -d '{"value": 1}'
+	assert_equal "$code" 200
+}
