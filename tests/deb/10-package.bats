@@ -27,11 +27,13 @@ setup_file() {
 	assert_success
 	for path in ./usr/bin/kvd ./usr/bin/kvctl ./etc/kv/kv.conf \
 		./lib/systemd/system/kv.service ./lib/systemd/system/kv.socket \
+		./lib/systemd/system/kv-replicate.service \
 		./usr/share/man/man8/kvd.8.gz ./usr/share/man/man1/kvctl.1.gz \
 		./usr/share/kv/nginx.conf ./usr/share/kv/apache.conf ./usr/share/kv/lighttpd.conf \
 		./usr/share/kv/errors/404.html ./usr/share/kv/cgi-bin/kv.fcgi \
 		./usr/share/doc/kv/operations.md.gz ./usr/share/doc/kv/API.md.gz \
-		./usr/share/doc/kv/configuration.md.gz ./usr/share/doc/kv/copyright; do
+		./usr/share/doc/kv/configuration.md.gz ./usr/share/doc/kv/replication.md.gz \
+		./usr/share/doc/kv/copyright; do
 		[[ "$output" == *" $path"$'\n'* || "$output" == *" $path" ]] || fail "the package lacks $path"
 	done
 	# Nothing of the tree's own: no static programs, no benchmark, no tests.
@@ -77,7 +79,8 @@ setup_file() {
 @test "(deb) systemd-analyze verify passes the installed units" {
 	# --man=no: the manuals are checked in the package's contents above;
 	# a minimal system may have man-db's database missing.
-	run systemd-analyze verify --man=no "$DEB_UNITS/kv.socket" "$DEB_UNITS/kv.service"
+	run systemd-analyze verify --man=no "$DEB_UNITS/kv.socket" "$DEB_UNITS/kv.service" \
+		"$DEB_UNITS/kv-replicate.service"
 	assert_success
 	assert_output ""
 }

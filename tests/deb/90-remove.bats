@@ -10,7 +10,7 @@ load deb
 	assert_success
 	assert_equal "$(dpkg-query -W -f='${db:Status-Status}' kv)" config-files
 	for path in /usr/bin/kvd /usr/bin/kvctl /lib/systemd/system/kv.service \
-		/lib/systemd/system/kv.socket /usr/share/kv /usr/share/man/man8/kvd.8.gz; do
+		/lib/systemd/system/kv.socket /lib/systemd/system/kv-replicate.service /usr/share/kv /usr/share/man/man8/kvd.8.gz; do
 		[[ ! -e "$path" ]] || fail "$path is still there"
 	done
 	grep -q '^\[token deb-ops\]$' /etc/kv/kv.conf
