@@ -329,6 +329,79 @@ static void test_bad_lines(void)
 	config_free(&cfg);
 }
 
+/* True when text is refused with "PATH: why", a rule of the whole file. */
+static bool refused_file(const char *text, const char *why)
+{
+	struct config cfg;
+	struct error err;
+	char want[sizeof(err.message)];
+	bool ok = load(&cfg, text, &err);
+
+	config_free(&cfg);
+	snprintf(want, sizeof(want), "%s: %s", path, why);
+	if (ok || strcmp(err.message, want) != 0) {
+		fprintf(stderr, "for %s: got \"%s\", want \"%s\"\n", text, ok ? "(loaded)" : err.message,
+			want);
+		return false;
+	}
+	return true;
+}
+
+static void test_replication(void)
+{
+	static const char site_rule[] =
+		"must be HOST:PORT, optionally followed by the site's http:// or https:// base URL";
+	static const char peer_rule[] =
+		"must be HOST:PORT followed by the site's http:// or https:// base URL";
+	struct config cfg;
+	struct error err;
+
+	CHECK(load(&cfg, "", &err));
+	CHECK(!cfg.replication && cfg.site.host == NULL && cfg.peers.n == 0);
+	CHECK(cfg.ack == CONFIG_ACK_QUORUM && cfg.ack_timeout_ms == 2000 && cfg.priority == 100);
+	CHECK(!cfg.group_creator);
+	config_free(&cfg);
+
+	CHECK(load(&cfg, "replication = on\nsite = a.example.org:7001 https://a.example.org/kv/\n"
+			 "peer = b.example.org:7001 https://b.example.org/kv\n"
+			 "peer = [::1]:7003   http://[::1]:8080/kv\nack = all\nack_timeout = 500ms\n"
+			 "priority = 0\ngroup_creator = on\n", &err));
+	CHECK(cfg.replication && cfg.group_creator && cfg.ack == CONFIG_ACK_ALL);
+	CHECK(cfg.ack_timeout_ms == 500 && cfg.priority == 0);
+	CHECK(strcmp(cfg.site.host, "a.example.org") == 0 && cfg.site.port == 7001);
+	/* The trailing '/' goes: paths are appended to it. */
+	CHECK(strcmp(cfg.site.url, "https://a.example.org/kv") == 0);
+	CHECK(cfg.peers.n == 2 && strcmp(cfg.peers.v[0].host, "b.example.org") == 0);
+	CHECK(strcmp(cfg.peers.v[1].host, "[::1]") == 0 && cfg.peers.v[1].port == 7003);
+	CHECK(strcmp(cfg.peers.v[1].url, "http://[::1]:8080/kv") == 0);
+	config_free(&cfg);
+	/* Without replication = on the lines are kept but not required. */
+	CHECK(load(&cfg, "site = h:1\n", &err) && cfg.site.url == NULL);
+	config_free(&cfg);
+
+	CHECK(refused("site = example.org\n", 1, site_rule));
+	CHECK(refused("site = :7001\n", 1, site_rule));
+	CHECK(refused("site = h:0\n", 1, site_rule));
+	CHECK(refused("site = h:65536\n", 1, site_rule));
+	CHECK(refused("site = h:70x\n", 1, site_rule));
+	CHECK(refused("site = h:7001 ftp://h/kv\n", 1, site_rule));
+	CHECK(refused("site = h:7001 http://\n", 1, site_rule));
+	CHECK(refused("\npeer = h:7002\n", 2, peer_rule));
+	CHECK(refused("peer = h:7002 http://h/k\"v\n", 1, peer_rule));
+	CHECK(refused("ack = majority\n", 1, "must be quorum, all or one"));
+	CHECK(refused("priority = 1001\n", 1, "must be a whole number from 0 to 1000"));
+	CHECK(refused("ack_timeout = 5ms\n", 1,
+		      "must be a duration (ms, s, m or h) from 10ms to 1m"));
+	CHECK(refused_file("replication = on\npeer = b:1 http://b/kv\n",
+			   "replication = on needs site = HOST:PORT"));
+	CHECK(refused_file("replication = on\nsite = a:1\n",
+			   "replication = on needs a peer line for each other site of the group"));
+	CHECK(refused_file("replication = on\nsite = a:1\npeer = a:1 http://a/kv\n",
+			   "a peer has this site's own address"));
+	CHECK(refused_file("replication = on\nsite = a:1\npeer = b:1 http://b/kv\n"
+			   "peer = b:1 http://c/kv\n", "two peer lines name the same address"));
+}
+
 static void test_tokens(void)
 {
 	struct config cfg;
@@ -412,6 +485,7 @@ int main(void)
 	test_store_permissions();
 	test_bad_lines();
 	test_tokens();
+	test_replication();
 	test_locate();
 	unlink(path);
 	return UNIT_DONE();
