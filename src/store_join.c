@@ -38,7 +38,8 @@ struct join_header {
 	char magic[8];
 	uint64_t generation;	/* recoveries so far */
 	uint32_t wanted;	/* nonzero: the environment needs recovery */
-	uint32_t reserved;
+	uint32_t flags;		/* the open flags the regions were made for:
+				 * a replicated store's differ (replica.h) */
 	char boot_id[BOOT_ID_LEN];	/* the machine's boot of the last recovery */
 };
 
@@ -86,15 +87,19 @@ static const char *boot_id(void)
 	return id;
 }
 
-/* Whether the header says the environment can be joined as it is; false
- * for a new, short or foreign file too. */
-static bool header_current(int fd, uint64_t *generation)
+/* Whether the header says the environment can be joined as it is, with
+ * regions made for flags; false for a new, short or foreign file too. A
+ * store whose replication was turned on or off needs recovery, which
+ * makes its regions again: Berkeley DB refuses to open regions made with
+ * other flags. */
+static bool header_current(int fd, uint32_t flags, uint64_t *generation)
 {
 	struct join_header h;
 
 	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
 		return false;
-	if (memcmp(h.magic, JOIN_MAGIC, sizeof(h.magic)) != 0 || h.wanted != 0)
+	if (memcmp(h.magic, JOIN_MAGIC, sizeof(h.magic)) != 0 || h.wanted != 0 ||
+	    h.flags != flags)
 		return false;
 	h.boot_id[BOOT_ID_LEN - 1] = '\0';
 	if (strcmp(h.boot_id, boot_id()) != 0)
@@ -113,13 +118,14 @@ static uint64_t header_generation(int fd)
 	return h.generation;
 }
 
-static int header_write(int fd, uint64_t generation)
+static int header_write(int fd, uint64_t generation, uint32_t flags)
 {
 	struct join_header h;
 
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, JOIN_MAGIC, sizeof(h.magic));
 	h.generation = generation;
+	h.flags = flags;
 	memcpy(h.boot_id, boot_id(), strlen(boot_id()));	/* < BOOT_ID_LEN */
 	if (pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
 		return errno != 0 ? errno : EIO;
@@ -194,7 +200,7 @@ static int recover(struct store_join *j)
 	DB_ENV *env;
 	int ret;
 
-	if (header_current(j->fd, &generation))
+	if (header_current(j->fd, j->flags, &generation))
 		return 0;
 	generation = header_generation(j->fd) + 1;
 	util_log("recovering the store (recovery %llu)", (unsigned long long)generation);
@@ -209,7 +215,7 @@ static int recover(struct store_join *j)
 			util_log("the store's recovery failed: %s", db_strerror(ret));
 		return ret;
 	}
-	if ((ret = header_write(j->fd, generation)) != 0) {
+	if ((ret = header_write(j->fd, generation, j->flags)) != 0) {
 		util_log("cannot record the store's recovery: %s", strerror(ret));
 		return ret;
 	}
@@ -251,7 +257,7 @@ static int attempt(struct store_join *j)
 	int ret;
 
 	if (lock_try(j->fd, LOCK_SH)) {
-		if (header_current(j->fd, &generation)) {
+		if (header_current(j->fd, j->flags, &generation)) {
 			if ((ret = join(j, generation)) == 0)
 				return 0;
 			flock(j->fd, LOCK_UN);
@@ -326,7 +332,7 @@ enum store_join_state store_join_check(struct store_join *j, bool thorough)
 	if (thorough && (stat(j->lock_path, &now) != 0 || now.st_ino != j->fd_stat.st_ino ||
 			 now.st_dev != j->fd_stat.st_dev))
 		return STORE_JOIN_GONE;
-	if (!header_current(j->fd, &generation) || generation != j->generation)
+	if (!header_current(j->fd, j->flags, &generation) || generation != j->generation)
 		return STORE_JOIN_STALE;
 	return STORE_JOIN_CURRENT;
 }

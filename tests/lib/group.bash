@@ -9,6 +9,8 @@
 # group_master (the number of the site that says it is master, or
 # nothing), group_wait_master [EXCEPT] and group_backup N FILE.
 # GROUP_KEEP_LOGS=DIR copies the sites' files there when the file ends.
+# A file may define group_before_up, run before the group starts (with
+# GROUP_DIR set; site N's store is $GROUP_DIR/siteN/store).
 # With KV_GROUP_NETNS set (script/group) each site has a network namespace.
 
 load '/usr/lib/bats/bats-support/load'
@@ -47,6 +49,9 @@ group_setup_file() {
 		[[ -z ${KV_GROUP_NETNS:-} ]] || host=10.213.$KV_GROUP_NETNS.$n
 		export "SITE_URL_$n=http://$host:$((base + n - 1))/kv"
 	done
+	if declare -F group_before_up >/dev/null; then
+		group_before_up
+	fi
 	"$KV_SRCDIR/script/group" up "$GROUP_DIR"
 }
 
