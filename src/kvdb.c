@@ -142,7 +142,10 @@ struct kvdb {
 	DB_TXN_TOKEN token;
 	bool has_token;
 	bool listener;			/* this process is the site's replication process */
-	atomic_llong members_changed_ms;	/* when a site joined or left; 0: none since */
+	atomic_llong renew_ms;		/* when the site's processes were last found to
+					 * need to join again (kvdb_renew_wanted); 0: not since */
+	struct store_site site;		/* as kvdb_site() last saw it ... */
+	int64_t site_seen_us;		/* ... then (monotonic); 0: never */
 	atomic_bool perm_failed;
 };
 
@@ -327,6 +330,18 @@ static void on_bdb_message(const DB_ENV *env, const char *msg)
 	on_bdb_error(env, NULL, msg);
 }
 
+/* The events after which the site's other processes must join the store
+ * again: a site joined or left the group (a process connects only to the
+ * sites it knew when it joined), or this replica finished synchronising
+ * with its master, which may have replaced or rolled back its databases
+ * under handles that other processes opened before (their reads would
+ * go on seeing the old ones). */
+static bool renews(u_int32_t event)
+{
+	return event == DB_EVENT_REP_SITE_ADDED || event == DB_EVENT_REP_SITE_REMOVED ||
+	       event == DB_EVENT_REP_STARTUPDONE || event == DB_EVENT_REP_INIT_DONE;
+}
+
 /* Called in the thread where the event happened: a commit's own for
  * DB_EVENT_REP_PERM_FAILED, the Replication Manager's threads for the
  * group's events, which only the site's replication process sees. */
@@ -339,8 +354,8 @@ static void on_bdb_event(DB_ENV *env, u_int32_t event, void *info)
 		db->panic = true;
 	else if (event == DB_EVENT_REP_PERM_FAILED)
 		atomic_store(&db->perm_failed, true);
-	if (event == DB_EVENT_REP_SITE_ADDED || event == DB_EVENT_REP_SITE_REMOVED)
-		atomic_store(&db->members_changed_ms, (long long)util_now_ms());
+	if (renews(event))
+		atomic_store(&db->renew_ms, (long long)util_now_ms());
 	if (event != DB_EVENT_REP_PERM_FAILED && (text = replica_event_text(event)) != NULL)
 		kvdb_log(db, "%s", text);
 }
@@ -634,6 +649,8 @@ static int group_start(struct kvdb *db)
 	/* The site's replication process serves the group, not writes. */
 	if (ret == 0 && !listener)
 		replica_await_connections(db->env, db->cfg, db->cfg->ack_timeout_ms);
+	if (ret == 0)
+		replica_tcp_nodelay();
 	if (ret == DB_REP_UNAVAIL)
 		kvdb_log(db, "replication: no master answered this site's request to join its "
 			 "group; it will ask again");
@@ -698,6 +715,7 @@ static void leave(struct kvdb *db)
 	db->env = NULL;
 	db->panic = false;
 	db->listener = false;
+	db->site_seen_us = 0;
 }
 
 /* Frees what dead processes left in the environment. */
@@ -908,6 +926,9 @@ static void *watch(void *arg)
 		if (db->env != NULL && store_join_check(db->join, false) == STORE_JOIN_STALE)
 			leave(db);
 		pthread_mutex_unlock(&db->busy);
+		/* The Replication Manager's connections made since. */
+		if (db->cfg->replication)
+			replica_tcp_nodelay();
 	}
 	return NULL;
 }
@@ -1144,6 +1165,17 @@ static int tx_finish(struct kvdb *db, DB_TXN *txn)
 	return counter_put(db, txn, tx->new_vs, &tx->meta);
 }
 
+/* A replicated master holds the counter's lock for a whole round trip to
+ * its replicas (the commit waits for their acknowledgements before it
+ * lets go): writers queue for it in Berkeley DB, woken the moment it is
+ * free, rather than poll with pauses that would leave it idle; the lock
+ * timeout (LOCK_TIMEOUT_US) still ends a wait behind a dead process, and
+ * the retries that follow run failchk as a single site's do. */
+static u_int32_t txn_flags(const struct kvdb *db)
+{
+	return db->cfg->replication ? 0 : DB_TXN_NOWAIT;
+}
+
 /* Where writes go in a replicated store: STORE_OK at the master. */
 static enum store_status master_check(struct kvdb *db)
 {
@@ -1196,7 +1228,7 @@ enum store_status kvdb_run(struct kvdb *db, bool write, kvdb_body_fn body, void 
 		/* A read outside a transaction holds each read lock only as
 		 * long as the read, as DB_READ_COMMITTED would, without the
 		 * cost of beginning and committing. */
-		if (write && (ret = db->env->txn_begin(db->env, NULL, &txn, DB_TXN_NOWAIT)) != 0)
+		if (write && (ret = db->env->txn_begin(db->env, NULL, &txn, txn_flags(db))) != 0)
 			break;
 		tx_reset(db);
 		ret = body(db, txn, arg);
@@ -1253,13 +1285,13 @@ out:
 
 _Static_assert(KVDB_TOKEN_TEXT == REPLICA_TOKEN_TEXT, "a commit token's text");
 
-bool kvdb_members_changed(struct kvdb *db, unsigned settle_ms)
+bool kvdb_renew_wanted(struct kvdb *db, unsigned settle_ms)
 {
-	long long at = atomic_load(&db->members_changed_ms);
+	long long at = atomic_load(&db->renew_ms);
 
 	if (at == 0 || util_now_ms() - at < settle_ms)
 		return false;
-	return atomic_compare_exchange_strong(&db->members_changed_ms, &at, 0);
+	return atomic_compare_exchange_strong(&db->renew_ms, &at, 0);
 }
 
 void kvdb_renew(struct kvdb *db)
@@ -1303,9 +1335,21 @@ enum store_status kvdb_site(struct kvdb *db, struct store_site *out)
 	out->master = state.role == REPLICA_MASTER;
 	out->confirmed = out->master && state.quorum;
 	out->master_site = state.master;
+	db->site = *out;
+	db->site_seen_us = util_monotonic_us();
 out:
 	watchdog_disarm();
 	return status;
+}
+
+enum store_status kvdb_site_recent(struct kvdb *db, unsigned max_age_ms, struct store_site *out)
+{
+	if (db->site_seen_us != 0 && db->env != NULL &&
+	    util_monotonic_us() - db->site_seen_us < (int64_t)max_age_ms * 1000) {
+		*out = db->site;
+		return STORE_OK;
+	}
+	return kvdb_site(db, out);
 }
 
 bool kvdb_commit_token(const struct kvdb *db, char out[KVDB_TOKEN_TEXT + 1])

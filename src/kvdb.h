@@ -142,10 +142,14 @@ enum store_status kvdb_run(struct kvdb *db, bool write, kvdb_body_fn body, void 
 /* A replicated store's site as this process sees it now (replica.h). */
 enum store_status kvdb_site(struct kvdb *db, struct store_site *out);
 
-/* Whether a site joined or left the group at least settle_ms ago (the
- * Replication Manager tells the site's replication process only), since
- * the last time this said so. */
-bool kvdb_members_changed(struct kvdb *db, unsigned settle_ms);
+/* The same, as seen at most max_age_ms ago. */
+enum store_status kvdb_site_recent(struct kvdb *db, unsigned max_age_ms, struct store_site *out);
+
+/* In the site's replication process: whether the site's other processes
+ * must join the store again, for an event at least settle_ms ago (a site
+ * joined or left the group, this replica caught up with its master),
+ * since the last time this said so. */
+bool kvdb_renew_wanted(struct kvdb *db, unsigned settle_ms);
 
 /* Makes the site's other processes join the store again (store_join.h). */
 void kvdb_renew(struct kvdb *db);

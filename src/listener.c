@@ -12,11 +12,11 @@
  * (a waiting feed hears of it within this), whether it must join again. */
 #define LISTENER_TICK_MS 5
 
-/* How long after a site joined or left the group the site's other
- * processes are asked to join the store again: the Replication Manager
- * tells of the change before every process can see it in the shared
- * regions. */
-#define LISTENER_MEMBERS_SETTLE_MS 500
+/* How long after a site joined or left the group, or this replica caught
+ * up, the site's other processes are asked to join the store again: the
+ * Replication Manager tells of a change before every process can see it
+ * in the shared regions. */
+#define LISTENER_RENEW_SETTLE_MS 500
 
 /* A process that is only a subordinate (another process of the site took
  * the replication role first) leaves and joins again this often, so that
@@ -83,10 +83,12 @@ int listener_run(struct confwatch *cw)
 			seen = vs;
 		}
 		/* The site's other processes connect to the sites they knew
-		 * when they joined: they join again to meet new ones. */
-		if (store_members_changed(cw->st, LISTENER_MEMBERS_SETTLE_MS)) {
-			util_log("replication: the group's membership changed; the site's "
-				 "processes join the store again");
+		 * when they joined, and read through handles they opened
+		 * then: after a change of the group, or once this replica
+		 * has caught up with its master, they join again. */
+		if (store_renew_wanted(cw->st, LISTENER_RENEW_SETTLE_MS)) {
+			util_log("replication: the group changed or this site caught up with its "
+				 "master; the site's processes join the store again");
 			store_renew(cw->st);
 		}
 		if (store_is_listener(cw->st)) {

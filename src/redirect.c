@@ -145,7 +145,7 @@ bool redirect_pass(struct request *req, struct store *st, const struct config *c
 		return true;
 	/* The store's own failure (503 unavailable, say) is the handler's
 	 * to answer; what it reads may be stale. */
-	if (store_site(st, &site) != STORE_OK) {
+	if (store_site_recent(st, REDIRECT_SITE_AGE_MS, &site) != STORE_OK) {
 		common_header(req, "KV-Possibly-Stale: true\r\n");
 		return true;
 	}

@@ -17,6 +17,10 @@
 #include "request.h"
 #include "store.h"
 
+/* How old this process's view of its site's role may be when a read is
+ * served (a write is always checked afresh, at the store). */
+#define REDIRECT_SITE_AGE_MS 100
+
 /* How long a read at a replica waits for its commit token's write. */
 #define REDIRECT_APPLIED_WAIT_MS 2000
 

@@ -75,9 +75,9 @@ bool store_is_listener(const struct store *st)
 	return kvdb_is_listener(st->db);
 }
 
-bool store_members_changed(struct store *st, unsigned settle_ms)
+bool store_renew_wanted(struct store *st, unsigned settle_ms)
 {
-	return kvdb_members_changed(st->db, settle_ms);
+	return kvdb_renew_wanted(st->db, settle_ms);
 }
 
 void store_renew(struct store *st)
@@ -88,6 +88,12 @@ void store_renew(struct store *st)
 void store_leave(struct store *st)
 {
 	kvdb_leave(st->db);
+}
+
+enum store_status store_site_recent(struct store *st, unsigned max_age_ms,
+				    struct store_site *out)
+{
+	return kvdb_site_recent(st->db, max_age_ms, out);
 }
 
 bool store_commit_token(const struct store *st, char out[STORE_TOKEN_TEXT + 1])

@@ -81,6 +81,12 @@ void store_end_request(struct store *st);
 
 enum store_status store_site(struct store *st, struct store_site *out);
 
+/* The same, as this process saw it at most max_age_ms ago: for what a
+ * read tells of its site, which asking the library costs more than the
+ * read itself. */
+enum store_status store_site_recent(struct store *st, unsigned max_age_ms,
+				    struct store_site *out);
+
 /* At the master of a replicated group: a write of nothing, acknowledged
  * as the ack policy asks, so that what is read after it is the group's
  * latest. STORE_OK, STORE_NOT_MASTER or STORE_NO_MASTER, STORE_UNCERTAIN
@@ -90,9 +96,11 @@ enum store_status store_barrier(struct store *st);
 /* Whether this process is its site's replication process (listener.h). */
 bool store_is_listener(const struct store *st);
 
-/* In the site's replication process: whether a site joined or left the
- * group at least settle_ms ago, since the last time this said so. */
-bool store_members_changed(struct store *st, unsigned settle_ms);
+/* In the site's replication process: whether the site's other processes
+ * must join the store again (a site joined or left the group, this
+ * replica caught up with its master), for an event at least settle_ms
+ * ago, since the last time this said so. */
+bool store_renew_wanted(struct store *st, unsigned settle_ms);
 
 /* Makes the site's other processes join the store again: a process
  * connects to the sites it knew when it joined. */

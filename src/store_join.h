@@ -75,8 +75,9 @@ int store_join_enter(struct store_join *j, unsigned wait_ms, DB_ENV **env);
 /* Makes every other process that holds the environment leave it and join
  * again, without a recovery: the generation in the lock file goes up by
  * one, and j keeps up with it. A replicated site's processes do so when
- * the group's membership changed, since a process learns the other sites
- * only when it joins. */
+ * the group's membership changed (a process learns the other sites only
+ * when it joins) and when a replica has caught up with its master (which
+ * may have replaced its databases under older handles). */
 void store_join_renew(struct store_join *j);
 
 /* Closes the environment (its database handles must be closed first) and

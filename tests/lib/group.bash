@@ -105,7 +105,8 @@ group_wait_vs() {
 		[[ -n $got && ! $got < $2 ]] && return 0
 		sleep 0.1
 	done
-	echo "site $1 is at ${got:-nothing}, not $2, after 30 s" >&2
+	echo "site $1 is at ${got:-nothing}, not $2, after 30 s; its store says:" >&2
+	"$KV_BUILDDIR/src/kvctl" -c "$GROUP_DIR/site$1/kv.conf" stats 2>&1 | grep versionstamp >&2
 	return 1
 }
 
