@@ -1,0 +1,37 @@
+/* connect.h: Deno's KV Connect, served at {mount}/.connect
+ *
+ * Deno.openKv("http://host/kv/.connect") first POSTs JSON to that URL
+ * (the metadata exchange), which answers where the data path is,
+ * {mount}/.connect/v2, and then POSTs protobuf messages (kvconnect.proto)
+ * to its snapshot_read and atomic_write. Each request passes the gate
+ * like any other (token, rate budget), and every range, check and
+ * mutation is checked against the token's grants before the store is
+ * touched. docs/kv-connect.md has the mapping of keys and values. */
+#ifndef KV_CONNECT_H
+#define KV_CONNECT_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "error.h"
+#include "request.h"
+#include "store.h"
+
+/* A request under {mount}/.connect: req->key is what follows it, "" for
+ * the metadata exchange or "v2/snapshot_read" and so on. */
+void connect_handle(struct request *req, struct store *st, const struct config *cfg);
+
+/* ---- shared by connect*.c ---- */
+
+/* A versionstamp as KV Connect carries it: ten bytes, big-endian, whose
+ * hex is the contract's 20 digits. */
+#define CONNECT_VS_LEN 10
+void connect_vs_pack(uint64_t vs, unsigned char out[CONNECT_VS_LEN]);
+
+/* Sends a packed protobuf message, or 500 when packing ran out of memory. */
+void connect_reply_proto(struct request *req, const void *message);
+
+void connect_snapshot_read(struct request *req, struct store *st, const struct config *cfg);
+void connect_atomic_write(struct request *req, struct store *st, const struct config *cfg);
+
+#endif
