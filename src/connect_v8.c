@@ -133,12 +133,17 @@ static bool take(struct reader *r, size_t n, const unsigned char **bytes)
 	return true;
 }
 
-/* A JSON number that reads back as d: the shortest %g form that does. */
+/* A JSON number that reads back as d: whole numbers in digits, as JS
+ * prints them below 10^21, else the shortest %g form that does. */
 static void put_double(struct jsonbuf *out, double d)
 {
 	char num[32];
 	int n = 0;
 
+	if (d == floor(d) && fabs(d) < 1e21) {
+		jsonbuf_raw(out, num, (size_t)snprintf(num, sizeof(num), "%.0f", d));
+		return;
+	}
 	for (int prec = 1; prec <= 17; prec++) {
 		n = snprintf(num, sizeof(num), "%.*g", prec, d);
 		if (strtod(num, NULL) == d)

@@ -115,6 +115,11 @@ static void test_values(void)
 	CHECK(json_is("ff0f220568e96c6c6f", "\"h\xc3\xa9llo\""));
 	CHECK(json_is("ff0f6302ac20", "\"\xe2\x82\xac\""));
 	CHECK(json_is("ff0f6f006302ac20410254302400027b01", "{\"\xe2\x82\xac\":[true,null]}"));
+	CHECK(json_is("ff0f4e0000000000006e40", "240"));
+	CHECK(json_is("ff0f4e000000000000f0bf", "-1"));
+	CHECK(json_is("ff0f4e0000000000000080", "-0"));
+	CHECK(json_is("ff0f4e9a9999999999b93f", "0.1"));
+	CHECK(json_is("ff0f4e8ab373b215ea8444", "1.2345678901234568e+22"));
 	CHECK(json_is("ff0f30", "null"));
 	CHECK(json_is("ff1030", "null"));			/* version 16 */
 	CHECK(json_is("ff0f4103490049004900240003", "[0,0,0]"));
