@@ -668,7 +668,8 @@ static bool write_number(struct jsonbuf *out, const char *raw, size_t len)
 	d = strtod(copy, &end);
 	if (copy != text)
 		free(copy);
-	if (d == (double)(int32_t)d && !(d == 0 && signbit(d)) && fabs(d) < 2147483648.0) {
+	/* Within int32 and whole (not -0): what V8 keeps as a small integer. */
+	if (fabs(d) < 2147483648.0 && d == floor(d) && !(d == 0 && signbit(d))) {
 		int32_t i = (int32_t)d;
 
 		put_tag(out, TAG_INT32);
