@@ -10,10 +10,13 @@
 #ifndef KV_CONNECT_H
 #define KV_CONNECT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
 #include "error.h"
+#include "jsonbuf.h"
 #include "request.h"
 #include "store.h"
 
@@ -30,6 +33,26 @@ void connect_vs_pack(uint64_t vs, unsigned char out[CONNECT_VS_LEN]);
 
 /* Sends a packed protobuf message, or 500 when packing ran out of memory. */
 void connect_reply_proto(struct request *req, const void *message);
+
+/* An atomic_write body read into the store's terms: op is the commit,
+ * whose keys and values point into the rest, freed with
+ * connect_write_free() whether or not the parse succeeded. Every key
+ * is a keypath, every set's value JSON within max_value bytes. Returns
+ * false with err filled (400 invalid_body, invalid_key, invalid_value,
+ * invalid_ttl or unsupported, 413 value_too_large, 500 out of memory).
+ * Needs no request, so that it can be fuzzed. */
+struct connect_write {
+	struct store_commit op;
+	struct store_check *checks;
+	struct store_mutation *mutations;
+	char *keys;		/* KEYPATH_MAX + 1 per check and mutation */
+	struct jsonbuf *values;	/* one per mutation */
+	size_t n_values;
+	bool never_holds;	/* a check names a versionstamp this store never gave */
+};
+bool connect_write_parse(struct connect_write *w, const uint8_t *body, size_t len,
+			 size_t max_value, struct error *err);
+void connect_write_free(struct connect_write *w);
 
 void connect_snapshot_read(struct request *req, struct store *st, const struct config *cfg);
 void connect_atomic_write(struct request *req, struct store *st, const struct config *cfg);

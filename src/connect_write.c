@@ -23,19 +23,7 @@
 #define WRITE_KEY_MAX 2048
 #define WRITE_VALUE_MAX 65536
 
-/* A write read into the store's terms. Keys and values live in keys and
- * values, which the commit points into. */
-struct write {
-	struct store_commit op;
-	struct store_check *checks;
-	struct store_mutation *mutations;
-	char *keys;		/* KEYPATH_MAX + 1 per check and mutation */
-	struct jsonbuf *values;	/* one per mutation */
-	size_t n_values;
-	bool never_holds;	/* a check names a versionstamp this store never gave */
-};
-
-static void write_free(struct write *w)
+void connect_write_free(struct connect_write *w)
 {
 	for (size_t i = 0; w->values != NULL && i < w->n_values; i++)
 		jsonbuf_free(&w->values[i]);
@@ -59,7 +47,7 @@ static bool read_key(const ProtobufCBinaryData *key, const char *what, size_t i,
 	return true;
 }
 
-static bool read_check(const Kvconnect__Check *in, size_t i, struct write *w,
+static bool read_check(const Kvconnect__Check *in, size_t i, struct connect_write *w,
 		       struct store_check *c, char *key, struct error *err)
 {
 	if (!read_key(&in->key, "checks", i, key, &c->key_len, err))
@@ -197,7 +185,7 @@ static bool read_mutation(const Kvconnect__Mutation *in, size_t i, size_t max_va
 	return read_expiry(in->expire_at_ms, i, now, m, err);
 }
 
-static bool read_write(const Kvconnect__AtomicWrite *in, size_t max_value, struct write *w,
+static bool read_write(const Kvconnect__AtomicWrite *in, size_t max_value, struct connect_write *w,
 		       struct error *err)
 {
 	size_t n = in->n_checks + in->n_mutations;
@@ -235,6 +223,20 @@ static bool read_write(const Kvconnect__AtomicWrite *in, size_t max_value, struc
 	return true;
 }
 
+bool connect_write_parse(struct connect_write *w, const uint8_t *body, size_t len,
+			 size_t max_value, struct error *err)
+{
+	Kvconnect__AtomicWrite *in = kvconnect__atomic_write__unpack(NULL, len, body);
+	bool ok;
+
+	memset(w, 0, sizeof(*w));
+	if (in == NULL)
+		return error_set(err, 400, "invalid_body", "the body is not an AtomicWrite message");
+	ok = read_write(in, max_value, w, err);
+	kvconnect__atomic_write__free_unpacked(in, NULL);
+	return ok;
+}
+
 static void reply_outcome(struct request *req, Kvconnect__AtomicWriteStatus status,
 			  const uint64_t *vs, const uint32_t *failed)
 {
@@ -259,21 +261,16 @@ static void reply_outcome(struct request *req, Kvconnect__AtomicWriteStatus stat
 
 void connect_atomic_write(struct request *req, struct store *st, const struct config *cfg)
 {
-	Kvconnect__AtomicWrite *in = NULL;
-	struct write w = { 0 };
+	struct connect_write w = { 0 };
 	enum store_status status;
 	const char *headers = NULL;
 	struct error err;
 	uint32_t failed;
 
-	if (!body_read(req, cfg->max_body, &err))
-		goto refuse;
-	in = kvconnect__atomic_write__unpack(NULL, req->body_len, (const uint8_t *)req->body);
-	if (in == NULL) {
-		error_set(&err, 400, "invalid_body", "the body is not an AtomicWrite message");
-		goto refuse;
-	}
-	if (!read_write(in, cfg->max_value, &w, &err) || !gate_commit(&req->client, &w.op, &err))
+	if (!body_read(req, cfg->max_body, &err) ||
+	    !connect_write_parse(&w, (const uint8_t *)req->body, req->body_len, cfg->max_value,
+				 &err) ||
+	    !gate_commit(&req->client, &w.op, &err))
 		goto refuse;
 	/* Maintenance mode: the protocol's own word for a refused write. */
 	if (cfg->read_only && w.op.n_mutations > 0) {
@@ -300,7 +297,5 @@ void connect_atomic_write(struct request *req, struct store *st, const struct co
 refuse:
 	reply_error_send(req, &err, headers);
 out:
-	write_free(&w);
-	if (in != NULL)
-		kvconnect__atomic_write__free_unpacked(in, NULL);
+	connect_write_free(&w);
 }
