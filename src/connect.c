@@ -8,6 +8,7 @@
 
 #include "body.h"
 #include "connect.h"
+#include "connect_v8.h"
 #include "jsonbuf.h"
 #include "jsontext.h"
 #include "reply.h"
@@ -44,6 +45,36 @@ void connect_reply_proto(struct request *req, const void *message)
 	protobuf_c_message_pack(m, buf);
 	reply_send_typed(req, 200, "application/x-protobuf", (const char *)buf, len);
 	free(buf);
+}
+
+bool connect_entry(const struct store_range_entry *e, struct jsonbuf *value,
+		   unsigned char stamp[CONNECT_VS_LEN], struct Kvconnect__KvEntry *out)
+{
+	uint64_t u;
+	char le[8];
+
+	kvconnect__kv_entry__init(out);
+	out->key.data = e->key;
+	out->key.len = e->key_len;
+	connect_vs_pack(e->item.versionstamp, stamp);
+	out->versionstamp.data = stamp;
+	out->versionstamp.len = CONNECT_VS_LEN;
+	jsonbuf_init(value, e->item.value_len + 16);
+	if (e->u64) {
+		if (!util_parse_u64(e->item.value, e->item.value_len, &u))
+			return false;
+		for (int i = 0; i < 8; i++, u >>= 8)
+			le[i] = (char)(u & 0xff);
+		jsonbuf_raw(value, le, sizeof(le));
+		out->encoding = KVCONNECT__VALUE_ENCODING__VE_LE64;
+	} else {
+		if (!connect_v8_from_json(e->item.value, e->item.value_len, value))
+			return false;
+		out->encoding = KVCONNECT__VALUE_ENCODING__VE_V8;
+	}
+	out->value.data = (uint8_t *)value->data;
+	out->value.len = value->len;
+	return !value->failed;
 }
 
 struct versions {
@@ -182,15 +213,6 @@ static void handle_metadata(struct request *req, const struct config *cfg)
 	jsonbuf_free(&body);
 }
 
-static void handle_watch(struct request *req)
-{
-	struct error err;
-
-	body_discard(req->io);
-	error_set(&err, 404, "not_found", "watch is not served by this service");
-	reply_error_send(req, &err, NULL);
-}
-
 void connect_handle(struct request *req, struct store *st, const struct config *cfg)
 {
 	struct error err;
@@ -202,7 +224,7 @@ void connect_handle(struct request *req, struct store *st, const struct config *
 	} else if (strcmp(req->key, "v2/atomic_write") == 0) {
 		connect_atomic_write(req, st, cfg);
 	} else if (strcmp(req->key, "v2/watch") == 0) {
-		handle_watch(req);
+		connect_watch(req, st, cfg);
 	} else {
 		body_discard(req->io);
 		error_set(&err, 404, "not_found", "no such KV Connect endpoint");

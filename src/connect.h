@@ -31,6 +31,15 @@ void connect_handle(struct request *req, struct store *st, const struct config *
 #define CONNECT_VS_LEN 10
 void connect_vs_pack(uint64_t vs, unsigned char out[CONNECT_VS_LEN]);
 
+/* Fills a KvEntry with an entry read from the store: its key, its
+ * versionstamp in stamp, and its value in Deno's terms in value (a
+ * KvU64 as 8 bytes little-endian, anything else as V8 data), which the
+ * caller frees. False when out of memory or the stored value cannot be
+ * encoded. */
+struct Kvconnect__KvEntry;
+bool connect_entry(const struct store_range_entry *e, struct jsonbuf *value,
+		   unsigned char stamp[CONNECT_VS_LEN], struct Kvconnect__KvEntry *out);
+
 /* Sends a packed protobuf message, or 500 when packing ran out of memory. */
 void connect_reply_proto(struct request *req, const void *message);
 
@@ -56,5 +65,6 @@ void connect_write_free(struct connect_write *w);
 
 void connect_snapshot_read(struct request *req, struct store *st, const struct config *cfg);
 void connect_atomic_write(struct request *req, struct store *st, const struct config *cfg);
+void connect_watch(struct request *req, struct store *st, const struct config *cfg);
 
 #endif

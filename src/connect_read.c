@@ -6,7 +6,6 @@
 #include "body.h"
 #include "connect.h"
 #include "connect_key.h"
-#include "connect_v8.h"
 #include "http_error.h"
 #include "reply.h"
 #include "util.h"
@@ -94,32 +93,6 @@ static void answer_free(struct answer *a)
 	free(a->stamps);
 }
 
-/* A stored value in Deno's terms: a KvU64 as 8 bytes little-endian,
- * anything else as V8 data. */
-static bool encode_value(const struct store_range_entry *e, struct jsonbuf *buf,
-			 Kvconnect__KvEntry *out)
-{
-	uint64_t u;
-	char le[8];
-
-	jsonbuf_init(buf, e->item.value_len + 16);
-	if (e->u64) {
-		if (!util_parse_u64(e->item.value, e->item.value_len, &u))
-			return false;
-		for (int i = 0; i < 8; i++, u >>= 8)
-			le[i] = (char)(u & 0xff);
-		jsonbuf_raw(buf, le, sizeof(le));
-		out->encoding = KVCONNECT__VALUE_ENCODING__VE_LE64;
-	} else {
-		if (!connect_v8_from_json(e->item.value, e->item.value_len, buf))
-			return false;
-		out->encoding = KVCONNECT__VALUE_ENCODING__VE_V8;
-	}
-	out->value.data = (uint8_t *)buf->data;
-	out->value.len = buf->len;
-	return !buf->failed;
-}
-
 static bool build_answer(struct store_range *ranges, size_t n, struct answer *a,
 			 Kvconnect__SnapshotReadOutput *msg)
 {
@@ -144,19 +117,10 @@ static bool build_answer(struct store_range *ranges, size_t n, struct answer *a,
 		o->n_values = ranges[i].count;
 		a->output_ptrs[i] = o;
 		for (size_t j = 0; j < ranges[i].count; j++, at++) {
-			const struct store_range_entry *e = &ranges[i].entries[j];
-			Kvconnect__KvEntry *out = &a->entries[at];
-			unsigned char *vs = a->stamps + at * CONNECT_VS_LEN;
-
-			kvconnect__kv_entry__init(out);
-			a->entry_ptrs[at] = out;
+			a->entry_ptrs[at] = &a->entries[at];
 			a->n_entries = at + 1;
-			out->key.data = e->key;
-			out->key.len = e->key_len;
-			connect_vs_pack(e->item.versionstamp, vs);
-			out->versionstamp.data = vs;
-			out->versionstamp.len = CONNECT_VS_LEN;
-			if (!encode_value(e, &a->values[at], out))
+			if (!connect_entry(&ranges[i].entries[j], &a->values[at],
+					   a->stamps + at * CONNECT_VS_LEN, &a->entries[at]))
 				return false;
 		}
 	}

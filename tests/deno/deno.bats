@@ -59,8 +59,10 @@ ops() { kv_req "$@" -H "Authorization: Bearer $TOK_OPS"; }
 	assert_error 400 unsupported
 	ops GET /.connect
 	assert_error 405 method_not_allowed
-	ops POST /.connect/v2/watch -d x
+	ops POST /.connect/v2/nothing -d x
 	assert_error 404 not_found
+	ops POST /.connect/v2/watch -d x
+	assert_error 400 invalid_body
 }
 
 @test "(deno) get, set, delete and getMany with values of every JSON type" {
@@ -113,6 +115,14 @@ ops() { kv_req "$@" -H "Authorization: Bearer $TOK_OPS"; }
 	assert_code 200
 	ops GET /deno.counter
 	assert_equal "$body" 8
+}
+
+@test "(deno) watch sees Deno's writes and a REST PUT" {
+	run timeout 120 env DENO_KV_ACCESS_TOKEN="$TOK_OPS" deno run --unstable-kv \
+		--allow-net=127.0.0.1 --allow-env=DENO_KV_ACCESS_TOKEN --allow-run=curl \
+		"$KV_SRCDIR/tests/deno/watch.ts" "$KV_URL/.connect" "$KV_URL/watch.b" "$TOK_OPS"
+	echo "$output"
+	assert_equal "${lines[-1]}" ok
 }
 
 @test "(deno) a token's grants hold through the client" {
