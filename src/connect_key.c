@@ -34,11 +34,10 @@ size_t connect_key_prefix(const unsigned char *key, size_t len, char *out, size_
 	size_t used = 0, n = 0;
 
 	while (used < len) {
-		size_t seg_len;
+		size_t seg_len = 0;
 		size_t part = segment_part(key + used, len - used, &seg_len);
-		size_t need = seg_len + (n > 0);
 
-		if (part == 0 || n + need > KEYPATH_MAX)
+		if (part == 0 || n + seg_len + (n > 0) > KEYPATH_MAX)
 			break;
 		if (n > 0)
 			out[n++] = KEYPATH_SEP;
