@@ -2,9 +2,10 @@ bats_require_minimum_version 1.7.0
 load '../lib/helper'
 
 # Deno's own client, the Deno CLI, through KV Connect: each test runs one
-# program of tests/deno against the store that lighttpd serves (cleartext
-# HTTP/2 with prior knowledge, which the CLI needs on http:// URLs) and
-# that curl reads and writes at the same time. Auth is on; the programs
+# program of tests/deno against the store that the web server of
+# KV_TEST_SERVER serves (lighttpd, apache or apache-proxy: each takes the
+# cleartext HTTP/2 with prior knowledge that the CLI needs on http://
+# URLs) and that curl reads and writes at the same time. Auth is on; the programs
 # use the token in DENO_KV_ACCESS_TOKEN.
 
 setup_file() {
