@@ -34,6 +34,8 @@ struct feed {
 	bool again;		/* a stream has more to send at once */
 	bool slotted;
 	unsigned slot;
+	const struct feed_kind *kind;	/* another kind's, or NULL */
+	void *kind_arg;
 };
 
 static bool wants_stream(const struct request *req)
@@ -233,6 +235,34 @@ enum feed_state feed_begin(struct request *req, struct store *st, const struct c
 	return FEED_WAITING;
 }
 
+enum feed_state feed_begin_kind(struct request *req, struct store *st, const struct config *cfg,
+				struct wake *w, const struct feed_kind *kind, void *arg,
+				struct feed **out)
+{
+	struct feed *f = calloc(1, sizeof(*f));
+
+	*out = NULL;
+	if (f == NULL) {
+		kind->free(arg);
+		reply_out_of_memory(req);
+		return FEED_DONE;
+	}
+	f->req = *req;
+	memset(req, 0, sizeof(*req));
+	f->kind = kind;
+	f->kind_arg = arg;
+	if (!take_slot(f, cfg, w) || kind->start(arg, &f->req, st) == FEED_DONE) {
+		if (!f->slotted)
+			refuse_slot(f);
+		*req = f->req;
+		memset(&f->req, 0, sizeof(f->req));
+		feed_free(f, w);
+		return FEED_DONE;
+	}
+	*out = f;
+	return FEED_WAITING;
+}
+
 enum feed_state feed_poll(struct feed *f, struct store *st, const struct config *cfg,
 			  uint64_t current)
 {
@@ -240,6 +270,8 @@ enum feed_state feed_poll(struct feed *f, struct store *st, const struct config 
 	struct store_changes ch;
 	enum store_status status;
 
+	if (f->kind != NULL)
+		return f->kind->poll(f->kind_arg, &f->req, st, current);
 	if (f->stream) {
 		if ((current > f->since || f->again) && stream_some(f, st) == FEED_DONE)
 			return FEED_DONE;
@@ -274,6 +306,8 @@ enum feed_state feed_poll(struct feed *f, struct store *st, const struct config 
 
 int64_t feed_due(const struct feed *f)
 {
+	if (f->kind != NULL)
+		return f->kind->due(f->kind_arg);
 	if (f->again)
 		return 0;
 	if (f->stream && f->keepalive_ms < f->end_ms)
@@ -285,6 +319,10 @@ void feed_finish(struct feed *f)
 {
 	struct store_changes ch;
 
+	if (f->kind != NULL) {
+		f->kind->finish(f->kind_arg, &f->req);
+		return;
+	}
 	if (f->stream)
 		return;
 	memset(&ch, 0, sizeof(ch));
@@ -303,6 +341,8 @@ void feed_free(struct feed *f, struct wake *w)
 		return;
 	if (f->slotted)
 		wake_release(w, f->slot);
+	if (f->kind != NULL)
+		f->kind->free(f->kind_arg);
 	request_free(&f->req);
 	free(f);
 }

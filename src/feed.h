@@ -33,6 +33,25 @@ enum feed_state {
 enum feed_state feed_begin(struct request *req, struct store *st, const struct config *cfg,
 			   struct wake *w, struct feed **out);
 
+/* A waiting request of another kind (KV Connect's watch) on the same
+ * slots, parking and polling: its own start once it holds a slot, poll,
+ * due time, end for a process that stops, and free of arg. */
+struct feed_kind {
+	enum feed_state (*start)(void *arg, struct request *req, struct store *st);
+	enum feed_state (*poll)(void *arg, struct request *req, struct store *st,
+				uint64_t current);
+	int64_t (*due)(const void *arg);
+	void (*finish)(void *arg, struct request *req);
+	void (*free)(void *arg);
+};
+
+/* Makes req a waiting request of that kind, which then owns arg: as
+ * feed_begin(), FEED_DONE when no slot is free (answered 429
+ * too_many_watches) or when its start says so. */
+enum feed_state feed_begin_kind(struct request *req, struct store *st, const struct config *cfg,
+				struct wake *w, const struct feed_kind *kind, void *arg,
+				struct feed **out);
+
 /* Looks again: answers a long-poll that has changes or whose wait ended,
  * sends a stream its new changes or a keep-alive, ends a stream whose
  * time is up. current is the store's versionstamp, read once for every

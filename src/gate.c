@@ -90,6 +90,8 @@ static bool key_permitted(const struct request *req, struct error *err)
 	bool feed = req->method == METHOD_GET && req->query.changes;
 	enum auth_need need;
 
+	if (req->connect)
+		return has_grant(&req->client, "KV Connect", err);
 	if (request_is_backup(req) || request_is_load(req))
 		return admin_permitted(&req->client, err);
 	if (request_is_read_many(req))
@@ -130,7 +132,8 @@ bool gate_pass(struct request *req, const struct config *cfg, struct ratelimit *
 				 who == AUTH_MISSING ? "this service needs a bearer token"
 						     : "the bearer token is not valid");
 	}
-	if (cfg->read_only && request_is_write(req)) {
+	/* KV Connect answers a write in maintenance mode in its own terms. */
+	if (cfg->read_only && request_is_write(req) && !req->connect) {
 		snprintf(headers, GATE_HEADERS_MAX, "Retry-After: %d\r\n", READ_ONLY_RETRY_S);
 		return error_set(err, 503, "unavailable",
 				 "the service is read-only for maintenance; try again later");

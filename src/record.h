@@ -11,6 +11,11 @@
  * expiresAt 0 means "never"; big-endian lets the expiry index use the
  * bytes as its key and sort them with memcmp. */
 #define RECORD_FORMAT 1
+
+/* The same layout for a Deno.KvU64 (docs/kv-connect.md): its value is the
+ * JSON text of its decimal integer, which is what REST reads, and the
+ * format byte keeps what Deno reads. */
+#define RECORD_FORMAT_U64 2
 #define RECORD_VS_OFFSET 1
 #define RECORD_EXPIRY_OFFSET 9
 #define RECORD_HEADER 17
@@ -35,13 +40,14 @@ struct record {
 	int64_t expires_at;	/* ms since the epoch, 0 for none */
 	const char *value;	/* not owned: points into the packed bytes */
 	size_t value_len;
+	bool u64;		/* a Deno.KvU64: format RECORD_FORMAT_U64 */
 };
 
 /* Writes the record's RECORD_HEADER + value_len bytes to out. */
 void record_pack(const struct record *rec, unsigned char *out);
 
 /* Reads a packed record; rec->value then points into buf. Returns false
- * when buf is not a record of this format. */
+ * when buf is not a record of these formats. */
 bool record_unpack(const unsigned char *buf, size_t len, struct record *rec);
 
 /* True when the record has an expiry and it has passed at now_ms. */

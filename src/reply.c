@@ -114,16 +114,28 @@ static bool head_send(const struct request *req, const struct head *h)
 	return io_write(req->io, h->text, h->len);
 }
 
-void reply_send(const struct request *req, int status, const char *extra_headers,
-		const char *body, size_t len)
+static void send_whole(const struct request *req, int status, const char *content_type,
+		       const char *extra_headers, const char *body, size_t len)
 {
 	struct head h;
 
-	head_build(&h, req, status, JSON_TYPE, &len, extra_headers);
+	head_build(&h, req, status, content_type, &len, extra_headers);
 	if (!head_send(req, &h))
 		return;
 	if (!req->head && status != 304)
 		io_write(req->io, body, len);
+}
+
+void reply_send(const struct request *req, int status, const char *extra_headers,
+		const char *body, size_t len)
+{
+	send_whole(req, status, JSON_TYPE, extra_headers, body, len);
+}
+
+void reply_send_typed(const struct request *req, int status, const char *content_type,
+		      const char *body, size_t len)
+{
+	send_whole(req, status, content_type, NULL, body, len);
 }
 
 bool reply_stream_begin(const struct request *req, int status, const char *content_type,

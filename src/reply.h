@@ -18,6 +18,11 @@
 void reply_send(const struct request *req, int status, const char *extra_headers,
 		const char *body, size_t len);
 
+/* Sends len bytes of another type (KV Connect's protobuf and its exact
+ * application/json), with no extra header. */
+void reply_send_typed(const struct request *req, int status, const char *content_type,
+		      const char *body, size_t len);
+
 /* Sends the text written into body; when writing it ran out of memory
  * (body->failed) sends reply_out_of_memory() instead. */
 void reply_body(const struct request *req, int status, const char *extra_headers,

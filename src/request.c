@@ -102,6 +102,24 @@ static bool locate_keypath(const struct io *io, const char **path, size_t *len, 
 	return true;
 }
 
+/* KV Connect lives at the mount's ".connect", which no keypath can be
+ * (a keypath starts with a segment): what follows "/" there becomes the
+ * request's key. */
+static bool take_connect(struct request *req)
+{
+	static const char name[] = ".connect";
+	size_t n = sizeof(name) - 1;
+
+	if (req->key_len < n || memcmp(req->key, name, n) != 0 ||
+	    (req->key_len > n && req->key[n] != '/'))
+		return false;
+	n += req->key_len > n;
+	req->key_len -= n;
+	memmove(req->key, req->key + n, req->key_len + 1);
+	req->connect = true;
+	return true;
+}
+
 static bool parse_keypath(struct request *req, struct error *err)
 {
 	const char *path;
@@ -123,6 +141,8 @@ static bool parse_keypath(struct request *req, struct error *err)
 		return error_set(err, 400, "invalid_key", "bad percent-encoding in the keypath");
 	}
 	req->key[req->key_len] = '\0';
+	if (take_connect(req))
+		return true;
 	if (req->key_len > KEYPATH_MAX)
 		return error_set(err, 400, "invalid_key", "a keypath is at most %d bytes", KEYPATH_MAX);
 	if (req->key_len > 0 && !keypath_valid(req->key, req->key_len))

@@ -58,6 +58,9 @@ struct request {
 	bool head;		/* HEAD: answer as GET, without the body */
 	char *key;		/* owned: decoded dotted keypath, "" for the root */
 	size_t key_len;
+	/* {mount}/.connect and below: Deno's KV Connect (connect.h), and key
+	 * is what follows ".connect/" (or "" for .connect itself), no keypath */
+	bool connect;
 	struct query query;
 	/* Header values; they point into the web server's parameters and are
 	 * valid until the request is finished. */

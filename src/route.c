@@ -10,6 +10,7 @@
 #include "backup.h"
 #include "body.h"
 #include "commit.h"
+#include "connect.h"
 #include "etag.h"
 #include "feed.h"
 #include "gate.h"
@@ -396,7 +397,7 @@ out:
 	backup_lines_free(&lines);
 }
 
-enum target { TARGET_ROOT, TARGET_KEY };
+enum target { TARGET_ROOT, TARGET_KEY, TARGET_CONNECT };
 /* What the query string makes of a request: a list (?list=true), a
  * change feed (?changes=true), a one-level list (&depth=1), a recursive
  * delete (?recurse=true), the root's backup, load or read of many keys,
@@ -445,11 +446,13 @@ static const struct route {
 	{ TARGET_KEY, METHOD_PUT, VARIANT_ANY, "PUT", handle_put },
 	{ TARGET_KEY, METHOD_DELETE, VARIANT_RECURSE, NULL, handle_delete_tree },
 	{ TARGET_KEY, METHOD_DELETE, VARIANT_ANY, "DELETE", handle_delete },
+	{ TARGET_CONNECT, METHOD_POST, VARIANT_ANY, "POST", connect_handle },
 };
 
 void route_dispatch(struct request *req, struct store *st, const struct config *cfg)
 {
-	enum target target = req->key_len == 0 ? TARGET_ROOT : TARGET_KEY;
+	enum target target = req->connect ? TARGET_CONNECT :
+			     req->key_len == 0 ? TARGET_ROOT : TARGET_KEY;
 	enum variant variant = variant_of(req);
 	char allow[128] = "Allow: ";
 	size_t n = strlen(allow);

@@ -198,6 +198,12 @@ struct store_mutation {
 	size_t value_len;
 	int64_t operand;	/* STORE_SUM, STORE_MIN, STORE_MAX */
 	int64_t ttl_ms;		/* 0: a set never expires; sum/min/max keep the key's expiry */
+	/* Deno's KvU64 (record.h): a set's value is one, its decimal text;
+	 * sum, min and max take operand_u64, work only on a stored KvU64 or
+	 * none (else STORE_TYPE_MISMATCH), wrap modulo 2^64 and, as in Deno,
+	 * replace the key's expiry with ttl_ms's. */
+	bool u64;
+	uint64_t operand_u64;
 };
 
 struct store_commit {
@@ -269,6 +275,35 @@ struct store_read_many {
 enum store_status store_read_many(struct store *st, struct store_read_many *read);
 /* Frees the items a read left in its keys. */
 void store_read_many_free(struct store_read_many *read);
+
+/* ---- KV Connect (docs/kv-connect.md) ---- */
+
+/* A range of keys in Deno's key encoding (connect_key.h): the live keys
+ * whose encoding k has start <= k < end, compared bytewise, at most
+ * limit of them, from the end backwards when reverse. */
+struct store_range_entry {
+	unsigned char *key;	/* the key's Deno encoding; owned */
+	size_t key_len;
+	struct store_item item;	/* its record; the value is owned */
+	bool u64;		/* the value is a Deno.KvU64 (record.h) */
+};
+struct store_range {
+	const unsigned char *start;
+	size_t start_len;
+	const unsigned char *end;
+	size_t end_len;
+	unsigned limit;
+	bool reverse;
+	/* results, freed with store_ranges_free() */
+	struct store_range_entry *entries;
+	size_t count;
+};
+
+/* Reads the ranges in one transaction that holds the versionstamp
+ * counter's read lock, as store_read_many() does: all of them as of one
+ * versionstamp. */
+enum store_status store_read_ranges(struct store *st, struct store_range *ranges, size_t n);
+void store_ranges_free(struct store_range *ranges, size_t n);
 
 /* Reads the store's counter record: a health check that touches the store. */
 enum store_status store_ping(struct store *st);

@@ -156,6 +156,7 @@ static int load_body(struct kvdb *db, DB_TXN *txn, void *arg)
 		rec.expires_at = in->expires_at;
 		rec.value = in->value;
 		rec.value_len = in->value_len;
+		rec.u64 = false;
 		keypath_encode(in->key, in->key_len, key);
 		if ((ret = kvdb_put_record(db, txn, key, in->key_len, &rec)) != 0)
 			return ret;

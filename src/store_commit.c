@@ -56,6 +56,44 @@ static enum store_status combine(const struct store_mutation *m, const struct re
 	return STORE_OK;
 }
 
+/* The same for KvU64s: the stored value must be one. */
+static enum store_status combine_u64(const struct store_mutation *m, const struct record *cur,
+				     bool live, uint64_t *result)
+{
+	uint64_t v;
+
+	*result = m->operand_u64;
+	if (!live)
+		return STORE_OK;
+	if (!cur->u64 || !util_parse_u64(cur->value, cur->value_len, &v))
+		return STORE_TYPE_MISMATCH;
+	if (m->op == STORE_SUM)
+		*result = v + m->operand_u64;
+	else if ((m->op == STORE_MIN) == (v < m->operand_u64))
+		*result = v;
+	return STORE_OK;
+}
+
+/* The result of sum, min or max as the record's value, in text[24]. */
+static enum store_status combine_text(const struct store_mutation *m, const struct record *cur,
+				      bool live, struct record *rec, char *text)
+{
+	enum store_status outcome;
+	uint64_t u;
+	int64_t i;
+
+	if (m->u64) {
+		outcome = combine_u64(m, cur, live, &u);
+		rec->value_len = (size_t)snprintf(text, 24, "%" PRIu64, u);
+		rec->u64 = true;
+	} else {
+		outcome = combine(m, cur, live, &i);
+		rec->value_len = (size_t)snprintf(text, 24, "%" PRId64, i);
+	}
+	rec->value = text;
+	return outcome;
+}
+
 /* Applies sum, min or max to one key: reads its whole record, takes the
  * write lock at once, and writes the result as a JSON integer. */
 static int apply_combine(struct kvdb *db, DB_TXN *txn, const struct store_mutation *m,
@@ -65,7 +103,6 @@ static int apply_combine(struct kvdb *db, DB_TXN *txn, const struct store_mutati
 	DB *primary = kvdb_primary(db);
 	char text[24];
 	struct record cur;
-	int64_t result;
 	bool live = false;
 	DBT k, d;
 	int ret;
@@ -80,15 +117,13 @@ static int apply_combine(struct kvdb *db, DB_TXN *txn, const struct store_mutati
 		ret = 0;
 	if (ret != 0)
 		goto out;
-	if ((*outcome = combine(m, &cur, live, &result)) != STORE_OK) {
+	if ((*outcome = combine_text(m, &cur, live, rec, text)) != STORE_OK) {
 		ret = KVDB_ROLLBACK;
 		goto out;
 	}
 	/* A new ttl replaces the key's expiry; without one it stays. */
-	if (m->ttl_ms == 0 && live)
+	if (m->ttl_ms == 0 && live && !m->u64)
 		rec->expires_at = cur.expires_at;
-	rec->value = text;
-	rec->value_len = (size_t)snprintf(text, sizeof(text), "%" PRId64, result);
 	ret = kvdb_put_record(db, txn, key, m->key_len, rec);
 out:
 	free(d.data);
@@ -104,6 +139,7 @@ static int apply_mutation(struct kvdb *db, DB_TXN *txn, const struct store_mutat
 		.expires_at = m->ttl_ms > 0 ? now + m->ttl_ms : 0,
 		.value = m->value,
 		.value_len = m->value_len,
+		.u64 = m->u64,
 	};
 	int ret;
 

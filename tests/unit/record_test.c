@@ -18,6 +18,17 @@ static void test_round_trip(void)
 	/* The expiry bytes are big-endian: the index sorts them with memcmp. */
 	CHECK(buf[RECORD_EXPIRY_OFFSET] == 0 && buf[RECORD_EXPIRY_OFFSET + 7] == (1764460000000 & 0xff));
 
+	CHECK(!out.u64);
+
+	/* A KvU64 keeps its kind in the format byte, its decimal in the value. */
+	in.value = "42";
+	in.value_len = 2;
+	in.u64 = true;
+	record_pack(&in, buf);
+	CHECK(buf[0] == RECORD_FORMAT_U64);
+	CHECK(record_unpack(buf, RECORD_HEADER + 2, &out));
+	CHECK(out.u64 && out.value_len == 2 && memcmp(out.value, "42", 2) == 0);
+
 	CHECK(!record_unpack(buf, RECORD_HEADER - 1, &out));
 	buf[0] = 99;
 	CHECK(!record_unpack(buf, sizeof(buf), &out));
