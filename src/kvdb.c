@@ -1432,6 +1432,14 @@ void kvdb_dbt(DBT *dbt, const void *data, size_t size)
 	dbt->size = (u_int32_t)size;
 }
 
+void kvdb_dbt_into(DBT *dbt, void *buf, size_t size)
+{
+	memset(dbt, 0, sizeof(*dbt));
+	dbt->data = buf;
+	dbt->ulen = (u_int32_t)size;
+	dbt->flags = DB_DBT_USERMEM;
+}
+
 void kvdb_dbt_grown(DBT *dbt)
 {
 	memset(dbt, 0, sizeof(*dbt));
@@ -1480,10 +1488,7 @@ int kvdb_read_counter(struct kvdb *db, DB_TXN *txn, u_int32_t flags, uint64_t *v
 	*vs = 0;
 	memset(meta, 0, sizeof(*meta));
 	kvdb_dbt(&k, KVDB_COUNTER_KEY, sizeof(KVDB_COUNTER_KEY));
-	memset(&d, 0, sizeof(d));
-	d.data = buf;
-	d.ulen = sizeof(buf);
-	d.flags = DB_DBT_USERMEM;
+	kvdb_dbt_into(&d, buf, sizeof(buf));
 	ret = db->primary->get(db->primary, txn, &k, &d, flags);
 	if (ret == DB_NOTFOUND)
 		return 0;
@@ -1507,10 +1512,7 @@ int kvdb_touch_counter(struct kvdb *db, DB_TXN *txn)
 	int ret;
 
 	kvdb_dbt(&k, KVDB_COUNTER_KEY, sizeof(KVDB_COUNTER_KEY));
-	memset(&d, 0, sizeof(d));
-	d.data = buf;
-	d.ulen = sizeof(buf);
-	d.flags = DB_DBT_USERMEM;
+	kvdb_dbt_into(&d, buf, sizeof(buf));
 	ret = db->primary->get(db->primary, txn, &k, &d, DB_RMW);
 	if (ret == DB_NOTFOUND) {
 		/* A fresh store's counter: versionstamp 0, no change log yet. */

@@ -185,6 +185,10 @@ const char *kvdb_strerror(int err);
 /* A DBT pointing at size bytes of data. */
 void kvdb_dbt(DBT *dbt, const void *data, size_t size);
 
+/* An empty DBT that Berkeley DB fills into buf, size bytes at most
+ * (DB_BUFFER_SMALL beyond). */
+void kvdb_dbt_into(DBT *dbt, void *buf, size_t size);
+
 /* An empty DBT that Berkeley DB fills, growing its data as needed; the
  * caller frees dbt->data. */
 void kvdb_dbt_grown(DBT *dbt);

@@ -23,30 +23,10 @@
  * the role comes back to it once that process is gone. */
 #define LISTENER_RETAKE_MS 2000
 
-static volatile sig_atomic_t stopping;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stopping = 1;
-}
-
 bool listener_wanted(int argc, char **argv)
 {
 	return argc == 2 && strcmp(argv[1], "--replicate") == 0 &&
 	       getenv("GATEWAY_INTERFACE") == NULL && getenv("REQUEST_METHOD") == NULL;
-}
-
-static void signals_install(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 }
 
 static void tick_sleep(void)
@@ -61,7 +41,7 @@ int listener_run(struct confwatch *cw)
 	uint64_t seen = 0, vs;
 	int64_t subordinate_since = 0;
 
-	signals_install();
+	util_stop_on(SIGTERM, SIGINT);
 	if (!cw->ok) {
 		util_log("--replicate: %s", cw->err.message);
 		return EXIT_FAILURE;
@@ -72,7 +52,7 @@ int listener_run(struct confwatch *cw)
 	}
 	util_log("started: %s %s, replication process, store %s", PACKAGE_NAME, PACKAGE_VERSION,
 		 cw->cfg.store);
-	while (!stopping) {
+	while (!util_stopping) {
 		int64_t now = util_now_ms();
 
 		/* Each call joins the store first when this process is out

@@ -59,27 +59,6 @@ struct loop {
 	int64_t accept_paused_until;
 };
 
-static volatile sig_atomic_t stopping;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stopping = 1;
-}
-
-/* SIGTERM and SIGUSR1 end the loop once the request under way is done;
- * they interrupt poll(2), which is never restarted. */
-static void signals_install(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
 
 /* A waiting feed holds a descriptor: as many as the system lets a
  * process have, not the shell's default of 1024. */
@@ -230,7 +209,7 @@ static bool conn_run(struct loop *l, struct conn *c)
 
 static void accept_some(struct loop *l)
 {
-	for (int i = 0; i < ACCEPT_BATCH && !stopping; i++) {
+	for (int i = 0; i < ACCEPT_BATCH && !util_stopping; i++) {
 		int fd = accept4(LISTEN_FD, NULL, NULL, SOCK_CLOEXEC);
 		struct conn *c;
 
@@ -382,7 +361,7 @@ static void loop_turn(struct loop *l)
 		l->pfds[n++] = (struct pollfd){ .fd = l->conns[i]->fcgi.ipcFd, .events = POLLIN };
 	timeout = loop_timeout(l, now);
 	if (poll(l->pfds, n, timeout) < 0)
-		return;		/* a signal: the caller looks at stopping */
+		return;		/* a signal: the caller looks at util_stopping */
 	/* The connections first, while the array is as poll saw it. From
 	 * the last: removing one moves the last into its place, which was
 	 * already looked at. */
@@ -410,7 +389,9 @@ void loop_run(struct confwatch *cw, struct request_ids *ids)
 		util_log("cannot set up FastCGI");
 		return;
 	}
-	signals_install();
+	/* SIGTERM and SIGUSR1 end the loop once the request under way is
+	 * done; they interrupt poll(2). */
+	util_stop_on(SIGTERM, SIGUSR1);
 	descriptors_raise();
 	flags = fcntl(LISTEN_FD, F_GETFL);
 	if (flags < 0 || fcntl(LISTEN_FD, F_SETFL, flags | O_NONBLOCK) < 0) {
@@ -421,7 +402,7 @@ void loop_run(struct confwatch *cw, struct request_ids *ids)
 		return;
 	serve_log_start(cw);
 	(void)loop_wake(&l);
-	while (!stopping)
+	while (!util_stopping)
 		loop_turn(&l);
 	feeds_end(&l);
 	while (l.n_conns > 0)

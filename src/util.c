@@ -154,3 +154,23 @@ char *util_path_join(const char *dir, const char *file)
 		snprintf(path, n, "%s/%s", dir, file);
 	return path;
 }
+
+volatile sig_atomic_t util_stopping;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	util_stopping = 1;
+}
+
+void util_stop_on(int sig_a, int sig_b)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig_a, &sa, NULL);
+	sigaction(sig_b, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 /* Parses exactly len bytes of decimal digits into *out. Rejects an empty
@@ -45,5 +46,13 @@ void util_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The program name util_log's lines carry ("kvd" until set). */
 void util_log_as(const char *name);
+
+/* Set by the handler util_stop_on() installs. */
+extern volatile sig_atomic_t util_stopping;
+
+/* A long-lived process's way to end: sig_a and sig_b set util_stopping
+ * and interrupt the system call under way, which is not restarted; a
+ * SIGPIPE is ignored, so that a peer gone away is a write's error. */
+void util_stop_on(int sig_a, int sig_b);
 
 #endif
