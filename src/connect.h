@@ -46,7 +46,7 @@ void connect_reply_proto(struct request *req, const void *message);
 /* An atomic_write body read into the store's terms: op is the commit,
  * whose keys and values point into the rest, freed with
  * connect_write_free() whether or not the parse succeeded. Every key
- * is a keypath, every set's value JSON within max_value bytes. Returns
+ * is a Deno key's stored form, every set's value JSON within max_value bytes. Returns
  * false with err filled (400 invalid_body, invalid_key, invalid_value,
  * invalid_ttl or unsupported, 413 value_too_large, 500 out of memory).
  * Needs no request, so that it can be fuzzed. */
@@ -54,7 +54,7 @@ struct connect_write {
 	struct store_commit op;
 	struct store_check *checks;
 	struct store_mutation *mutations;
-	char *keys;		/* KEYPATH_MAX + 1 per check and mutation */
+	char *keys;		/* a stored key and its grant's keypath per check and mutation */
 	struct jsonbuf *values;	/* one per mutation */
 	size_t n_values;
 	bool never_holds;	/* a check names a versionstamp this store never gave */

@@ -199,13 +199,13 @@ static bool read_watch(struct request *req, const Kvconnect__Watch *in, struct w
 		if (key->len == 0 || key->len > CONNECT_KEY_MAX)
 			return error_set(err, 400, "invalid_key", "keys[%zu]: a key is 1 to %d bytes",
 					 i, CONNECT_KEY_MAX);
-		/* A key that is no keypath is never there; it needs no grant. */
-		if (connect_key_to_keypath(key->data, key->len, path, &len)) {
-			path[len] = '\0';
-			if (!auth_permits(&req->client, path, len, AUTH_READ))
-				return error_set(err, 403, "forbidden", "this token may not read %s",
-						 path);
-		}
+		/* Grants cover the keypath of the key's leading segments. */
+		connect_key_prefix(key->data, key->len, path, &len);
+		keypath_decode(path, len, path);
+		path[len] = '\0';
+		if (!auth_permits(&req->client, path, len, AUTH_READ))
+			return error_set(err, 403, "forbidden", "this token may not read %s",
+					 len > 0 ? path : "every key");
 		w->keys[i] = malloc(key->len);
 		if (w->keys[i] == NULL)
 			return error_set(err, 500, "internal", "out of memory");

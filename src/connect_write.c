@@ -33,26 +33,49 @@ void connect_write_free(struct connect_write *w)
 	free(w->keys);
 }
 
-static bool read_key(const ProtobufCBinaryData *key, const char *what, size_t i, char *out,
-		     size_t *out_len, struct error *err)
+/* Each key of a write has a slot: its stored form, then the dotted
+ * keypath its grants are checked on, NUL-terminated. */
+#define KEY_SLOT (2 * (KEYPATH_MAX + 1))
+
+struct write_key {
+	const char *stored, *grant;
+	size_t stored_len, grant_len;
+};
+
+static bool read_key(const ProtobufCBinaryData *key, const char *what, size_t i, char *slot,
+		     struct write_key *out, struct error *err)
 {
-	if (key->len > WRITE_KEY_MAX)
-		return error_set(err, 400, "invalid_key", "%s[%zu]: a key is at most %d bytes", what,
+	char *grant = slot + KEYPATH_MAX + 1;
+	size_t prefix_len;
+
+	if (key->len == 0 || key->len > WRITE_KEY_MAX)
+		return error_set(err, 400, "invalid_key", "%s[%zu]: a key is 1 to %d bytes", what,
 				 i, WRITE_KEY_MAX);
-	if (!connect_key_to_keypath(key->data, key->len, out, out_len))
+	if (connect_key_to_stored(key->data, key->len, slot, &out->stored_len) != key->len)
 		return error_set(err, 400, "invalid_key",
-				 "%s[%zu]: only keys of strings that are keypath segments are stored",
-				 what, i);
-	out[*out_len] = '\0';
+				 "%s[%zu]: the key is malformed, or longer than %d bytes as the "
+				 "store keeps it", what, i, KEYPATH_MAX);
+	connect_key_prefix(key->data, key->len, grant, &prefix_len);
+	keypath_decode(grant, prefix_len, grant);
+	grant[prefix_len] = '\0';
+	out->stored = slot;
+	out->grant = grant;
+	out->grant_len = prefix_len;
 	return true;
 }
 
 static bool read_check(const Kvconnect__Check *in, size_t i, struct connect_write *w,
 		       struct store_check *c, char *key, struct error *err)
 {
-	if (!read_key(&in->key, "checks", i, key, &c->key_len, err))
+	struct write_key k;
+
+	if (!read_key(&in->key, "checks", i, key, &k, err))
 		return false;
-	c->key = key;
+	c->key = k.stored;
+	c->key_len = k.stored_len;
+	c->stored = true;
+	c->grant = k.grant;
+	c->grant_len = k.grant_len;
 	if (in->versionstamp.len == 0) {
 		c->absent = true;
 		return true;
@@ -155,9 +178,15 @@ static bool read_mutation(const Kvconnect__Mutation *in, size_t i, size_t max_va
 			  struct store_mutation *m, char *key, struct jsonbuf *text,
 			  struct error *err)
 {
-	if (!read_key(&in->key, "mutations", i, key, &m->key_len, err))
+	struct write_key k;
+
+	if (!read_key(&in->key, "mutations", i, key, &k, err))
 		return false;
-	m->key = key;
+	m->key = k.stored;
+	m->key_len = k.stored_len;
+	m->stored = true;
+	m->grant = k.grant;
+	m->grant_len = k.grant_len;
 	switch (in->mutation_type) {
 	case KVCONNECT__MUTATION_TYPE__M_SET:
 		m->op = STORE_SET;
@@ -200,16 +229,16 @@ static bool read_write(const Kvconnect__AtomicWrite *in, size_t max_value, struc
 	w->checks = calloc(in->n_checks + 1, sizeof(*w->checks));
 	w->mutations = calloc(in->n_mutations + 1, sizeof(*w->mutations));
 	w->values = calloc(in->n_mutations + 1, sizeof(*w->values));
-	w->keys = malloc((n + 1) * (KEYPATH_MAX + 1));
+	w->keys = malloc((n + 1) * KEY_SLOT);
 	if (w->checks == NULL || w->mutations == NULL || w->values == NULL || w->keys == NULL)
 		return error_set(err, 500, "internal", "out of memory");
 	for (size_t i = 0; i < in->n_checks; i++) {
-		if (!read_check(in->checks[i], i, w, &w->checks[i], w->keys + i * (KEYPATH_MAX + 1),
+		if (!read_check(in->checks[i], i, w, &w->checks[i], w->keys + i * KEY_SLOT,
 				err))
 			return false;
 	}
 	for (size_t i = 0; i < in->n_mutations; i++) {
-		char *key = w->keys + (in->n_checks + i) * (KEYPATH_MAX + 1);
+		char *key = w->keys + (in->n_checks + i) * KEY_SLOT;
 
 		w->n_values = i + 1;
 		if (!read_mutation(in->mutations[i], i, max_value, now, &w->mutations[i], key,
@@ -266,6 +295,7 @@ void connect_atomic_write(struct request *req, struct store *st, const struct co
 	const char *headers = NULL;
 	struct error err;
 	uint32_t failed;
+	char which[48];
 
 	if (!body_read(req, cfg->max_body, &err) ||
 	    !connect_write_parse(&w, (const uint8_t *)req->body, req->body_len, cfg->max_value,
@@ -292,8 +322,8 @@ void connect_atomic_write(struct request *req, struct store *st, const struct co
 		reply_outcome(req, KVCONNECT__ATOMIC_WRITE_STATUS__AW_CHECK_FAILURE, NULL, &failed);
 		goto out;
 	}
-	headers = http_error_from_store(status, w.op.failed < w.op.n_mutations ?
-					w.mutations[w.op.failed].key : NULL, NULL, &err);
+	snprintf(which, sizeof(which), "the key of mutations[%zu]", w.op.failed);
+	headers = http_error_from_store(status, which, NULL, &err);
 refuse:
 	reply_error_send(req, &err, headers);
 out:

@@ -141,6 +141,29 @@ bool gate_pass(struct request *req, const struct config *cfg, struct ratelimit *
 	return key_permitted(req, err);
 }
 
+/* One key of a commit: a dotted keypath, or a Deno key's stored form,
+ * which lies under the keypath of its leading segments (connect_key.h). */
+static bool commit_key_permitted(const struct auth_client *client, const char *key,
+				 size_t key_len, bool stored, const char *grant, size_t grant_len,
+				 enum auth_need need, struct error *err)
+{
+	const char *verb = need == AUTH_READ ? "read" : "write";
+
+	if (!stored) {
+		if (auth_permits(client, key, key_len, need))
+			return true;
+		return error_set(err, 403, "forbidden",
+				 "this token may not %s %s; nothing was written", verb, key);
+	}
+	if (auth_permits(client, grant, grant_len, need))
+		return true;
+	if (grant_len == 0)
+		return error_set(err, 403, "forbidden",
+				 "this token may not %s every key; nothing was written", verb);
+	return error_set(err, 403, "forbidden",
+			 "this token may not %s %s; nothing was written", verb, grant);
+}
+
 bool gate_commit(const struct auth_client *client, const struct store_commit *op,
 		 struct error *err)
 {
@@ -149,16 +172,16 @@ bool gate_commit(const struct auth_client *client, const struct store_commit *op
 	for (size_t i = 0; i < op->n_checks; i++) {
 		const struct store_check *c = &op->checks[i];
 
-		if (!auth_permits(client, c->key, c->key_len, AUTH_READ))
-			return error_set(err, 403, "forbidden",
-					 "this token may not read %s; nothing was written", c->key);
+		if (!commit_key_permitted(client, c->key, c->key_len, c->stored, c->grant,
+					  c->grant_len, AUTH_READ, err))
+			return false;
 	}
 	for (size_t i = 0; i < op->n_mutations; i++) {
 		const struct store_mutation *m = &op->mutations[i];
 
-		if (!auth_permits(client, m->key, m->key_len, AUTH_WRITE))
-			return error_set(err, 403, "forbidden",
-					 "this token may not write %s; nothing was written", m->key);
+		if (!commit_key_permitted(client, m->key, m->key_len, m->stored, m->grant,
+					  m->grant_len, AUTH_WRITE, err))
+			return false;
 	}
 	return true;
 }

@@ -61,3 +61,28 @@ void keypath_decode(const char *encoded, size_t len, char *out)
 	for (size_t i = 0; i < len; i++)
 		out[i] = encoded[i] == KEYPATH_SEP ? '.' : encoded[i];
 }
+
+bool keypath_stored_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	/* The dotted form would be s with each separator a dot, and a dot
+	 * of s itself is part of no keypath (it is a Deno string's). */
+	if (len == 0 || len > KEYPATH_MAX || p[0] == KEYPATH_SEP || p[len - 1] == KEYPATH_SEP)
+		return false;
+	for (size_t i = 0; i < len;) {
+		if (p[i] == KEYPATH_SEP) {
+			if (p[i + 1] == KEYPATH_SEP)
+				return false;
+			i++;
+			continue;
+		}
+		if (p[i] < 0x20 || p[i] == 0x7f || p[i] == '/' || p[i] == '.')
+			return false;
+		size_t n = util_utf8_sequence(p + i, len - i);
+		if (n == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}

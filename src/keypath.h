@@ -29,4 +29,9 @@ bool keypath_valid(const char *s, size_t len);
 void keypath_encode(const char *dotted, size_t len, char *out);
 void keypath_decode(const char *encoded, size_t len, char *out);
 
+/* True when the btree key s[0..len) is the btree form of a valid keypath.
+ * The btree also holds keys that Deno programs write with parts of other
+ * kinds (connect_key.h), which have none: the REST face passes them over. */
+bool keypath_stored_valid(const char *s, size_t len);
+
 #endif

@@ -184,16 +184,22 @@ void store_list_free(struct store_list *list);
 enum store_op { STORE_SET, STORE_DELETE, STORE_SUM, STORE_MIN, STORE_MAX };
 
 struct store_check {
-	const char *key;	/* dotted keypath */
+	const char *key;	/* dotted keypath, or the btree key when stored */
 	size_t key_len;
+	bool stored;		/* KV Connect's: key is a Deno key's stored form (connect_key.h) */
+	const char *grant;	/* stored: the dotted keypath its grants are checked on */
+	size_t grant_len;
 	bool absent;		/* the key must not exist (a null versionstamp) */
 	uint64_t versionstamp;	/* else the live key must have this one */
 };
 
 struct store_mutation {
 	enum store_op op;
-	const char *key;
+	const char *key;	/* as a check's */
 	size_t key_len;
+	bool stored;
+	const char *grant;
+	size_t grant_len;
 	const char *value;	/* STORE_SET: the value's JSON text */
 	size_t value_len;
 	int64_t operand;	/* STORE_SUM, STORE_MIN, STORE_MAX */

@@ -54,6 +54,9 @@ static bool changes_match(const struct changes_op *op, const struct changelog_en
 {
 	DBT k;
 
+	/* A Deno key with parts of other kinds has no keypath to show. */
+	if (!keypath_stored_valid(e->key, e->key_len))
+		return false;
 	if (op->ch->prefix_len == 0)
 		return true;
 	if (e->key_len == op->ch->prefix_len && memcmp(e->key, op->prefix, e->key_len) == 0)

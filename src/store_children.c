@@ -162,6 +162,10 @@ static int child_visit(struct children_op *op, const struct ekey *child, bool *f
 	int ret;
 
 	*full = false;
+	/* A child whose part is of another kind than a segment (a Deno
+	 * key's, connect_key.h) has no keypath; nothing below it has one. */
+	if (!keypath_stored_valid(child->bytes, child->len))
+		return 0;
 	if ((ret = child_value(op, child, &c)) != 0 ||
 	    (ret = child_has_live(op, child, &c.has_children)) != 0)
 		goto out;

@@ -8,6 +8,15 @@
 #include "store_ops.h"
 #include "util.h"
 
+/* A key's btree form: a dotted keypath encoded, a stored one as it is. */
+static void btree_key(const char *key, size_t len, bool stored, char *out)
+{
+	if (stored)
+		memcpy(out, key, len);
+	else
+		keypath_encode(key, len, out);
+}
+
 struct commit_op {
 	struct store_commit *commit;
 	enum store_status outcome;
@@ -22,7 +31,7 @@ static int check_holds(struct kvdb *db, DB_TXN *txn, const struct store_check *c
 	bool found;
 	int ret;
 
-	keypath_encode(c->key, c->key_len, key);
+	btree_key(c->key, c->key_len, c->stored, key);
 	if ((ret = kvdb_read_header(db, txn, key, c->key_len, 0, &found, &cur)) != 0)
 		return ret;
 	found = found && !record_expired(&cur, now);
@@ -143,7 +152,7 @@ static int apply_mutation(struct kvdb *db, DB_TXN *txn, const struct store_mutat
 	};
 	int ret;
 
-	keypath_encode(m->key, m->key_len, key);
+	btree_key(m->key, m->key_len, m->stored, key);
 	switch (m->op) {
 	case STORE_SET:
 		return kvdb_put_record(db, txn, key, m->key_len, &rec);

@@ -1,7 +1,7 @@
 /* store_connect.c: the service's reads of Deno key ranges
  *
- * The btree holds encoded keypaths, which sort as their Deno encodings
- * do (connect_key.h), so a range of Deno keys is a run of the btree: the
+ * The btree holds the stored forms of Deno keys, which sort as their
+ * Deno encodings do (connect_key.h), so a range of Deno keys is a run of the btree: the
  * walk seeks near its start bound and then compares each key's Deno
  * encoding with the bounds. The ranges are read in one transaction that
  * first reads the versionstamp counter, holding its read lock to the end
@@ -16,19 +16,18 @@
 
 /* Where the walk of a bound starts: the btree key at or before every
  * key whose Deno encoding is at or after the bound. The bound's leading
- * string parts are a keypath S; what follows them decides. Nothing, a
- * byte below the string tag, or an incomplete string: S itself (the
- * walk then passes over what lies below the bound). A byte above the
- * string tag: past S's subtree, since every key under S continues with
- * a string part. Returns the seek key's length in out (KEYPATH_MAX + 1
- * bytes). */
+ * whole parts P have the stored form S (connect_key.h); what follows
+ * them decides. Nothing, a part's tag or an incomplete part: S itself
+ * (the walk then passes over what lies below the bound). A byte above
+ * every tag: past S's subtree, since every key under S continues with a
+ * tag. Returns the seek key's length in out (KEYPATH_MAX + 1 bytes). */
 static size_t seek_key(const unsigned char *bound, size_t len, char *out)
 {
 	size_t n;
-	size_t used = connect_key_prefix(bound, len, out, &n);
+	size_t used = connect_key_to_stored(bound, len, out, &n);
 
-	if (used < len && bound[used] > CONNECT_TAG_STRING) {
-		out[n] = n == 0 ? (char)0xff : 0x01;	/* below no segment's byte */
+	if (used < len && bound[used] > CONNECT_TAG_MAX) {
+		out[n] = n == 0 ? (char)0xff : 0x01;	/* above every part, below every 00 */
 		return n + 1;
 	}
 	if (n == 0) {
@@ -38,10 +37,10 @@ static size_t seek_key(const unsigned char *bound, size_t len, char *out)
 	return n;
 }
 
-/* The counter record's key, the only one that is no keypath. */
-static bool is_keypath(const DBT *k)
+/* The counter record's key, the only one that is no Deno key. */
+static bool is_data_key(const DBT *k)
 {
-	return k->size > 0 && ((const unsigned char *)k->data)[0] >= 0x20;
+	return k->size > 0 && ((const unsigned char *)k->data)[0] != 0x00;
 }
 
 static int bytes_cmp(const unsigned char *a, size_t a_len, const unsigned char *b, size_t b_len)
@@ -65,8 +64,11 @@ static int walk_get(struct range_walk *w, u_int32_t flag)
 {
 	int ret = w->cursor->get(w->cursor, &w->k, &w->d, flag);
 
-	if (ret == 0 && is_keypath(&w->k))
-		w->deno_len = connect_key_from_encoded(w->k.data, w->k.size, w->deno);
+	/* A btree key that is no stored Deno key (the counter) has
+	 * length 0 here, and every walk passes over it. */
+	w->deno_len = 0;
+	if (ret == 0 && is_data_key(&w->k))
+		w->deno_len = connect_key_from_stored(w->k.data, w->k.size, w->deno);
 	return ret;
 }
 
@@ -119,7 +121,7 @@ static int walk_forward(struct kvdb *db, struct range_walk *w)
 
 	for (ret = walk_seek(w, r->start, r->start_len); ret == 0 && r->count < r->limit;
 	     ret = walk_get(w, DB_NEXT)) {
-		if (!is_keypath(&w->k) || bytes_cmp(w->deno, w->deno_len, r->start, r->start_len) < 0)
+		if (w->deno_len == 0 || bytes_cmp(w->deno, w->deno_len, r->start, r->start_len) < 0)
 			continue;
 		if (bytes_cmp(w->deno, w->deno_len, r->end, r->end_len) >= 0)
 			break;
@@ -137,7 +139,7 @@ static int walk_reverse(struct kvdb *db, struct range_walk *w)
 
 	/* To the first key at or past the end, then one back. */
 	for (ret = walk_seek(w, r->end, r->end_len);
-	     ret == 0 && is_keypath(&w->k) && bytes_cmp(w->deno, w->deno_len, r->end, r->end_len) < 0;
+	     ret == 0 && (w->deno_len == 0 || bytes_cmp(w->deno, w->deno_len, r->end, r->end_len) < 0);
 	     ret = walk_get(w, DB_NEXT))
 		;
 	if (ret == DB_NOTFOUND)
@@ -145,7 +147,7 @@ static int walk_reverse(struct kvdb *db, struct range_walk *w)
 	else if (ret == 0)
 		ret = walk_get(w, DB_PREV);
 	for (; ret == 0 && r->count < r->limit; ret = walk_get(w, DB_PREV)) {
-		if (!is_keypath(&w->k) ||
+		if (w->deno_len == 0 ||
 		    bytes_cmp(w->deno, w->deno_len, r->start, r->start_len) < 0)
 			break;
 		if ((ret = keep(db, w, &kept)) != 0)

@@ -120,6 +120,10 @@ static int list_body(struct kvdb *db, DB_TXN *txn, void *arg)
 	     ret = cursor->get(cursor, &k, &d, list->reverse ? DB_PREV : DB_NEXT)) {
 		if (!kvdb_in_range(&op->range, &k))
 			break;
+		/* A key a Deno program wrote with parts of other kinds has
+		 * no keypath, and no place in a REST list. */
+		if (!keypath_stored_valid(k.data, k.size))
+			continue;
 		/* The cursor key itself was on the last page. */
 		if (after && k.size == op->start_len && memcmp(k.data, op->start, k.size) == 0)
 			continue;

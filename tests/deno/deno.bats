@@ -83,6 +83,33 @@ ops() { kv_req "$@" -H "Authorization: Bearer $TOK_OPS"; }
 	assert_output ok
 }
 
+@test "(deno) keys of every part kind: stored, listed and checked in Deno's own order" {
+	local since
+	ops GET '/?changes=true'
+	since=$(jq -r .versionstamp <<<"$body")
+	deno_run "$TOK_OPS" keys
+	assert_output ok
+	# REST sees the keys that are keypaths, and only those.
+	ops GET '/k?list=true'
+	assert_code 200
+	assert_json '[.entries[].key]' '["k.a","k.a.b","k.ab","k.é"]'
+	ops GET '/?list=true&depth=1'
+	assert_json '[.entries[].key]' '["k","kz"]'
+	ops GET '/k?list=true&depth=1'
+	assert_json '[.entries[] | [.key, .hasValue, .hasChildren]]' \
+		'[["k.a",true,true],["k.ab",true,false],["k.é",true,false]]'
+	ops GET "/k?changes=true&since=$since"
+	assert_code 200
+	assert_json '[.changes[].key] | unique' '["k","k.a","k.a.b","k.ab","k.é"]'
+	# A recursive delete takes every key under the prefix, whatever its
+	# kind: 45 were written under ["k"] and 3 deleted.
+	ops DELETE '/k?recurse=true'
+	assert_code 200
+	assert_json '.deleted' 42
+	ops GET '/?list=true'
+	assert_json '[.entries[].key]' '["kz"]'
+}
+
 @test "(deno) atomic checks, sum, min and max on KvU64, expireIn" {
 	deno_run "$TOK_OPS" atomic
 	assert_output ok

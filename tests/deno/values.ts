@@ -72,11 +72,11 @@ for (const [name, value] of Object.entries(refused)) {
 	assertEquals((await kv.get(["refused", name])).versionstamp, null, `nothing written for ${name}`);
 }
 
-// Keys with no keypath: refused when written, absent when read.
-for (const key of [[1], ["a", 1n], [true], [new Uint8Array([1])], ["a.b"], [""], ["a/b"]]) {
-	await assertRejects(() => kv.set(key as Deno.KvKey, 1), /invalid_key/, `set ${Deno.inspect(key)}`);
-	assertEquals((await kv.get(key as Deno.KvKey)).value, null, `get ${Deno.inspect(key)}`);
-}
+// Keys that Deno cannot encode, or that are too long for the store
+// once its escapes double their bytes, are refused.
+const long = new Uint8Array(1500).fill(1);
+await assertRejects(() => kv.set(["big", long], 1), /invalid_key/, "a key whose stored form is too long");
+assertEquals((await kv.get(["big", long])).value, null, "nothing written");
 
 kv.close();
 console.log("ok");

@@ -21,41 +21,136 @@ static size_t unhex(const char *hex, unsigned char *out)
 	return n;
 }
 
-static bool keypath_is(const char *hex, const char *want)
+/* The stored form of a Deno key (hex), compared with want (hex), NULL
+ * for a key that is refused; and back to the same Deno bytes. */
+static bool stored_is(const char *hex, const char *want)
 {
-	unsigned char key[256];
+	unsigned char key[256], w[256], back[CONNECT_KEY_MAX];
 	char out[KEYPATH_MAX + 1];
-	size_t len = unhex(hex, key), out_len;
+	size_t len = unhex(hex, key), want_len, out_len;
 
-	if (!connect_key_to_keypath(key, len, out, &out_len))
+	if (connect_key_to_stored(key, len, out, &out_len) != len || len == 0)
 		return want == NULL;
-	return want != NULL && out_len == strlen(want) && memcmp(out, want, out_len) == 0;
+	if (want == NULL)
+		return false;
+	want_len = unhex(want, w);
+	return out_len == want_len && memcmp(out, w, want_len) == 0 &&
+	       connect_key_from_stored(out, out_len, back) == len && memcmp(back, key, len) == 0;
+}
+
+static int sign(int c)
+{
+	return (c > 0) - (c < 0);
+}
+
+static int bytes_cmp(const void *a, size_t a_len, const void *b, size_t b_len)
+{
+	int c = memcmp(a, b, a_len < b_len ? a_len : b_len);
+
+	return c != 0 ? sign(c) : (a_len > b_len) - (a_len < b_len);
+}
+
+/* A random part, Deno-encoded, of every kind: short byte strings from a
+ * small alphabet that holds the bytes the escapes treat specially. */
+static size_t random_part(unsigned char *out)
+{
+	static const unsigned char alphabet[] = { 0x00, 0x01, 0x02, 0x1e, 0x1f, 0x20, '.', 'a',
+						  'b', 0x7f, 0xff };
+	size_t n = 0, len = (size_t)(rand() % 4);
+
+	switch (rand() % 6) {
+	case 0:
+	case 1:
+		out[n++] = rand() % 2 ? 0x01 : 0x02;
+		for (size_t i = 0; i < len; i++) {
+			unsigned char b = alphabet[rand() % sizeof(alphabet)];
+
+			if (out[0] == 0x02 && b >= 0x80)
+				b = 'c';	/* strings stay UTF-8 */
+			out[n++] = b;
+			if (b == 0x00)
+				out[n++] = 0xff;
+		}
+		out[n++] = 0x00;
+		return n;
+	case 2:	/* a bigint of up to 3 bytes, either sign */
+		len = (size_t)(rand() % 4);
+		out[n++] = (unsigned char)(rand() % 2 ? 0x14 + len : 0x14 - len);
+		for (size_t i = 0; i < len; i++)
+			out[n++] = alphabet[rand() % sizeof(alphabet)];
+		return n;
+	case 3:
+		out[n++] = 0x21;
+		for (size_t i = 0; i < 8; i++)
+			out[n++] = alphabet[rand() % sizeof(alphabet)];
+		return n;
+	default:
+		out[n++] = rand() % 2 ? 0x26 : 0x27;
+		return n;
+	}
+}
+
+static void test_key_order(void)
+{
+	enum { KEYS = 400 };
+	static unsigned char deno[KEYS][64];
+	static char stored[KEYS][KEYPATH_MAX];
+	size_t deno_len[KEYS], stored_len[KEYS];
+	int mismatches = 0, refused = 0;
+
+	srand(20261204);
+	for (int i = 0; i < KEYS; i++) {
+		size_t parts = 1 + (size_t)(rand() % 3), n = 0;
+
+		for (size_t p = 0; p < parts; p++)
+			n += random_part(deno[i] + n);
+		deno_len[i] = n;
+		if (connect_key_to_stored(deno[i], n, stored[i], &stored_len[i]) != n)
+			refused++;
+	}
+	CHECK(refused == 0);
+	for (int i = 0; i < KEYS; i++)
+		for (int j = 0; j < KEYS; j++)
+			mismatches += bytes_cmp(deno[i], deno_len[i], deno[j], deno_len[j]) !=
+				      bytes_cmp(stored[i], stored_len[i], stored[j], stored_len[j]);
+	CHECK(mismatches == 0);
 }
 
 static void test_keys(void)
 {
-	unsigned char enc[CONNECT_KEY_MAX], want[64];
+	unsigned char want[64];
 	char prefix[KEYPATH_MAX + 1];
 	size_t n, want_len, used;
 
-	CHECK(keypath_is("0268656c6c6f00", "hello"));
-	CHECK(keypath_is("02757365727300026a6f686e00", "users.john"));
-	CHECK(keypath_is("02c3a900", "\xc3\xa9"));
-	CHECK(keypath_is("", NULL));				/* the empty key */
-	CHECK(keypath_is("0200", NULL));			/* "" */
-	CHECK(keypath_is("02612e6200", NULL));			/* "a.b" */
-	CHECK(keypath_is("02612f6200", NULL));			/* "a/b" */
-	CHECK(keypath_is("0261", NULL));			/* unterminated */
-	CHECK(keypath_is("02610021bff0000000000000", NULL));	/* ["a", 1] */
-	CHECK(keypath_is("010102", NULL));			/* bytes */
-	CHECK(keypath_is("1501", NULL));			/* 1n */
-	CHECK(keypath_is("27", NULL));				/* true */
-	CHECK(keypath_is("02ff00", NULL));			/* not UTF-8 */
-	CHECK(keypath_is("0261000100", NULL));			/* a NUL escaped in a string */
+	/* strings that are segments are their keypath */
+	CHECK(stored_is("0268656c6c6f00", "68656c6c6f"));
+	CHECK(stored_is("02757365727300026a6f686e00", "7573657273 00 6a6f686e"));
+	CHECK(stored_is("02c3a900", "c3a9"));
+	/* other strings, and the other kinds */
+	CHECK(stored_is("0200", "02"));				/* "" */
+	CHECK(stored_is("02612e6200", "612e62"));		/* "a.b" */
+	CHECK(stored_is("026100ff0100", "61 1e20 1e21"));	/* "a\0\x01" */
+	CHECK(stored_is("02610021bff0000000000000", "61 00 fa bff0 0101 0101 0101 0101 0101 0101"));
+	CHECK(stored_is("0101020000", NULL));			/* bytes, then a lone 00 */
+	CHECK(stored_is("01010200ff0700", "01 0102 02 0101 07"));	/* [1,2,0,7] */
+	CHECK(stored_is("1501", "f8 15 0102"));		/* 1n */
+	CHECK(stored_is("13fe", "f8 13 fe"));			/* -1n */
+	CHECK(stored_is("14", "f8 14"));			/* 0n */
+	CHECK(stored_is("1d0201", NULL));			/* a long bigint cut short */
+	CHECK(stored_is("2627", "fc 00 fd"));			/* [false, true] */
+	/* refused */
+	CHECK(stored_is("", NULL));				/* the empty key */
+	CHECK(stored_is("0261", NULL));				/* unterminated */
+	CHECK(stored_is("02ff00", NULL));			/* not UTF-8 */
+	CHECK(stored_is("30", NULL));				/* no such tag */
+	CHECK(stored_is("21bff0", NULL));			/* a short number */
 
-	n = connect_key_from_encoded("users\0john", 10, enc);
-	want_len = unhex("02757365727300026a6f686e00", want);
-	CHECK(n == want_len && memcmp(enc, want, n) == 0);
+	/* what no Deno key is stored as */
+	CHECK(connect_key_from_stored("\0", 1, want) == 0);	/* the counter */
+	CHECK(connect_key_from_stored("\x02x", 2, want) == 0);
+	CHECK(connect_key_from_stored("\x01\x01\x03", 3, want) == 0);
+	CHECK(connect_key_from_stored("a\0\0b", 4, want) == 0);
+	CHECK(connect_key_from_stored("\xfa\x01", 2, want) == 0);
 
 	/* The string parts before another kind: ["a", 1] has the prefix a. */
 	want_len = unhex("02610021bff0000000000000", want);
@@ -64,6 +159,16 @@ static void test_keys(void)
 	want_len = unhex("026100026200ff", want);
 	used = connect_key_prefix(want, want_len, prefix, &n);
 	CHECK(used == 6 && n == 3 && memcmp(prefix, "a\0b", 3) == 0);
+	/* a string that is no segment ends the keypath */
+	want_len = unhex("02612e6200", want);
+	CHECK(connect_key_prefix(want, want_len, prefix, &n) == 0 && n == 0);
+
+	/* the REST face sees only keypaths */
+	CHECK(keypath_stored_valid("users\0john", 10));
+	CHECK(!keypath_stored_valid("a.b", 3));
+	CHECK(!keypath_stored_valid("a\0\xf8\x14", 4));
+	CHECK(!keypath_stored_valid("\x02", 1));
+	CHECK(!keypath_stored_valid("a\0", 2));
 }
 
 /* V8 bytes (hex) read as JSON text. */
@@ -155,6 +260,7 @@ static void test_values(void)
 int main(void)
 {
 	test_keys();
+	test_key_order();
 	test_values();
 	return UNIT_DONE();
 }
