@@ -45,8 +45,9 @@ static uint32_t get_be32(const unsigned char *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* The data's header: format and op in one byte each, time and expiry,
- * the key's and the value's lengths; then key and value. */
+/* The data's header: format and op in one byte each (the op's high four
+ * bits hold an opaque value's format), time and expiry, the key's and
+ * the value's lengths; then key and value. */
 size_t changelog_data_size(const struct changelog_entry *e)
 {
 	return CHANGELOG_DATA_HEADER + e->key_len + e->value_len;
@@ -55,7 +56,7 @@ size_t changelog_data_size(const struct changelog_entry *e)
 void changelog_data_pack(const struct changelog_entry *e, unsigned char *out)
 {
 	out[0] = CHANGELOG_FORMAT;
-	out[1] = (unsigned char)e->op;
+	out[1] = (unsigned char)(e->op | (e->opaque & 0x0f) << 4);
 	util_put_be64(out + 2, (uint64_t)e->time_ms);
 	util_put_be64(out + 10, (uint64_t)e->expires_at);
 	out[18] = (unsigned char)(e->key_len >> 8);
@@ -72,10 +73,13 @@ void changelog_data_pack(const struct changelog_entry *e, unsigned char *out)
 /* The header alone: enough to know a change's op, time and size. */
 static bool unpack_header(const unsigned char *d, size_t len, struct changelog_entry *e)
 {
-	if (len < CHANGELOG_DATA_HEADER || d[0] != CHANGELOG_FORMAT ||
-	    d[1] < CHANGELOG_SET || d[1] > CHANGELOG_EXPIRE)
+	unsigned char op = len > 1 ? d[1] & 0x0f : 0;
+
+	if (len < CHANGELOG_DATA_HEADER || d[0] != CHANGELOG_FORMAT || op < CHANGELOG_SET ||
+	    op > CHANGELOG_EXPIRE || (op != CHANGELOG_SET && d[1] >> 4 != 0))
 		return false;
-	e->op = (enum changelog_op)d[1];
+	e->op = (enum changelog_op)op;
+	e->opaque = d[1] >> 4;
 	e->time_ms = (int64_t)util_get_be64(d + 2);
 	e->expires_at = (int64_t)util_get_be64(d + 10);
 	e->key_len = (size_t)d[18] << 8 | d[19];

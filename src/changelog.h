@@ -59,6 +59,10 @@ struct changelog_entry {
 	size_t key_len;
 	const char *value;
 	size_t value_len;
+	/* A set's value with no JSON form (a Uint8Array's bytes, a V8
+	 * value: record.h's format byte, 0 for JSON) is not logged; the
+	 * feed says which it was. */
+	unsigned char opaque;
 };
 
 /* A log key: the versionstamp and the sequence, big-endian, so that the

@@ -60,14 +60,23 @@ bool connect_entry(const struct store_range_entry *e, struct jsonbuf *value,
 	out->versionstamp.data = stamp;
 	out->versionstamp.len = CONNECT_VS_LEN;
 	jsonbuf_init(value, e->item.value_len + 16);
-	if (e->u64) {
+	switch (e->item.kind) {
+	case RECORD_U64:
 		if (!util_parse_u64(e->item.value, e->item.value_len, &u))
 			return false;
 		for (int i = 0; i < 8; i++, u >>= 8)
 			le[i] = (char)(u & 0xff);
 		jsonbuf_raw(value, le, sizeof(le));
 		out->encoding = KVCONNECT__VALUE_ENCODING__VE_LE64;
-	} else {
+		break;
+	case RECORD_BYTES:
+	case RECORD_V8:
+		/* Kept as they came. */
+		jsonbuf_raw(value, e->item.value, e->item.value_len);
+		out->encoding = e->item.kind == RECORD_BYTES ? KVCONNECT__VALUE_ENCODING__VE_BYTES :
+			KVCONNECT__VALUE_ENCODING__VE_V8;
+		break;
+	default:
 		if (!connect_v8_from_json(e->item.value, e->item.value_len, value))
 			return false;
 		out->encoding = KVCONNECT__VALUE_ENCODING__VE_V8;

@@ -53,6 +53,10 @@ struct reader {
 	const unsigned char *p;
 	size_t len, pos;
 	int depth, depth_max;
+	size_t out_max;		/* the JSON text may grow this far */
+	bool keep_other;	/* a value with no JSON form is read through */
+	bool other;		/* and this one has none */
+	uint64_t version;	/* of the serialization */
 	struct jsonbuf *out;
 	struct error *err;
 	struct span *objects;
@@ -64,8 +68,14 @@ static bool bad(struct reader *r, const char *what)
 	return error_set(r->err, 400, "invalid_value", "the V8 value %s", what);
 }
 
+/* The value has no JSON form: an error, or, when the caller keeps such
+ * values, a mark, and the reader goes on to check the rest. */
 static bool no_json(struct reader *r, const char *what)
 {
+	if (r->keep_other) {
+		r->other = true;
+		return true;
+	}
 	return error_set(r->err, 400, "invalid_value",
 			 "the value holds %s, which has no JSON form; kv stores JSON values", what);
 }
@@ -178,14 +188,20 @@ static bool utf16_to_utf8(struct reader *r, const unsigned char *s, size_t units
 	for (size_t i = 0; i < units; i++) {
 		uint32_t cp = (uint32_t)s[2 * i] | (uint32_t)s[2 * i + 1] << 8;
 
-		if (cp >= 0xdc00 && cp <= 0xdfff)
-			return no_json(r, "a lone surrogate in a string");
+		if (cp >= 0xdc00 && cp <= 0xdfff) {
+			if (!no_json(r, "a lone surrogate in a string"))
+				return false;
+			continue;
+		}
 		if (cp >= 0xd800 && cp <= 0xdbff) {
 			uint32_t lo = i + 1 < units ?
 				(uint32_t)s[2 * i + 2] | (uint32_t)s[2 * i + 3] << 8 : 0;
 
-			if (lo < 0xdc00 || lo > 0xdfff)
-				return no_json(r, "a lone surrogate in a string");
+			if (lo < 0xdc00 || lo > 0xdfff) {
+				if (!no_json(r, "a lone surrogate in a string"))
+					return false;
+				continue;
+			}
 			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 			i++;
 		}
@@ -315,8 +331,17 @@ static bool read_ref(struct reader *r)
 	if (id >= r->n_objects)
 		return bad(r, "refers to an object it does not hold");
 	s = r->objects[id];
-	if (s.end == 0)
-		return no_json(r, "a cycle");
+	if (s.end == 0 && !no_json(r, "a cycle"))
+		return false;
+	/* A value with no JSON form is kept as it came: its text is not
+	 * needed. */
+	if (r->other)
+		return true;
+	/* Each reference copies its object's text: shared objects nested
+	 * in pairs would double it at each level. */
+	if (r->out->len > r->out_max || s.end - s.start > r->out_max - r->out->len)
+		return error_set(r->err, 413, "value_too_large",
+				 "the value's JSON is more than %zu bytes", r->out_max);
 	if (r->out->failed)
 		return error_set(r->err, 500, "internal", "out of memory");
 	/* The span may move as the buffer grows: copy it out first. */
@@ -378,10 +403,21 @@ static bool read_object(struct reader *r)
 	return true;
 }
 
+/* Properties besides an array's elements, from the first one's tag up
+ * to the array's end tag: *n of them. */
+static bool read_properties(struct reader *r, unsigned char tag, unsigned char end, uint32_t *n)
+{
+	for (*n = 0; tag != end; (*n)++) {
+		if (!read_key(r, tag) || !read_value(r) || !read_tag(r, &tag))
+			return false;
+	}
+	return true;
+}
+
 static bool read_dense(struct reader *r)
 {
 	unsigned char tag;
-	uint32_t len = 0, props = 0, len_again = 0;
+	uint32_t len = 0, props = 0, len_again = 0, extra = 0;
 	size_t id = 0;
 
 	if (!read_u32(r, &len) || !open_object(r, &id))
@@ -390,8 +426,11 @@ static bool read_dense(struct reader *r)
 	for (uint32_t i = 0; i < len; i++) {
 		if (!peek_tag(r, &tag))
 			return false;
-		if (tag == TAG_HOLE)
-			return no_json(r, "an array with holes");
+		if (tag == TAG_HOLE) {
+			if (!no_json(r, "an array with holes") || !read_tag(r, &tag))
+				return false;
+			continue;
+		}
 		if (i > 0)
 			jsonbuf_raw(r->out, ",", 1);
 		if (!read_value(r))
@@ -399,11 +438,13 @@ static bool read_dense(struct reader *r)
 	}
 	if (!read_tag(r, &tag))
 		return false;
-	if (tag != TAG_DENSE_END)
-		return no_json(r, "an array with properties besides its elements");
+	if (tag != TAG_DENSE_END &&
+	    (!no_json(r, "an array with properties besides its elements") ||
+	     !read_properties(r, tag, TAG_DENSE_END, &extra)))
+		return false;
 	if (!read_u32(r, &props) || !read_u32(r, &len_again))
 		return false;
-	if (props != 0 || len_again != len)
+	if (props != extra || len_again != len)
 		return bad(r, "has an array whose counts do not match");
 	jsonbuf_raw(r->out, "]", 1);
 	close_object(r, id);
@@ -415,24 +456,28 @@ static bool read_dense(struct reader *r)
 static bool read_sparse(struct reader *r)
 {
 	unsigned char tag;
-	uint32_t len = 0, props = 0, len_again = 0, i = 0;
+	uint32_t len = 0, props = 0, len_again = 0, i = 0, pairs = 0;
 	size_t id = 0;
 	double index = 0;
 
 	if (!read_u32(r, &len) || !open_object(r, &id))
 		return false;
 	jsonbuf_raw(r->out, "[", 1);
-	for (;;) {
+	for (;; pairs++) {
 		if (!read_tag(r, &tag))
 			return false;
 		if (tag == TAG_SPARSE_END)
 			break;
-		if (!is_number_tag(tag))
-			return no_json(r, "an array with properties besides its elements");
+		if (!is_number_tag(tag)) {
+			if (!no_json(r, "an array with properties besides its elements") ||
+			    !read_key(r, tag) || !read_value(r))
+				return false;
+			continue;
+		}
 		if (!read_number(r, tag, &index))
 			return false;
-		if (index != (double)i || i >= len)
-			return no_json(r, "an array with holes");
+		if ((index != (double)i || i >= len) && !no_json(r, "an array with holes"))
+			return false;
 		if (i > 0)
 			jsonbuf_raw(r->out, ",", 1);
 		if (!read_value(r))
@@ -441,10 +486,10 @@ static bool read_sparse(struct reader *r)
 	}
 	if (!read_u32(r, &props) || !read_u32(r, &len_again))
 		return false;
-	if (props != i || len_again != len)
+	if (props != pairs || len_again != len)
 		return bad(r, "has an array whose counts do not match");
-	if (i != len)
-		return no_json(r, "an array with holes");
+	if (i != len && !no_json(r, "an array with holes"))
+		return false;
 	jsonbuf_raw(r->out, "]", 1);
 	close_object(r, id);
 	return true;
@@ -459,12 +504,154 @@ static const char *tag_name(unsigned char tag)
 	case 'D': return "a Date";
 	case ';': return "a Map";
 	case '\'': return "a Set";
-	case 'B': case 'V': case '\\': return "an ArrayBuffer or typed array";
+	case 'B': return "an ArrayBuffer or typed array";
+	case '\\': return "a host object";
 	case 'R': return "a RegExp";
 	case 'r': return "an Error";
 	case 'y': case 'x': case 's': case 'n': case 'z': return "a boxed primitive";
 	case TAG_HOLE: return "an array with holes";
 	default: return NULL;
+	}
+}
+
+/* A string value where V8 writes one (a String object's, a RegExp's
+ * source, an Error's message): its own tag, then the string. */
+static bool read_string_value(struct reader *r)
+{
+	unsigned char tag;
+
+	if (!read_tag(r, &tag))
+		return false;
+	if (!is_string_tag(tag))
+		return bad(r, "has no string where one must be");
+	return read_string(r, tag);
+}
+
+/* A bigint's digits: a varint of the sign and the byte length, then
+ * the bytes. */
+static bool skip_bigint(struct reader *r)
+{
+	const unsigned char *b = NULL;
+	uint64_t bits;
+
+	return read_varint(r, &bits) && take(r, bits >> 1, &b);
+}
+
+/* Values until the end tag, then their count. */
+static bool read_collection(struct reader *r, unsigned char end, uint32_t per_entry)
+{
+	unsigned char tag;
+	uint32_t n = 0, count = 0;
+
+	for (;;) {
+		if (!peek_tag(r, &tag))
+			return false;
+		if (tag == end)
+			break;
+		if (!read_value(r))
+			return false;
+		n++;
+	}
+	if (!read_tag(r, &tag) || !read_u32(r, &count))
+		return false;
+	if (count != n || n % per_entry != 0)
+		return bad(r, "has a Map or Set whose count does not match");
+	return true;
+}
+
+/* An ArrayBuffer, and the typed array or DataView over it when one
+ * follows: each takes an object id, the buffer first. */
+static bool read_buffer(struct reader *r)
+{
+	const unsigned char *b = NULL;
+	uint32_t len = 0, offset = 0, view_len = 0, flags = 0;
+	unsigned char subtag;
+	size_t id;
+
+	if (!open_object(r, &id) || !read_u32(r, &len) || !take(r, len, &b))
+		return false;
+	if (r->pos == r->len || r->p[r->pos] != 'V')
+		return true;
+	r->pos++;
+	if (!open_object(r, &id) || !take(r, 1, &b))
+		return false;
+	subtag = b[0];
+	if (!read_u32(r, &offset) || !read_u32(r, &view_len) ||
+	    (r->version >= 14 && !read_u32(r, &flags)))
+		return false;
+	if (subtag == '\0' || strchr("bBCwWdDhfFqQ?", subtag) == NULL)
+		return bad(r, "has a view of an unknown kind");
+	if (offset > len || view_len > len - offset)
+		return bad(r, "has a view beyond its buffer");
+	return true;
+}
+
+/* An Error: its prototype, message, stack and cause, each tagged, up to
+ * the end tag. */
+static bool read_error(struct reader *r)
+{
+	const unsigned char *b = NULL;
+	size_t id;
+
+	if (!open_object(r, &id))
+		return false;
+	for (;;) {
+		if (!take(r, 1, &b))
+			return false;
+		switch (b[0]) {
+		case 'E': case 'R': case 'F': case 'S': case 'T': case 'U':
+			break;
+		case 'm': case 's':
+			if (!read_string_value(r))
+				return false;
+			break;
+		case 'c':
+			if (!read_value(r))
+				return false;
+			break;
+		case '.':
+			return true;
+		default:
+			return bad(r, "has an Error with an unknown part");
+		}
+	}
+}
+
+/* What V8 writes for a value with no JSON form: read through, each
+ * object taking its id for back-references, as V8 numbers them. */
+static bool read_other(struct reader *r, unsigned char tag)
+{
+	const unsigned char *b = NULL;
+	uint64_t flags;
+	size_t id;
+
+	if (!no_json(r, tag_name(tag)))
+		return false;
+	switch (tag) {
+	case '_':
+		return true;
+	case 'Z':
+		return skip_bigint(r);
+	case 'D': case 'n':
+		return open_object(r, &id) && take(r, 8, &b);
+	case 'z':
+		return open_object(r, &id) && skip_bigint(r);
+	case 'y': case 'x':
+		return open_object(r, &id);
+	case 's':
+		return open_object(r, &id) && read_string_value(r);
+	case 'R':
+		return open_object(r, &id) && read_string_value(r) && read_varint(r, &flags);
+	case ';':
+		return open_object(r, &id) && read_collection(r, ':', 2);
+	case '\'':
+		return open_object(r, &id) && read_collection(r, ',', 1);
+	case 'B':
+		return read_buffer(r);
+	case 'r':
+		return read_error(r);
+	default:
+		return bad(r, "has a kind of value this service does not read");
 	}
 }
 
@@ -499,7 +686,7 @@ static bool read_value(struct reader *r)
 		break;
 	default:
 		if (tag_name(tag) != NULL)
-			return no_json(r, tag_name(tag));
+			return read_other(r, tag);
 		return bad(r, "has an unknown tag");
 	}
 	if (++r->depth > r->depth_max)
@@ -510,11 +697,13 @@ static bool read_value(struct reader *r)
 	return ok;
 }
 
-bool connect_v8_to_json(const unsigned char *v8, size_t len, int depth_max,
-			struct jsonbuf *out, struct error *err)
+bool connect_v8_read(const unsigned char *v8, size_t len, const struct connect_v8_limits *lim,
+		     struct jsonbuf *out, bool *json, struct error *err)
 {
-	struct reader r = { .p = v8, .len = len, .depth_max = depth_max, .out = out, .err = err };
-	uint64_t version = 0;
+	struct reader r = {
+		.p = v8, .len = len, .depth_max = lim->depth_max, .out_max = lim->json_max,
+		.keep_other = json != NULL, .out = out, .err = err,
+	};
 	bool ok = false;
 
 	err->status = 0;
@@ -523,10 +712,10 @@ bool connect_v8_to_json(const unsigned char *v8, size_t len, int depth_max,
 		goto out;
 	}
 	r.pos = 1;
-	if (!read_varint(&r, &version))
+	if (!read_varint(&r, &r.version))
 		goto out;
-	if (version < V8_VERSION_MIN || version > V8_VERSION_MAX) {
-		error_set(err, 400, "invalid_value", "the V8 value is of serialization version %llu, which this service does not read", (unsigned long long)version);
+	if (r.version < V8_VERSION_MIN || r.version > V8_VERSION_MAX) {
+		error_set(err, 400, "invalid_value", "the V8 value is of serialization version %llu, which this service does not read", (unsigned long long)r.version);
 		goto out;
 	}
 	if (!read_value(&r))
@@ -539,6 +728,13 @@ bool connect_v8_to_json(const unsigned char *v8, size_t len, int depth_max,
 		error_set(err, 500, "internal", "out of memory");
 		goto out;
 	}
+	if (!r.other && out->len > lim->json_max) {
+		error_set(err, 413, "value_too_large", "the value's JSON is more than %zu bytes",
+			  lim->json_max);
+		goto out;
+	}
+	if (json != NULL)
+		*json = !r.other;
 	ok = true;
 out:
 	free(r.objects);

@@ -98,11 +98,14 @@ static uint64_t get_le64(const uint8_t *p)
 	return v;
 }
 
-/* A set's value: V8 data that is JSON, or a KvU64. */
+/* A set's value: V8 data, JSON text when it has a JSON form and else as
+ * it came; a KvU64; a Uint8Array's bytes. */
 static bool read_set_value(const Kvconnect__KvValue *v, size_t i, size_t max_value,
 			   struct store_mutation *m, struct jsonbuf *text, struct error *err)
 {
+	const struct connect_v8_limits lim = { .depth_max = RECORD_DEPTH_MAX, .json_max = max_value };
 	char num[24];
+	bool json = true;
 
 	if (v == NULL)
 		return error_set(err, 400, "invalid_body", "mutations[%zu]: a set needs a value", i);
@@ -112,11 +115,16 @@ static bool read_set_value(const Kvconnect__KvValue *v, size_t i, size_t max_val
 	jsonbuf_init(text, v->data.len + 16);
 	switch (v->encoding) {
 	case KVCONNECT__VALUE_ENCODING__VE_V8:
-		if (!connect_v8_to_json(v->data.data, v->data.len, RECORD_DEPTH_MAX, text, err)) {
+		if (!connect_v8_read(v->data.data, v->data.len, &lim, text, &json, err)) {
 			char msg[sizeof(err->message)];
 
 			snprintf(msg, sizeof(msg), "%s", err->message);
 			return error_set(err, err->status, err->code, "mutations[%zu]: %s", i, msg);
+		}
+		if (!json) {
+			text->len = 0;
+			jsonbuf_raw(text, (const char *)v->data.data, v->data.len);
+			m->kind = RECORD_V8;
 		}
 		break;
 	case KVCONNECT__VALUE_ENCODING__VE_LE64:
@@ -125,12 +133,12 @@ static bool read_set_value(const Kvconnect__KvValue *v, size_t i, size_t max_val
 					 "mutations[%zu]: a KvU64 is 8 bytes", i);
 		jsonbuf_raw(text, num, (size_t)snprintf(num, sizeof(num), "%" PRIu64,
 							 get_le64(v->data.data)));
-		m->u64 = true;
+		m->kind = RECORD_U64;
 		break;
 	case KVCONNECT__VALUE_ENCODING__VE_BYTES:
-		return error_set(err, 400, "invalid_value",
-				 "mutations[%zu]: a Uint8Array value has no JSON form; kv stores "
-				 "JSON values", i);
+		jsonbuf_raw(text, (const char *)v->data.data, v->data.len);
+		m->kind = RECORD_BYTES;
+		break;
 	default:
 		return error_set(err, 400, "invalid_value",
 				 "mutations[%zu]: unknown value encoding %d", i, (int)v->encoding);
@@ -139,7 +147,8 @@ static bool read_set_value(const Kvconnect__KvValue *v, size_t i, size_t max_val
 		return error_set(err, 500, "internal", "out of memory");
 	if (text->len > max_value)
 		return error_set(err, 413, "value_too_large",
-				 "mutations[%zu]: the value's JSON is more than %zu bytes", i, max_value);
+				 "mutations[%zu]: the value is more than %zu bytes as stored", i,
+				 max_value);
 	m->value = text->data;
 	m->value_len = text->len;
 	return true;

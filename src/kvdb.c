@@ -1561,10 +1561,18 @@ int kvdb_put_record(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_le
 	kvdb_dbt(&d, buf, size);
 	ret = db->primary->put(db->primary, txn, &k, &d, 0);
 	free(buf);
-	if (ret == 0)
-		ret = changelog_pending_add(&db->tx.pending, CHANGELOG_SET, key, key_len, rec->value,
-					    rec->value_len, rec->expires_at);
-	return ret;
+	if (ret != 0)
+		return ret;
+	if (!record_kind_json(rec->kind)) {
+		ret = changelog_pending_add(&db->tx.pending, CHANGELOG_SET, key, key_len, NULL, 0,
+					    rec->expires_at);
+		if (ret == 0)
+			db->tx.pending.entries[db->tx.pending.count - 1].opaque =
+				(unsigned char)rec->kind;
+		return ret;
+	}
+	return changelog_pending_add(&db->tx.pending, CHANGELOG_SET, key, key_len, rec->value,
+				     rec->value_len, rec->expires_at);
 }
 
 int kvdb_del(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_len)

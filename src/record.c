@@ -7,7 +7,7 @@
 
 void record_pack(const struct record *rec, unsigned char *out)
 {
-	out[0] = rec->u64 ? RECORD_FORMAT_U64 : RECORD_FORMAT;
+	out[0] = rec->kind != 0 ? (unsigned char)rec->kind : RECORD_FORMAT;
 	util_put_be64(out + RECORD_VS_OFFSET, rec->versionstamp);
 	util_put_be64(out + RECORD_EXPIRY_OFFSET, (uint64_t)rec->expires_at);
 	if (rec->value_len > 0)
@@ -16,9 +16,9 @@ void record_pack(const struct record *rec, unsigned char *out)
 
 bool record_unpack(const unsigned char *buf, size_t len, struct record *rec)
 {
-	if (len < RECORD_HEADER || (buf[0] != RECORD_FORMAT && buf[0] != RECORD_FORMAT_U64))
+	if (len < RECORD_HEADER || buf[0] < RECORD_FORMAT || buf[0] > RECORD_FORMAT_V8)
 		return false;
-	rec->u64 = buf[0] == RECORD_FORMAT_U64;
+	rec->kind = (enum record_kind)buf[0];
 	rec->versionstamp = util_get_be64(buf + RECORD_VS_OFFSET);
 	rec->expires_at = (int64_t)util_get_be64(buf + RECORD_EXPIRY_OFFSET);
 	rec->value = (const char *)buf + RECORD_HEADER;

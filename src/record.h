@@ -12,10 +12,28 @@
  * bytes as its key and sort them with memcmp. */
 #define RECORD_FORMAT 1
 
-/* The same layout for a Deno.KvU64 (docs/kv-connect.md): its value is the
- * JSON text of its decimal integer, which is what REST reads, and the
- * format byte keeps what Deno reads. */
+/* The same layout for values written through KV Connect that are not
+ * plain JSON (docs/kv-connect.md), the format byte saying which: a
+ * Deno.KvU64, whose value is the JSON text of its decimal integer (what
+ * REST reads); a Uint8Array's bytes; the V8 serialization of a value with
+ * no JSON form. Only Deno reads the last two. */
 #define RECORD_FORMAT_U64 2
+#define RECORD_FORMAT_BYTES 3
+#define RECORD_FORMAT_V8 4
+
+enum record_kind {
+	RECORD_JSON = RECORD_FORMAT,
+	RECORD_U64 = RECORD_FORMAT_U64,
+	RECORD_BYTES = RECORD_FORMAT_BYTES,
+	RECORD_V8 = RECORD_FORMAT_V8,
+};
+
+/* Whether REST can read a value of this kind: JSON and KvU64s (and 0,
+ * a kind not set, which is JSON). */
+static inline bool record_kind_json(enum record_kind kind)
+{
+	return kind != RECORD_BYTES && kind != RECORD_V8;
+}
 #define RECORD_VS_OFFSET 1
 #define RECORD_EXPIRY_OFFSET 9
 #define RECORD_HEADER 17
@@ -40,7 +58,7 @@ struct record {
 	int64_t expires_at;	/* ms since the epoch, 0 for none */
 	const char *value;	/* not owned: points into the packed bytes */
 	size_t value_len;
-	bool u64;		/* a Deno.KvU64: format RECORD_FORMAT_U64 */
+	enum record_kind kind;	/* the format byte */
 };
 
 /* Writes the record's RECORD_HEADER + value_len bytes to out. */

@@ -70,17 +70,31 @@ void render_health(struct jsonbuf *out, const struct store_site *site, const str
 	jsonbuf_lit(out, "}");
 }
 
-/* {"key", "value", "versionstamp", "expiresAt"}: a written key (without
- * its value) and a list entry (with it when the listing asks). */
-static void item_object(struct jsonbuf *out, const char *key, size_t key_len, bool with_value,
-			const char *value, size_t value_len, const char *vs, int64_t expires_at)
+/* ,"value": the value's JSON text; a value that a Deno program wrote
+ * with no JSON form has "encoding" in its place, "bytes" for a
+ * Uint8Array and "v8" for the rest (docs/API.md). */
+static void value_member(struct jsonbuf *out, enum record_kind kind, const char *value,
+			 size_t value_len)
 {
-	jsonbuf_lit(out, "{\"key\":");
-	jsonbuf_string(out, key, key_len);
-	if (with_value) {
+	if (kind == RECORD_BYTES) {
+		jsonbuf_lit(out, ",\"encoding\":\"bytes\"");
+	} else if (kind == RECORD_V8) {
+		jsonbuf_lit(out, ",\"encoding\":\"v8\"");
+	} else {
 		jsonbuf_lit(out, ",\"value\":");
 		jsonbuf_raw(out, value, value_len);
 	}
+}
+
+/* {"key", "value", "versionstamp", "expiresAt"}: a written key (without
+ * its value) and a list entry (with it when the listing asks). */
+static void item_object(struct jsonbuf *out, const char *key, size_t key_len,
+			const struct store_item *with_value, const char *vs, int64_t expires_at)
+{
+	jsonbuf_lit(out, "{\"key\":");
+	jsonbuf_string(out, key, key_len);
+	if (with_value != NULL)
+		value_member(out, with_value->kind, with_value->value, with_value->value_len);
 	jsonbuf_lit(out, ",\"versionstamp\":\"");
 	jsonbuf_lit(out, vs);
 	jsonbuf_lit(out, "\",\"expiresAt\":");
@@ -92,7 +106,7 @@ void render_written(struct jsonbuf *out, const char *key, size_t key_len, const 
 		    int64_t expires_at)
 {
 	jsonbuf_init(out, 128 + key_len);
-	item_object(out, key, key_len, false, NULL, 0, vs, expires_at);
+	item_object(out, key, key_len, NULL, vs, expires_at);
 }
 
 /* A versionstamp as a JSON string, or null when there is none. */
@@ -156,8 +170,7 @@ static void list_entry(struct jsonbuf *out, const struct store_entry *e, bool wi
 	char vs[VERSIONSTAMP_LEN + 1];
 
 	record_format_vs(e->item.versionstamp, vs);
-	item_object(out, e->key, e->key_len, with_value, e->item.value, e->item.value_len, vs,
-		    e->item.expires_at);
+	item_object(out, e->key, e->key_len, with_value ? &e->item : NULL, vs, e->item.expires_at);
 }
 
 /* The cursor of a page that more keys follow: the hex of its last key. */
@@ -213,10 +226,8 @@ static void change_object(struct jsonbuf *out, const struct store_change *c, boo
 	jsonbuf_lit(out, change_ops[c->op]);
 	jsonbuf_lit(out, "\"");
 	if (c->op == STORE_CHANGE_SET) {
-		if (with_value) {
-			jsonbuf_lit(out, ",\"value\":");
-			jsonbuf_raw(out, c->value, c->value_len);
-		}
+		if (with_value)
+			value_member(out, c->kind, c->value, c->value_len);
 		jsonbuf_lit(out, ",\"expiresAt\":");
 		jsonbuf_int_or_null(out, c->expires_at);
 	}
@@ -257,13 +268,10 @@ void render_deleted_tree(struct jsonbuf *out, uint64_t deleted, uint64_t version
 static void item_members(struct jsonbuf *out, const struct store_item *item, bool present,
 			 bool with_value)
 {
-	if (with_value) {
-		jsonbuf_lit(out, ",\"value\":");
-		if (present)
-			jsonbuf_raw(out, item->value, item->value_len);
-		else
-			jsonbuf_lit(out, "null");
-	}
+	if (with_value && present)
+		value_member(out, item->kind, item->value, item->value_len);
+	else if (with_value)
+		jsonbuf_lit(out, ",\"value\":null");
 	jsonbuf_lit(out, ",\"versionstamp\":");
 	vs_or_null(out, present, item->versionstamp);
 	jsonbuf_lit(out, ",\"expiresAt\":");

@@ -70,9 +70,16 @@ static void handle_get(struct request *req, struct store *st, const struct confi
 	enum store_status status = store_get(st, req->key, req->key_len, &item);
 	char vs[VERSIONSTAMP_LEN + 1];
 	char headers[128];
+	struct error err;
 
 	if (status != STORE_OK) {
 		reply_store_error(req, status, req->key, NULL);
+	} else if (!record_kind_json(item.kind)) {
+		error_set(&err, 406, "not_json",
+			  "%s holds %s that a Deno program wrote, which has no JSON form; read it "
+			  "with Deno's client", req->key,
+			  item.kind == RECORD_BYTES ? "a Uint8Array" : "a value");
+		reply_error_send(req, &err, NULL);
 	} else {
 		record_format_vs(item.versionstamp, vs);
 		render_item_headers(headers, sizeof(headers), vs, item.expires_at);

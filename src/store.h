@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "record.h"
 
 struct store;
 
@@ -61,6 +62,7 @@ struct store_item {
 	int64_t expires_at;	/* 0 for none */
 	const char *value;
 	size_t value_len;
+	enum record_kind kind;	/* how value is encoded; 0 is JSON */
 	void *buf;
 };
 
@@ -200,14 +202,15 @@ struct store_mutation {
 	bool stored;
 	const char *grant;
 	size_t grant_len;
-	const char *value;	/* STORE_SET: the value's JSON text */
+	const char *value;	/* STORE_SET: the value's JSON text, or as kind says */
 	size_t value_len;
+	enum record_kind kind;	/* STORE_SET: 0 is JSON */
 	int64_t operand;	/* STORE_SUM, STORE_MIN, STORE_MAX */
 	int64_t ttl_ms;		/* 0: a set never expires; sum/min/max keep the key's expiry */
-	/* Deno's KvU64 (record.h): a set's value is one, its decimal text;
-	 * sum, min and max take operand_u64, work only on a stored KvU64 or
-	 * none (else STORE_TYPE_MISMATCH), wrap modulo 2^64 and, as in Deno,
-	 * replace the key's expiry with ttl_ms's. */
+	/* Deno's KvU64 (record.h): sum, min and max take operand_u64,
+	 * work only on a stored KvU64 or none (else STORE_TYPE_MISMATCH),
+	 * wrap modulo 2^64 and, as in Deno, replace the key's expiry with
+	 * ttl_ms's. */
 	bool u64;
 	uint64_t operand_u64;
 };
@@ -291,7 +294,6 @@ struct store_range_entry {
 	unsigned char *key;	/* the key's Deno encoding; owned */
 	size_t key_len;
 	struct store_item item;	/* its record; the value is owned */
-	bool u64;		/* the value is a Deno.KvU64 (record.h) */
 };
 struct store_range {
 	const unsigned char *start;
@@ -326,6 +328,8 @@ struct store_change {
 	int64_t expires_at;	/* a set's; 0 for none */
 	char *value;		/* a set's JSON text when with_values; owned */
 	size_t value_len;
+	enum record_kind kind;	/* a set's value's: REST shows no value of
+				 * a kind with no JSON form */
 };
 
 /* The changes to the key prefix itself and every key under it ("" for

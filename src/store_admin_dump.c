@@ -32,7 +32,8 @@ static int dump_visit(struct kvdb *db, const DBT *k, const DBT *d, void *arg)
 		return 0;
 	if ((ret = kvdb_unpack(db, d, &rec)) != 0)
 		return ret;
-	if (record_expired(&rec, op->now))
+	/* Nor values with no JSON form, which only Deno reads. */
+	if (record_expired(&rec, op->now) || !record_kind_json(rec.kind))
 		return 0;
 	keypath_decode(k->data, k->size, key);
 	key[k->size] = '\0';
@@ -160,7 +161,7 @@ static int load_body(struct kvdb *db, DB_TXN *txn, void *arg)
 		rec.expires_at = in->expires_at;
 		rec.value = in->value;
 		rec.value_len = in->value_len;
-		rec.u64 = false;
+		rec.kind = RECORD_JSON;
 		keypath_encode(in->key, in->key_len, key);
 		if ((ret = kvdb_put_record(db, txn, key, in->key_len, &rec)) != 0)
 			return ret;

@@ -96,6 +96,7 @@ static int changes_keep(struct changes_op *op, const struct changelog_entry *e)
 	c->op = ops[e->op];
 	c->versionstamp = e->versionstamp;
 	c->expires_at = e->expires_at;
+	c->kind = e->opaque != 0 ? (enum record_kind)e->opaque : RECORD_JSON;
 	if (ch->with_values && e->op == CHANGELOG_SET) {
 		if ((c->value = malloc(e->value_len + 1)) == NULL) {
 			free(c->key);

@@ -142,6 +142,7 @@ static int child_value(struct children_op *op, const struct ekey *child,
 	c->has_value = true;
 	item->versionstamp = rec.versionstamp;
 	item->expires_at = rec.expires_at;
+	item->kind = rec.kind;
 	if (with_values && rec.value_len > 0) {
 		if ((item->buf = malloc(rec.value_len)) == NULL)
 			return ENOMEM;

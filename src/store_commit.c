@@ -50,6 +50,8 @@ static enum store_status combine(const struct store_mutation *m, const struct re
 	*result = m->operand;
 	if (!live)
 		return STORE_OK;
+	if (!record_kind_json(cur->kind))
+		return STORE_TYPE_MISMATCH;
 	switch (jsontext_integer(cur->value, cur->value_len, &v)) {
 	case JSONTEXT_NOT_INTEGER:
 		return STORE_TYPE_MISMATCH;
@@ -74,7 +76,7 @@ static enum store_status combine_u64(const struct store_mutation *m, const struc
 	*result = m->operand_u64;
 	if (!live)
 		return STORE_OK;
-	if (!cur->u64 || !util_parse_u64(cur->value, cur->value_len, &v))
+	if (cur->kind != RECORD_U64 || !util_parse_u64(cur->value, cur->value_len, &v))
 		return STORE_TYPE_MISMATCH;
 	if (m->op == STORE_SUM)
 		*result = v + m->operand_u64;
@@ -94,7 +96,7 @@ static enum store_status combine_text(const struct store_mutation *m, const stru
 	if (m->u64) {
 		outcome = combine_u64(m, cur, live, &u);
 		rec->value_len = (size_t)snprintf(text, 24, "%" PRIu64, u);
-		rec->u64 = true;
+		rec->kind = RECORD_U64;
 	} else {
 		outcome = combine(m, cur, live, &i);
 		rec->value_len = (size_t)snprintf(text, 24, "%" PRId64, i);
@@ -148,7 +150,7 @@ static int apply_mutation(struct kvdb *db, DB_TXN *txn, const struct store_mutat
 		.expires_at = m->ttl_ms > 0 ? now + m->ttl_ms : 0,
 		.value = m->value,
 		.value_len = m->value_len,
-		.u64 = m->u64,
+		.kind = m->kind != 0 ? m->kind : RECORD_JSON,
 	};
 	int ret;
 

@@ -107,7 +107,7 @@ static int keep(struct kvdb *db, struct range_walk *w, bool *kept)
 	e->item.value_len = rec.value_len;
 	e->item.versionstamp = rec.versionstamp;
 	e->item.expires_at = rec.expires_at;
-	e->u64 = rec.u64;
+	e->item.kind = rec.kind;
 	range->count++;
 	*kept = true;
 	return 0;

@@ -48,6 +48,7 @@ static int list_keep(struct store_list *list, const DBT *k, const DBT *d, const 
 	e->key_len = k->size;
 	e->item.versionstamp = rec->versionstamp;
 	e->item.expires_at = rec->expires_at;
+	e->item.kind = rec->kind;
 	if (list->with_values && rec->value_len > 0) {
 		e->item.buf = malloc(rec->value_len);
 		if (e->item.buf == NULL) {

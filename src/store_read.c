@@ -51,6 +51,7 @@ static int get_body(struct kvdb *db, DB_TXN *txn, void *arg)
 	item->expires_at = rec.expires_at;
 	item->value = rec.value;
 	item->value_len = rec.value_len;
+	item->kind = rec.kind;
 	return 0;
 }
 

@@ -52,6 +52,7 @@ static int read_one(struct kvdb *db, DB_TXN *txn, int64_t now, struct store_read
 	rk->item.expires_at = rec.expires_at;
 	rk->item.value = rec.value;
 	rk->item.value_len = rec.value_len;
+	rk->item.kind = rec.kind;
 	rk->item.buf = d.data;	/* the value points into it */
 	d.data = NULL;
 out:

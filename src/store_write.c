@@ -61,7 +61,7 @@ static int put_body(struct kvdb *db, DB_TXN *txn, void *arg)
 	rec.expires_at = put->ttl_ms > 0 ? now + put->ttl_ms : 0;
 	rec.value = put->value;
 	rec.value_len = put->value_len;
-	rec.u64 = false;
+	rec.kind = RECORD_JSON;
 	if ((ret = kvdb_write_versionstamp(db, txn, rec.versionstamp)) != 0)
 		return ret;
 	if ((ret = kvdb_put_record(db, txn, op->key, op->key_len, &rec)) != 0)

@@ -171,6 +171,29 @@ static void test_keys(void)
 	CHECK(!keypath_stored_valid("a\0", 2));
 }
 
+static const struct connect_v8_limits limits = { .depth_max = RECORD_DEPTH_MAX,
+						  .json_max = 1 << 20 };
+
+/* V8 bytes (hex) that have no JSON form: kept when the caller keeps
+ * such values (other true), else refused; and malformed ones (other
+ * false), refused either way. */
+static bool other_is(const char *hex, bool other)
+{
+	unsigned char v8[256];
+	size_t len = unhex(hex, v8);
+	struct jsonbuf out;
+	struct error err;
+	bool json = true, kept, refused;
+
+	jsonbuf_init(&out, 64);
+	kept = connect_v8_read(v8, len, &limits, &out, &json, &err) && !json;
+	refused = !connect_v8_read(v8, len, &limits, &out, NULL, &err) && err.status == 400;
+	jsonbuf_free(&out);
+	if (kept != other || !refused)
+		fprintf(stderr, "%s: kept %d, refused %d\n", hex, kept, refused);
+	return kept == other && refused;
+}
+
 /* V8 bytes (hex) read as JSON text. */
 static bool json_is(const char *hex, const char *want)
 {
@@ -181,7 +204,7 @@ static bool json_is(const char *hex, const char *want)
 	bool ok;
 
 	jsonbuf_init(&out, 64);
-	ok = connect_v8_to_json(v8, len, RECORD_DEPTH_MAX, &out, &err);
+	ok = connect_v8_read(v8, len, &limits, &out, NULL, &err);
 	if (want == NULL)
 		ok = !ok && err.status == 400;
 	else
@@ -243,6 +266,43 @@ static void test_values(void)
 	CHECK(json_is("0f30", NULL));				/* no header */
 	CHECK(json_is("ff0f44000000000000f03f", NULL));		/* a Date */
 	CHECK(json_is("ff0fffffffffffffffffffff7f", NULL));	/* a varint too long */
+
+	/* No JSON form, kept as it came when the caller keeps such values */
+	CHECK(other_is("ff0f5f", true));				/* undefined */
+	CHECK(other_is("ff0f5a1001000000000000 00", true));	/* 1n */
+	CHECK(other_is("ff0f610249024902400102", true));		/* [ , 1] */
+	CHECK(other_is("ff0f41022d4902240002", true));		/* [ , 1], dense */
+	CHECK(other_is("ff0f4101 4902 220178 4904 24 01 01", true));	/* [1] with .x */
+	CHECK(other_is("ff0f4e000000000000f07f", true));		/* Infinity */
+	CHECK(other_is("ff0f6302 00d8", true));			/* a lone surrogate */
+	CHECK(other_is("ff0f4101 5e00 240001", true));		/* a cycle */
+	CHECK(other_is("ff0f44000000000000f03f", true));		/* a Date */
+	CHECK(other_is("ff0f3b 4902 4904 3a02", true));		/* Map {1 => 2} */
+	CHECK(other_is("ff0f27 4902 2c01", true));		/* Set {1} */
+	CHECK(other_is("ff0f52 220178 00", true));		/* /x/ */
+	CHECK(other_is("ff0f42 03 010203 56 42 00 03 00", true));	/* Uint8Array [1,2,3] */
+	CHECK(other_is("ff0f72 54 6d 220178 2e", true));		/* TypeError("x") */
+	CHECK(other_is("ff0f4102 44000000000000f03f 5e01 240002", true));	/* a Date twice */
+	/* and malformed either way */
+	CHECK(other_is("ff0f42 01 aa 56 42 00 05 00", false));	/* a view beyond its buffer */
+	CHECK(other_is("ff0f3b 4902 4904 3a03", false));		/* a Map's count that lies */
+	CHECK(other_is("ff0f5c 00", false));			/* a host object */
+	CHECK(other_is("ff0f5a1001", false));			/* a bigint cut short */
+	CHECK(other_is("ff0f72 54 58 2e", false));		/* an Error's unknown part */
+	CHECK(other_is("ff0f4101 5e05 240001", false));		/* a reference to nothing */
+
+	/* References copy their object: the JSON is bounded as it grows. */
+	{
+		const struct connect_v8_limits tight = { .depth_max = 8, .json_max = 4 };
+		unsigned char v8[64];
+		size_t len = unhex("ff0f 4102 6f7b00 5e01 240002", v8);	/* [{},{}] */
+		struct jsonbuf out;
+		struct error err;
+
+		jsonbuf_init(&out, 16);
+		CHECK(!connect_v8_read(v8, len, &tight, &out, NULL, &err) && err.status == 413);
+		jsonbuf_free(&out);
+	}
 
 	CHECK(v8_is("{\"a\":1}", "ff0f6f22016149027b01"));
 	CHECK(v8_is("[1,\"x\"]", "ff0f41024902220178240002"));

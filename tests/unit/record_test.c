@@ -18,16 +18,29 @@ static void test_round_trip(void)
 	/* The expiry bytes are big-endian: the index sorts them with memcmp. */
 	CHECK(buf[RECORD_EXPIRY_OFFSET] == 0 && buf[RECORD_EXPIRY_OFFSET + 7] == (1764460000000 & 0xff));
 
-	CHECK(!out.u64);
+	CHECK(out.kind == RECORD_JSON && record_kind_json(out.kind));
 
 	/* A KvU64 keeps its kind in the format byte, its decimal in the value. */
 	in.value = "42";
 	in.value_len = 2;
-	in.u64 = true;
+	in.kind = RECORD_U64;
 	record_pack(&in, buf);
 	CHECK(buf[0] == RECORD_FORMAT_U64);
 	CHECK(record_unpack(buf, RECORD_HEADER + 2, &out));
-	CHECK(out.u64 && out.value_len == 2 && memcmp(out.value, "42", 2) == 0);
+	CHECK(out.kind == RECORD_U64 && out.value_len == 2 && memcmp(out.value, "42", 2) == 0);
+	CHECK(record_kind_json(out.kind));
+
+	/* Bytes and V8 values keep theirs; REST reads neither. */
+	in.kind = RECORD_BYTES;
+	record_pack(&in, buf);
+	CHECK(buf[0] == RECORD_FORMAT_BYTES && record_unpack(buf, RECORD_HEADER + 2, &out));
+	CHECK(out.kind == RECORD_BYTES && !record_kind_json(out.kind));
+	in.kind = RECORD_V8;
+	record_pack(&in, buf);
+	CHECK(buf[0] == RECORD_FORMAT_V8 && record_unpack(buf, RECORD_HEADER + 2, &out));
+	CHECK(out.kind == RECORD_V8 && !record_kind_json(out.kind));
+	buf[0] = RECORD_FORMAT_V8 + 1;
+	CHECK(!record_unpack(buf, RECORD_HEADER + 2, &out));
 
 	CHECK(!record_unpack(buf, RECORD_HEADER - 1, &out));
 	buf[0] = 99;
