@@ -175,6 +175,16 @@ ops_h2() { KV_URL=$H2_URL ops "$@" --http2-prior-knowledge; }
 	assert_equal "$body" $((clients * iterations))
 }
 
+@test "(deno) one client's 1200 requests go on across new connections" {
+	# nginx answers 1000 requests on one connection (keepalive_requests)
+	# and then ends it with GOAWAY: the client must carry on on a new
+	# connection without losing a request.
+	deno_run "$TOK_OPS" sequence 600
+	assert_output ok
+	ops GET /seq.n
+	assert_equal "$body" 599
+}
+
 # post_bytes PATH FORMAT: POSTs the bytes printf makes of FORMAT (bash
 # strings hold no NUL byte) to the data path's PATH.
 post_bytes() {
