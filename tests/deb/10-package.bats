@@ -92,6 +92,9 @@ setup_file() {
 	grep -q '^auth = off$' /etc/kv/kv.conf
 	deb_start
 	assert_equal "$(curl -s -o /dev/null -w '%{http_code}' "$KV_TEST_URL/")" 200
+	# The sample's second port speaks h2c, for the Deno CLI.
+	assert_equal "$(curl -s --http2-prior-knowledge -o /dev/null -w '%{http_version} %{http_code}' \
+		"http://127.0.0.1:$KV_DEB_H2_PORT/kv/")" "2 200"
 	assert_equal "$(stat -c '%U:%G %a' /run/kv/kvd.sock)" "kv:www-data 660"
 	# The service's processes: multiwatch and its 4 kvd, all as kv.
 	run ps -s "$(cat "$KV_DEB_WORK/kvd.pid")" -o user=,comm=

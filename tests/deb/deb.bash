@@ -11,6 +11,7 @@ load '../lib/helper'
 
 : "${KV_DEB_WORK:?tests/deb.test sets KV_DEB_WORK}"
 : "${KV_DEB_PORT:?tests/deb.test sets KV_DEB_PORT}"
+: "${KV_DEB_H2_PORT:?tests/deb.test sets KV_DEB_H2_PORT}"
 DEB_UNITS=/lib/systemd/system
 DEB_LOG=$KV_DEB_WORK/kvd.log
 
@@ -87,7 +88,8 @@ deb_start() {
 	nginx_dir=$KV_DEB_WORK/nginx
 	mkdir -p "$nginx_dir/tmp"
 	sed -e "s|unix:@KV_RUNDIR@/kvd.sock|unix:$listen|g" \
-		-e "s|@KV_PORT@|$KV_DEB_PORT|g" -e "s|@KV_RUNDIR@|$nginx_dir|g" \
+		-e "s|@KV_PORT@|$KV_DEB_PORT|g" -e "s|@KV_H2_PORT@|$KV_DEB_H2_PORT|g" \
+		-e "s|@KV_RUNDIR@|$nginx_dir|g" \
 		-e "s|@KV_ERRORS@|/usr/share/kv/errors|g" -e "s|@KV_USER@|www-data|g" \
 		/usr/share/kv/nginx.conf >"$nginx_dir/nginx.conf"
 	setsid nginx -p "$nginx_dir/" -c "$nginx_dir/nginx.conf" -e "$nginx_dir/error.log" \

@@ -3,10 +3,13 @@ load '../lib/helper'
 
 # Deno's own client, the Deno CLI, through KV Connect: each test runs one
 # program of tests/deno against the store that the web server of
-# KV_TEST_SERVER serves (lighttpd, apache or apache-proxy: each takes the
-# cleartext HTTP/2 with prior knowledge that the CLI needs on http://
-# URLs) and that curl reads and writes at the same time. Auth is on; the programs
-# use the token in DENO_KV_ACCESS_TOKEN.
+# KV_TEST_SERVER serves and that curl reads and writes at the same time.
+# The CLI needs cleartext HTTP/2 with prior knowledge (h2c) on http://
+# URLs: lighttpd, apache and apache-proxy take it on KV_URL's port
+# beside HTTP/1.1, nginx only on a port of its own, KV_H2_URL. The
+# programs and the curl calls that speak HTTP/2 use KV_H2_URL when there
+# is one; plain curl keeps KV_URL. Auth is on; the programs use the token
+# in DENO_KV_ACCESS_TOKEN.
 
 setup_file() {
 	if ! command -v deno >/dev/null; then
@@ -30,6 +33,7 @@ hash = $(kv_token_hash "$TOK_LB")"
 	kv_setup_file
 	# The CLI keeps its cache here, away from the home of whoever runs it.
 	export DENO_DIR=$BATS_FILE_TMPDIR/deno DENO_NO_UPDATE_CHECK=1 NO_COLOR=1
+	export H2_URL=${KV_H2_URL:-$KV_URL}
 }
 teardown_file() { kv_teardown_file; }
 
@@ -40,15 +44,18 @@ deno_run() {
 	shift 2
 	run -0 timeout 120 env DENO_KV_ACCESS_TOKEN="$token" deno run --unstable-kv \
 		--allow-net=127.0.0.1 --allow-env=DENO_KV_ACCESS_TOKEN \
-		"$KV_SRCDIR/tests/deno/$program.ts" "$KV_URL/.connect" "$@"
+		"$KV_SRCDIR/tests/deno/$program.ts" "$H2_URL/.connect" "$@"
 }
 
 ops() { kv_req "$@" -H "Authorization: Bearer $TOK_OPS"; }
+# ops_h2: the same over HTTP/2 with prior knowledge, as the CLI speaks.
+ops_h2() { KV_URL=$H2_URL ops "$@" --http2-prior-knowledge; }
 
 @test "(deno) the metadata exchange answers the data path's absolute path" {
-	ops POST /.connect --http2-prior-knowledge -H 'Content-Type: application/json' \
+	ops_h2 POST /.connect -H 'Content-Type: application/json' \
 		-d '{"supportedVersions":[1,2,3]}'
 	assert_code 200
+	assert_regex "${headers%%$'\n'*}" '^HTTP/2 200'
 	assert_equal "$(kv_header Content-Type)" application/json
 	assert_json '.version' 3
 	local mount=${KV_URL#http://}
@@ -179,7 +186,7 @@ ops() { kv_req "$@" -H "Authorization: Bearer $TOK_OPS"; }
 @test "(deno) watch sees Deno's writes and a REST PUT" {
 	run timeout 120 env DENO_KV_ACCESS_TOKEN="$TOK_OPS" deno run --unstable-kv \
 		--allow-net=127.0.0.1 --allow-env=DENO_KV_ACCESS_TOKEN --allow-run=curl \
-		"$KV_SRCDIR/tests/deno/watch.ts" "$KV_URL/.connect" "$KV_URL/watch.b" "$TOK_OPS"
+		"$KV_SRCDIR/tests/deno/watch.ts" "$H2_URL/.connect" "$KV_URL/watch.b" "$TOK_OPS"
 	echo "$output"
 	assert_equal "${lines[-1]}" ok
 }
@@ -198,12 +205,12 @@ ops() { kv_req "$@" -H "Authorization: Bearer $TOK_OPS"; }
 @test "(deno) an unknown token is 401 and a token without grants 403 at openKv" {
 	run timeout 60 env DENO_KV_ACCESS_TOKEN=not-a-token deno run --unstable-kv \
 		--allow-net=127.0.0.1 --allow-env=DENO_KV_ACCESS_TOKEN \
-		"$KV_SRCDIR/tests/deno/values.ts" "$KV_URL/.connect"
+		"$KV_SRCDIR/tests/deno/values.ts" "$H2_URL/.connect"
 	assert_failure
 	assert_output --partial unauthorized
 	run timeout 60 env DENO_KV_ACCESS_TOKEN="$TOK_LB" deno run --unstable-kv \
 		--allow-net=127.0.0.1 --allow-env=DENO_KV_ACCESS_TOKEN \
-		"$KV_SRCDIR/tests/deno/values.ts" "$KV_URL/.connect"
+		"$KV_SRCDIR/tests/deno/values.ts" "$H2_URL/.connect"
 	assert_failure
 	assert_output --partial forbidden
 }
@@ -213,7 +220,7 @@ ops() { kv_req "$@" -H "Authorization: Bearer $TOK_OPS"; }
 	for ((i = 0; i < clients; i++)); do
 		env DENO_KV_ACCESS_TOKEN="$TOK_OPS" timeout 300 deno run --unstable-kv \
 			--allow-net=127.0.0.1 --allow-env=DENO_KV_ACCESS_TOKEN \
-			"$KV_SRCDIR/tests/deno/counter.ts" "$KV_URL/.connect" "$iterations" \
+			"$KV_SRCDIR/tests/deno/counter.ts" "$H2_URL/.connect" "$iterations" \
 			>"$BATS_TEST_TMPDIR/client$i" 2>&1 &
 		pids+=($!)
 	done
@@ -224,6 +231,16 @@ ops() { kv_req "$@" -H "Authorization: Bearer $TOK_OPS"; }
 	assert_equal "$body" $((clients * iterations))
 	ops GET /race.cas
 	assert_equal "$body" $((clients * iterations))
+}
+
+@test "(deno) one client's 1200 requests go on across new connections" {
+	# nginx answers 1000 requests on one connection (keepalive_requests)
+	# and then ends it with GOAWAY: the client must carry on on a new
+	# connection without losing a request.
+	deno_run "$TOK_OPS" sequence 600
+	assert_output ok
+	ops GET /seq.n
+	assert_equal "$body" 599
 }
 
 # post_bytes PATH FORMAT: POSTs the bytes printf makes of FORMAT (bash

@@ -2,7 +2,8 @@ bats_require_minimum_version 1.7.0
 load '../lib/helper'
 
 # Rate limits through Deno's client: its requests draw on the same budget
-# as any other client's (here the address's, auth being off).
+# as any other client's (here the address's, auth being off). The client
+# speaks HTTP/2: under nginx it takes the h2c port, KV_H2_URL.
 
 setup_file() {
 	export KV_EXTRA_CONF=$'rate = 1/m\nburst = 6'
@@ -14,7 +15,7 @@ teardown_file() { kv_teardown_file; }
 @test "(deno) the rate limit answers the client 429 once its budget is spent" {
 	run -0 timeout 120 env DENO_KV_ACCESS_TOKEN=anyone deno run --unstable-kv \
 		--allow-net=127.0.0.1 --allow-env=DENO_KV_ACCESS_TOKEN \
-		"$KV_SRCDIR/tests/deno/rate.ts" "$KV_URL/.connect"
+		"$KV_SRCDIR/tests/deno/rate.ts" "${KV_H2_URL:-$KV_URL}/.connect"
 	# Of the six, the metadata exchange took one and the harness's
 	# health checks at start some.
 	assert_line --regexp '^ok [1-5] served$'

@@ -48,7 +48,10 @@
 #                      starts
 #
 # Exported by kv_setup_file: KV_URL (http://127.0.0.1:PORT/kv, or under cgi,
-# cgid and cgi-fcgid http://127.0.0.1:PORT/~user/cgi-bin/kv.fcgi), KV_STORE (the
+# cgid and cgi-fcgid http://127.0.0.1:PORT/~user/cgi-bin/kv.fcgi); under nginx
+# also KV_H2_URL, the same service on nginx's second port, which speaks only
+# cleartext HTTP/2 with prior knowledge (h2c; empty elsewhere, where KV_URL
+# takes it as well as HTTP/1.1); KV_STORE (the
 # store directory), KV_LOG (the web server's error log, which also receives
 # kvd's stderr), KV_RUNDIR, KV_CONF, KV_SERVER_PID; under static-chroot
 # also KV_ROOT, where KV_STORE and KV_CONF then are (/store and /kv.conf to
@@ -264,7 +267,7 @@ kv_setup_file() {
 	KV_TEST_SERVER=${KV_TEST_SERVER:-lighttpd}
 	export KV_TEST_SERVER
 	if [[ -n "${KV_TEST_URL:-}" ]]; then
-		export KV_URL=$KV_TEST_URL KV_STORE='' KV_LOG=/dev/null KV_SERVER_PID=''
+		export KV_URL=$KV_TEST_URL KV_H2_URL='' KV_STORE='' KV_LOG=/dev/null KV_SERVER_PID=''
 		return 0
 	fi
 	if [[ ! -x "$KV_BIN" ]]; then
@@ -319,10 +322,19 @@ kv_setup_file() {
 	for _ in 1 2 3 4 5; do
 		KV_PORT=$(kv_free_port) || return 1
 		KV_URL="http://127.0.0.1:$KV_PORT/kv"
+		KV_H2_PORT='' KV_H2_URL=''
 		case $KV_TEST_SERVER in
 		cgi | cgid | cgi-fcgid) KV_URL="http://127.0.0.1:$KV_PORT/~user/cgi-bin/kv.fcgi" ;;
+		nginx)
+			# Its h2c port (conf/nginx.conf): another free one.
+			for _ in 1 2 3; do
+				KV_H2_PORT=$(kv_free_port) || return 1
+				[[ $KV_H2_PORT == "$KV_PORT" ]] || break
+			done
+			KV_H2_URL="http://127.0.0.1:$KV_H2_PORT/kv"
+			;;
 		esac
-		export KV_PORT KV_URL
+		export KV_PORT KV_URL KV_H2_PORT KV_H2_URL
 		: >"$KV_LOG"
 		"_kv_start_$KV_TEST_SERVER"
 		export KV_SERVER_PID
