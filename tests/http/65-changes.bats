@@ -112,7 +112,8 @@ wait_arrived() { sleep "${1:-0.5}"; }
 	kv_req GET '/?changes=true'
 	assert_json '.versionstamp' "\"$last\""
 	feed "" "since=$since"
-	assert_json '[.changes[].key]' '["pf","pf.a.b","pfx.a","pg"]'
+	# (keys other tests wrote with a ttl may expire meanwhile)
+	assert_json '[.changes[] | select(.op != "expire") | .key]' '["pf","pf.a.b","pfx.a","pg"]'
 }
 
 @test "(changes) a commit is never split across answers, and limit pages by commits" {
@@ -303,7 +304,9 @@ wait_arrived() { sleep "${1:-0.5}"; }
 	assert_json '.deleted' '3'
 	local vs
 	vs=$(vs_of)
-	feed "" "since=$since"
+	# The prefix's feed: the whole store's would also show the expiry of
+	# keys other tests wrote with a ttl, whenever the sweep removes them.
+	feed rdf "since=$since"
 	assert_json '[.changes[] | [.key, .op, .versionstamp]] | sort' \
 		"[[\"rdf.a\",\"delete\",\"$vs\"],[\"rdf.a.b\",\"delete\",\"$vs\"],[\"rdf.a.c.d\",\"delete\",\"$vs\"]]"
 }
