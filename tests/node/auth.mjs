@@ -7,7 +7,8 @@
 // from the key to the end of the keyspace, limit 1, and keeps the entry
 // if it is the key: a range that needs a read grant on every key. So
 // with a token whose grants are narrower, its get is refused, while its
-// lists by prefix and its writes hold to the grants as the Deno CLI's.
+// lists by prefix or by a one-key range and its writes hold to the
+// grants as the Deno CLI's.
 import { assert, assertEquals, assertRejects, collect, openRemote } from "./lib.mjs";
 
 const kv = await openRemote();
@@ -23,7 +24,16 @@ await assertRejects(() => collect(kv.list({ prefix: ["secrets"] })), /\b403\b.*m
 	"list outside her grants");
 await assertRejects(() => collect(kv.list({ start: ["users", "a"], end: ["v"] })), /\b403\b/,
 	"a range that leaves her prefix");
-// What she may read, she reads by prefix.
+// A key alone, read as the range from it to its first child, the empty
+// string (below which no keypath lies), is under her grant.
+const oneKey = (key) => collect(kv.list({ start: key, end: [...key, ""] }, { limit: 1 }));
+assertEquals((await oneKey(["users", "alice", "mail"])).map((e) => [e.key, e.value]),
+	[[["users", "alice", "mail"], "a@example.org"]], "her key by the one-key range");
+assertEquals(await oneKey(["users", "alice", "nothing"]), [], "an absent key by the one-key range");
+assertEquals((await oneKey(["users", "bob"])).map((e) => e.value), ["bob's"], "bob's key by the one-key range");
+await assertRejects(() => oneKey(["secrets", "x"]), /\b403\b.*may not read secrets\.x/,
+	"a one-key range outside her grants");
+// What she may read, she lists by prefix.
 const listed = await collect(kv.list({ prefix: ["users"] }));
 assertEquals(listed.map((e) => [e.key.join("."), e.value]),
 	[["users.alice.mail", "a@example.org"], ["users.bob", "bob's"]], "list her prefix");
