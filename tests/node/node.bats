@@ -1,5 +1,6 @@
 bats_require_minimum_version 1.7.0
 load '../lib/helper'
+load 'programs'
 
 # Node.js programs on Deno's KV client for Node, the npm package
 # @deno/kv, through KV Connect: each test runs one program of tests/node
@@ -9,28 +10,9 @@ load '../lib/helper'
 # ordinary port) and that curl reads and writes at the same time. Auth is
 # on; the programs take the token from DENO_KV_ACCESS_TOKEN, or from the
 # option accessToken where a test says so.
-#
-# KV_NODE_MODULES is the node_modules that holds @deno/kv (default: the
-# one script/bootstrap installs). The programs import "@deno/kv" as any
-# Node.js program does, so they run from a copy beside a link to it.
 
 setup_file() {
-	local program
-	: "${KV_NODE_MODULES:=/usr/local/lib/kv-node/node_modules}"
-	if ! command -v node >/dev/null; then
-		echo "node is not installed (script/bootstrap installs it)" >&2
-		return 1
-	fi
-	if [[ ! -f "$KV_NODE_MODULES/@deno/kv/package.json" ]]; then
-		echo "@deno/kv is not in $KV_NODE_MODULES (script/bootstrap installs it)" >&2
-		return 1
-	fi
-	export NODE_PROGRAMS=$BATS_FILE_TMPDIR/node
-	mkdir -p "$NODE_PROGRAMS"
-	ln -s "$KV_NODE_MODULES" "$NODE_PROGRAMS/node_modules"
-	for program in "$KV_SRCDIR"/tests/node/*.mjs; do
-		cp "$program" "$NODE_PROGRAMS/"
-	done
+	node_programs
 	TOK_OPS=$(kv_new_token) TOK_ALICE=$(kv_new_token) TOK_LB=$(kv_new_token)
 	export TOK_OPS TOK_ALICE TOK_LB
 	export KV_EXTRA_CONF="auth = on
