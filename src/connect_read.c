@@ -40,15 +40,48 @@ static bool range_permitted(const struct request *req, const Kvconnect__ReadRang
 			 n > 0 ? prefix : "every key");
 }
 
-/* Checks the request's bounds and grants, and fills the store's ranges. */
+/* Node's @deno/kv reads a key K (get, getMany, a check's read) as the
+ * range from K to the end of the keyspace, FF, limit 1, and keeps the
+ * entry when it is K. Such a range is read within the widest read grant
+ * that covers K: its end is cut at the end of that grant's subtree, so
+ * that what comes back is K or a key the token may read, and the get
+ * answers as it would unbounded. Writes the cut end into end
+ * (READ_KEY_MAX + 1 bytes) and returns its length; 0 when the range is
+ * not of that shape or no grant covers K. */
+static size_t cut_get(const struct request *req, const Kvconnect__ReadRange *r, unsigned char *end)
+{
+	char path[KEYPATH_MAX + 1];
+	size_t n, seg = 0, part = 0;
+	size_t used = connect_key_prefix(r->start.data, r->start.len, path, &n);
+
+	if (r->limit != 1 || r->end.len != 1 || r->end.data[0] != 0xff || used == 0)
+		return 0;
+	keypath_decode(path, n, path);
+	while (seg < n) {
+		/* The next segment's end in the keypath, and its part's in the
+		 * key: past the 00 that closes it (a segment holds none). */
+		while (seg < n && path[seg] != '.')
+			seg++;
+		while (r->start.data[part] != 0x00)
+			part++;
+		part++;
+		if (auth_permits(&req->client, path, seg, AUTH_READ)) {
+			memcpy(end, r->start.data, part);
+			end[part] = 0xff;
+			return part + 1;
+		}
+		seg++;
+	}
+	return 0;
+}
+
+/* Checks the request's bounds and grants, and fills the store's ranges;
+ * a cut end goes into ends (READ_KEY_MAX + 1 bytes a range). */
 static bool read_ranges(const struct request *req, const Kvconnect__SnapshotRead *in,
-			struct store_range *ranges, struct error *err)
+			struct store_range *ranges, unsigned char *ends, struct error *err)
 {
 	size_t total = 0;
 
-	if (in->n_ranges > READ_RANGES_MAX)
-		return error_set(err, 400, "invalid_body", "a read takes at most %d ranges",
-				 READ_RANGES_MAX);
 	for (size_t i = 0; i < in->n_ranges; i++) {
 		const Kvconnect__ReadRange *r = in->ranges[i];
 
@@ -59,13 +92,20 @@ static bool read_ranges(const struct request *req, const Kvconnect__SnapshotRead
 		if (r->start.len > READ_KEY_MAX || r->end.len > READ_KEY_MAX)
 			return error_set(err, 400, "invalid_key",
 					 "ranges[%zu]: a bound is at most %d bytes", i, READ_KEY_MAX);
-		if (!range_permitted(req, r, err))
-			return false;
 		ranges[i] = (struct store_range) {
 			.start = r->start.data, .start_len = r->start.len,
 			.end = r->end.data, .end_len = r->end.len,
 			.limit = (unsigned)r->limit, .reverse = r->reverse,
 		};
+		if (!range_permitted(req, r, err)) {
+			unsigned char *end = ends + i * (READ_KEY_MAX + 1);
+			size_t cut = cut_get(req, r, end);
+
+			if (cut == 0)
+				return false;
+			ranges[i].end = end;
+			ranges[i].end_len = cut;
+		}
 	}
 	return true;
 }
@@ -136,6 +176,7 @@ void connect_snapshot_read(struct request *req, struct store *st, const struct c
 	Kvconnect__SnapshotRead *in = NULL;
 	Kvconnect__SnapshotReadOutput msg;
 	struct store_range *ranges = NULL;
+	unsigned char *ends = NULL;
 	struct answer a = { 0 };
 	enum store_status status;
 	struct error err;
@@ -148,12 +189,19 @@ void connect_snapshot_read(struct request *req, struct store *st, const struct c
 		error_set(&err, 400, "invalid_body", "the body is not a SnapshotRead message");
 		goto refuse;
 	}
+	/* Bounded before anything is allocated for them. */
+	if (in->n_ranges > READ_RANGES_MAX) {
+		error_set(&err, 400, "invalid_body", "a read takes at most %d ranges",
+			  READ_RANGES_MAX);
+		goto refuse;
+	}
 	ranges = calloc(in->n_ranges + 1, sizeof(*ranges));
-	if (ranges == NULL) {
+	ends = malloc((in->n_ranges + 1) * (READ_KEY_MAX + 1));
+	if (ranges == NULL || ends == NULL) {
 		reply_out_of_memory(req);
 		goto out;
 	}
-	if (!read_ranges(req, in, ranges, &err))
+	if (!read_ranges(req, in, ranges, ends, &err))
 		goto refuse;
 	n = in->n_ranges;
 	status = store_read_ranges(st, ranges, n);
@@ -178,6 +226,7 @@ out:
 	if (ranges != NULL)
 		store_ranges_free(ranges, n);
 	free(ranges);
+	free(ends);
 	if (in != NULL)
 		kvconnect__snapshot_read__free_unpacked(in, NULL);
 }

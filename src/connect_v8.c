@@ -505,7 +505,7 @@ static const char *tag_name(unsigned char tag)
 	case ';': return "a Map";
 	case '\'': return "a Set";
 	case 'B': return "an ArrayBuffer or typed array";
-	case '\\': return "a host object";
+	case '\\': return "a Node typed array";
 	case 'R': return "a RegExp";
 	case 'r': return "an Error";
 	case 'y': case 'x': case 's': case 'n': case 'z': return "a boxed primitive";
@@ -617,6 +617,23 @@ static bool read_error(struct reader *r)
 	}
 }
 
+/* A host object, which V8 leaves to the program that serializes: Node's
+ * v8.serialize writes its typed arrays and Buffers so (the type's index
+ * among Node's views, from Int8Array to BigUint64Array, with 10 for a
+ * Buffer, the byte length, the bytes). Only Node reads them back. */
+static bool read_node_view(struct reader *r)
+{
+	const unsigned char *b = NULL;
+	uint32_t type = 0, len = 0;
+	size_t id;
+
+	if (!open_object(r, &id) || !read_u32(r, &type) || !read_u32(r, &len))
+		return false;
+	if (type > 12)
+		return bad(r, "has a host object that is no Node typed array");
+	return take(r, len, &b);
+}
+
 /* What V8 writes for a value with no JSON form: read through, each
  * object taking its id for back-references, as V8 numbers them. */
 static bool read_other(struct reader *r, unsigned char tag)
@@ -650,6 +667,8 @@ static bool read_other(struct reader *r, unsigned char tag)
 		return read_buffer(r);
 	case 'r':
 		return read_error(r);
+	case '\\':
+		return read_node_view(r);
 	default:
 		return bad(r, "has a kind of value this service does not read");
 	}

@@ -202,6 +202,37 @@ ops_h2() { KV_URL=$H2_URL ops "$@" --http2-prior-knowledge; }
 	assert_equal "$body" "\"bob's\""
 }
 
+# get_range TOKEN HEX: a snapshot_read of one range from the Deno key
+# HEX to the end of the keyspace, limit 1, as Node's @deno/kv reads a key.
+get_range() {
+	local key n
+	key=$(sed 's/../\\x&/g' <<<"$2")
+	n=$((${#2} / 2))
+	printf "\\x0a\\x$(printf %02x $((n + 7)))\\x0a\\x$(printf %02x "$n")$key\\x12\\x01\\xff\\x18\\x01" \
+		>"$BATS_TEST_TMPDIR/body"
+	kv_req POST /.connect/v2/snapshot_read --data-binary "@$BATS_TEST_TMPDIR/body" \
+		-H "Authorization: Bearer $1"
+}
+
+@test "(deno) a read from a key to the end of the keyspace stays within the token's grants" {
+	kv_put /users.bob "{\"value\":\"bob's\"}" -H "Authorization: Bearer $TOK_OPS"
+	kv_put /zz.secret '{"value":"hidden"}' -H "Authorization: Bearer $TOK_OPS"
+	# ["users", "bob"]: the first key from it is bob's.
+	get_range "$TOK_ALICE" 0275736572730002626f6200
+	assert_code 200
+	assert_equal "$(grep -c "bob's" <<<"$body")" 1
+	# ["users", "zzz"]: nothing is left under users, and zz.secret, the
+	# next key in the store, is beyond her grants.
+	get_range "$TOK_ALICE" 02757365727300027a7a7a00
+	assert_code 200
+	assert_equal "$(grep -c hidden <<<"$body")" 0
+	get_range "$TOK_OPS" 02757365727300027a7a7a00
+	assert_equal "$(grep -c hidden <<<"$body")" 1
+	# A key no grant of hers covers is refused.
+	get_range "$TOK_ALICE" 027365637265747300027800
+	assert_error 403 forbidden
+}
+
 @test "(deno) an unknown token is 401 and a token without grants 403 at openKv" {
 	run timeout 60 env DENO_KV_ACCESS_TOKEN=not-a-token deno run --unstable-kv \
 		--allow-net=127.0.0.1 --allow-env=DENO_KV_ACCESS_TOKEN \
@@ -264,7 +295,7 @@ post_bytes() {
 	# A set whose V8 value ends after its header.
 	post_bytes atomic_write '\x12\x0f\x0a\x03\x02a\x00\x12\x06\x0a\x02\xff\x0f\x10\x01\x18\x01'
 	assert_error 400 invalid_value
-	# A set of a V8 host object, which Deno never stores.
+	# A set of a V8 host object cut short.
 	post_bytes atomic_write '\x12\x11\x0a\x03\x02a\x00\x12\x08\x0a\x04\xff\x0f\x5c\x00\x10\x01\x18\x01'
 	assert_error 400 invalid_value
 	# An enqueue.

@@ -57,7 +57,7 @@ ops() { kv_req "$@" -H "Authorization: Bearer $TOK_OPS"; }
 	assert_json '.endpoints[0] | keys' '["consistency","url"]'
 }
 
-@test "(node) get, set, delete and getMany with values of every JSON type" {
+@test "(node) get, set, delete and getMany with values of every kind, keys of every kind" {
 	node_run "$TOK_OPS" values
 	assert_output ok
 	# What Node wrote is JSON over REST.
@@ -67,8 +67,11 @@ ops() { kv_req "$@" -H "Authorization: Bearer $TOK_OPS"; }
 	assert_equal "$body" '{"1":"index-like","a":1,"b":{"c":[1,2,{"d":"é€😮"}]},"":"empty key","€":true}'
 	ops GET /values.below_int32
 	assert_equal "$body" -2147483649
-	ops GET /refused.date
-	assert_error 404 not_found
+	# What has no JSON form is no JSON over REST either.
+	ops GET /other.date
+	assert_error 406 not_json
+	ops GET /other.uint8array
+	assert_error 406 not_json
 }
 
 @test "(node) list orders keys as the package's own KV, with every option" {
@@ -135,7 +138,7 @@ ops() { kv_req "$@" -H "Authorization: Bearer $TOK_OPS"; }
 	assert_equal "$body" 2
 }
 
-@test "(node) a token's grants hold through the client; a get needs a read grant on every key" {
+@test "(node) a token's grants hold through the client, its gets included" {
 	kv_put /users.bob "{\"value\":\"bob's\"}" -H "Authorization: Bearer $TOK_OPS"
 	node_run "$TOK_ALICE" auth
 	assert_output ok
@@ -145,7 +148,6 @@ ops() { kv_req "$@" -H "Authorization: Bearer $TOK_OPS"; }
 	assert_equal "$body" '"a@example.org"'
 	ops GET /users.alice.n
 	assert_error 404 not_found
-	# Over REST her token reads her key, which the client's get cannot.
 	kv_req GET /users.alice.mail -H "Authorization: Bearer $TOK_ALICE"
 	assert_code 200
 }

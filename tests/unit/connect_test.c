@@ -286,7 +286,9 @@ static void test_values(void)
 	/* and malformed either way */
 	CHECK(other_is("ff0f42 01 aa 56 42 00 05 00", false));	/* a view beyond its buffer */
 	CHECK(other_is("ff0f3b 4902 4904 3a03", false));		/* a Map's count that lies */
-	CHECK(other_is("ff0f5c 00", false));			/* a host object */
+	CHECK(other_is("ff0f5c 00", false));			/* a host object cut short */
+	CHECK(other_is("ff0f5c 0d 00", false));			/* no Node typed array */
+	CHECK(other_is("ff0f6f 220162 5c 0a 03 616263 7b01", true));	/* Node's {b: Buffer} */
 	CHECK(other_is("ff0f5a1001", false));			/* a bigint cut short */
 	CHECK(other_is("ff0f72 54 58 2e", false));		/* an Error's unknown part */
 	CHECK(other_is("ff0f4101 5e05 240001", false));		/* a reference to nothing */
