@@ -216,13 +216,14 @@ get_range() {
 
 @test "(deno) a read from a key to the end of the keyspace stays within the token's grants" {
 	kv_put /users.bob "{\"value\":\"bob's\"}" -H "Authorization: Bearer $TOK_OPS"
-	kv_put /zz.secret '{"value":"hidden"}' -H "Authorization: Bearer $TOK_OPS"
+	# The first key after every key under users: users.* < usersx.
+	kv_put /usersx.secret '{"value":"hidden"}' -H "Authorization: Bearer $TOK_OPS"
 	# ["users", "bob"]: the first key from it is bob's.
 	get_range "$TOK_ALICE" 0275736572730002626f6200
 	assert_code 200
 	assert_equal "$(grep -c "bob's" <<<"$body")" 1
-	# ["users", "zzz"]: nothing is left under users, and zz.secret, the
-	# next key in the store, is beyond her grants.
+	# ["users", "zzz"]: nothing is left under users, and usersx.secret,
+	# the next key in the store, is beyond her grants.
 	get_range "$TOK_ALICE" 02757365727300027a7a7a00
 	assert_code 200
 	assert_equal "$(grep -c hidden <<<"$body")" 0
