@@ -32,6 +32,10 @@
 # Each deno process opens its store and does one untimed set and get
 # before a start time shared by the run's processes, then works for
 # DURATION seconds; a scenario's ops/s is the sum of its processes'.
+# Within each timed run the CPU time of the clients (the deno processes,
+# or wrk), of lighttpd and of the kvd processes is read from /proc, to
+# give each one's CPU time per op: on a machine of few cores, what the
+# clients spend is taken from the server.
 # After the rounds, bench/deno_ops.ts latency times single requests and
 # calls one at a time: over one kept connection of cleartext HTTP/2, a REST
 # PUT and GET and KV Connect's snapshot_read of the same key, sent with
@@ -81,12 +85,12 @@ export DENO_DIR=$work/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1
 write_conf deno per_process off "$work/store-deno"
 seed deno "$KEYS"
 start_server deno "$kvd"
-port_deno=$port
+port_deno=$port pid_deno=$pid
 connect_url=http://127.0.0.1:$port_deno/kv/.connect
 write_conf deno-sync per_process on "$work/store-deno-sync"
 seed deno-sync "$KEYS"
 start_server deno-sync "$kvd"
-sync_url=http://127.0.0.1:$port/kv/.connect
+sync_url=http://127.0.0.1:$port/kv/.connect pid_sync=$pid
 
 sqlite_dir=$work/sqlite
 mkdir -p "$sqlite_dir"
@@ -114,15 +118,91 @@ deno_ops seed "$sqlite_file" "$KEYS" "$VALUE_BYTES" >"$sqlite_dir/seed.log" 2>&1
 log "sqlite: seeded $KEYS keys of $VALUE_BYTES bytes in $sqlite_file in $((SECONDS - t0)) s"
 
 declare -A r_ops=() r_set50=() r_get50=() r_p50=() r_failed=() r_first=()
+declare -A r_cpu_client=() r_cpu_lighttpd=() r_cpu_kvd=()
+
+# ticks PID...: sets tick_sum to the CPU time (user and system, in clock
+# ticks) the processes have used so far; those gone count nothing. With
+# builtins only: on a loaded machine each fork can cost a good part of a
+# window.
+ticks() {
+	local p line
+	local -a f
+	tick_sum=0
+	for p in "$@"; do
+		{ read -r line <"/proc/$p/stat"; } 2>/dev/null || continue
+		read -ra f <<<"${line##*) }"
+		tick_sum=$((tick_sum + f[11] + f[12]))
+	done
+}
+
+# now_ms: milliseconds since the epoch, without a fork
+now_ms() {
+	now=${EPOCHREALTIME/./}
+	now=$((now / 1000))
+}
+
+# server_pids PGID COMM: the processes named COMM of the server led by PGID
+server_pids() {
+	ps -e -o pid=,pgid=,comm= | awk -v g="$1" -v c="$2" '$2 == g && $3 == c { print $1 }'
+}
+
+# cpu_window SCENARIO SERVER_PGID FROM_MS TO_MS CLIENT_PIDS...: samples
+# the CPU time of the clients, of the server's lighttpd and of its kvd
+# processes at FROM_MS and at TO_MS (milliseconds since the epoch), while
+# the clients work; sets the globals w_client w_lighttpd w_kvd (ticks)
+# and w_secs (the window's length).
+cpu_window() {
+	local s=$1 pgid=$2 from=$3 to=$4 now c0 l0 k0
+	shift 4
+	local -a l k
+	mapfile -t l < <([[ -n "$pgid" ]] && server_pids "$pgid" lighttpd)
+	mapfile -t k < <([[ -n "$pgid" ]] && server_pids "$pgid" kvd)
+	now_ms
+	((from > now)) && sleep "$(awk -v d=$((from - now)) 'BEGIN { print d / 1000 }')"
+	now_ms
+	from=$now
+	ticks "$@"
+	c0=$tick_sum
+	ticks "${l[@]}"
+	l0=$tick_sum
+	ticks "${k[@]}"
+	k0=$tick_sum
+	((to > now)) && sleep "$(awk -v d=$((to - now)) 'BEGIN { print d / 1000 }')"
+	ticks "$@"
+	w_client=$((tick_sum - c0))
+	ticks "${l[@]}"
+	w_lighttpd=$((tick_sum - l0))
+	ticks "${k[@]}"
+	w_kvd=$((tick_sum - k0))
+	now_ms
+	w_secs=$(awk -v d=$((now - from)) 'BEGIN { print d / 1000 }')
+}
+
+# cpu_record SCENARIO OPS_PER_S: the window's CPU time per op, in
+# microseconds, for the client, lighttpd and kvd.
+cpu_record() {
+	local s=$1 rate=$2 tick_us
+	if ((w_client < 0)) || awk -v w="$w_secs" 'BEGIN { exit !(w < 0.5) }'; then
+		log "$s: the CPU window missed the run (a process ended before it, or it lasted $w_secs s); no CPU figures this round"
+		return 0
+	fi
+	tick_us=$((1000000 / $(getconf CLK_TCK)))
+	r_cpu_client[$s]+="$(awk -v t="$w_client" -v u="$tick_us" -v r="$rate" -v w="$w_secs" 'BEGIN { printf "%.0f", t * u / (r * w) }') "
+	r_cpu_lighttpd[$s]+="$(awk -v t="$w_lighttpd" -v u="$tick_us" -v r="$rate" -v w="$w_secs" 'BEGIN { printf "%.0f", t * u / (r * w) }') "
+	r_cpu_kvd[$s]+="$(awk -v t="$w_kvd" -v u="$tick_us" -v r="$rate" -v w="$w_secs" 'BEGIN { printf "%.0f", t * u / (r * w) }') "
+}
 
 # run_rest SCENARIO ROUND [SECONDS]: wrk getput; its ops are the checked
 # answers.
 run_rest() {
 	local s=$1 r=$2 secs=${3:-$DURATION} conns=${d_conns[$1]} out=$work/deno-$1-$2.txt line
-	local threads=$((conns < THREADS ? conns : THREADS)) requests us non2xx bad errors ops
+	local threads=$((conns < THREADS ? conns : THREADS)) requests us non2xx bad errors ops t0 wrk_pid
+	t0=$(date +%s%3N)
 	wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -s "$top/bench/kv.lua" \
-		"http://127.0.0.1:$port_deno/kv/" -- getput "$KEYS" "$VALUE_BYTES" >"$out" 2>&1 ||
-		die "wrk failed for $s (see $out): $(tail -3 "$out")"
+		"http://127.0.0.1:$port_deno/kv/" -- getput "$KEYS" "$VALUE_BYTES" >"$out" 2>&1 &
+	wrk_pid=$!
+	cpu_window "$s" "$pid_deno" $((t0 + 300)) $((t0 + secs * 1000 - 300)) "$wrk_pid"
+	wait "$wrk_pid" || die "wrk failed for $s (see $out): $(tail -3 "$out")"
 	line=$(grep '^RESULT ' "$out") || die "no RESULT line from wrk for $s (see $out)"
 	[[ "$r" == warm-up ]] && return 0
 	requests=$(field "$line" requests) us=$(field "$line" duration_us)
@@ -130,6 +210,7 @@ run_rest() {
 	ops=$(awk -v n="$requests" -v f="$((non2xx + bad))" -v us="$us" 'BEGIN { printf "%.1f", (n - f) / (us / 1e6) }')
 	r_ops[$s]+="$ops "
 	r_p50[$s]+="$(field "$line" p50_us) "
+	cpu_record "$s" "$ops"
 	r_failed[$s]=$((${r_failed[$s]:-0} + non2xx + bad + errors))
 	if [[ -z "${r_first[$s]:-}" && -n "$(field "$line" first_non2xx)" ]]; then
 		r_first[$s]=$(field "$line" first_non2xx)
@@ -157,9 +238,22 @@ run_deno() {
 			"$start" "$secs" >"$work/deno-$s-$r-$p.txt" 2>&1 &
 		pids+=($!)
 	done
+	# The deno processes themselves (each runs under timeout, in a
+	# subshell), found by their start time in their command line.
+	local -a deno_pids=()
+	sleep 1
+	mapfile -t deno_pids < <(ps -e -o pid=,comm=,args= |
+		awk -v t=" $start " '$2 == "deno" && index($0, "deno_ops.ts run ") && index($0, t) { print $1 }')
+	local pgid=""
+	case $s in
+	connect-sync-*) pgid=$pid_sync ;;
+	connect-*) pgid=$pid_deno ;;
+	esac
+	cpu_window "$s" "$pgid" $((start + 300)) $((start + secs * 1000 - 300)) "${deno_pids[@]}"
 	for p in "${pids[@]}"; do
 		wait "$p" || rc=$?
 	done
+	((${#deno_pids[@]} == procs)) || log "$s: found ${#deno_pids[@]} of its $procs deno processes to sample"
 	lines=$(cat "$work"/deno-"$s"-"$r"-*.txt | grep '^RESULT ' || true)
 	if (($(grep -c '^RESULT ' <<<"$lines") != procs)); then
 		die "$s: a deno process gave no result (exit status $rc; see $work/deno-$s-$r-*.txt): $(grep -hv '^RESULT ' "$work"/deno-"$s"-"$r"-*.txt | head -5)"
@@ -181,6 +275,7 @@ run_deno() {
 		fi
 	done <<<"$lines"
 	r_ops[$s]+="$ops "
+	cpu_record "$s" "$ops"
 	r_set50[$s]+="$(median "$set50") "
 	r_get50[$s]+="$(median "$get50") "
 	r_failed[$s]=$((${r_failed[$s]:-0} + failed))
@@ -244,6 +339,20 @@ table=$(
 			"$vs_rest" "$p50" "${r_failed[$s]}" "${rounds% }"
 	done
 )
+cpu=$(
+	echo "| scenario | client µs/op | lighttpd µs/op | kvd µs/op | together µs/op |"
+	echo "| --- | ---: | ---: | ---: | ---: |"
+	for s in "${d_scenarios[@]}"; do
+		[[ -n "${r_cpu_client[$s]:-}" ]] || continue
+		c=$(median "${r_cpu_client[$s]}") l=$(median "${r_cpu_lighttpd[$s]}") k=$(median "${r_cpu_kvd[$s]}")
+		if [[ "$s" == sqlite-* ]]; then
+			printf '| %s | %.0f | | | %.0f |\n' "${d_label[$s]}" "$c" "$c"
+		else
+			printf '| %s | %.0f | %.0f | %.0f | %.0f |\n' "${d_label[$s]}" "$c" "$l" "$k" \
+				"$(awk -v a="$c" -v b="$l" -v d="$k" 'BEGIN { print a + b + d }')"
+		fi
+	done
+)
 for s in "${d_scenarios[@]}"; do
 	if ((${r_failed[$s]} != 0)); then
 		failed=1
@@ -269,6 +378,10 @@ echo "$(deno --version | awk 'NR == 1'); $KEYS keys of $VALUE_BYTES-byte JSON va
 echo "load average: $loadavg_start at the start, $loadavg_end at the end"
 echo
 echo "$table"
+echo
+echo "CPU time per op (user and system, medians of the rounds; each round's from /proc over its timed window but 0.3 s at each end, divided by the ops the scenario's rate gives that window; client: the deno processes, or wrk):"
+echo
+echo "$cpu"
 echo
 echo "$latencies"
 if [[ -n "$logs" ]]; then
