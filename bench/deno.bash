@@ -41,6 +41,10 @@
 # PUT and GET and KV Connect's snapshot_read of the same key, sent with
 # Deno's fetch; Deno's kv.set and kv.get over KV Connect and on SQLite.
 
+# shellcheck shell=bash disable=SC2154,SC2034
+# (the globals of bench/run, which sources this file, and keep_work, which
+# its cleanup reads)
+
 readonly DENO_TOKEN=bench
 readonly DENO_SCENARIOS="rest-1 connect-1 connect-sync-1 sqlite-1 rest-8 connect-8p connect-sync-8p connect-8l sqlite-8p sqlite-8l"
 
@@ -68,7 +72,7 @@ declare -A d_vs_sqlite=([connect-1]=sqlite-1 [connect-8p]=sqlite-8p [connect-8l]
 	[connect-sync-1]=sqlite-1 [connect-sync-8p]=sqlite-8p)
 declare -A d_vs_rest=([connect-1]=rest-1 [connect-8p]=rest-8 [connect-8l]=rest-8)
 
-d_scenarios=($DENO_SCENARIOS)
+read -ra d_scenarios <<<"$DENO_SCENARIOS"
 if [[ -n "${SCENARIOS:-}" ]]; then
 	for s in $SCENARIOS; do
 		[[ -n "${d_label[$s]:-}" ]] || die "SCENARIOS: no scenario '$s' in bench/run deno (its scenarios: $DENO_SCENARIOS)"
@@ -344,12 +348,13 @@ cpu=$(
 	echo "| --- | ---: | ---: | ---: | ---: |"
 	for s in "${d_scenarios[@]}"; do
 		[[ -n "${r_cpu_client[$s]:-}" ]] || continue
-		c=$(median "${r_cpu_client[$s]}") l=$(median "${r_cpu_lighttpd[$s]}") k=$(median "${r_cpu_kvd[$s]}")
+		cpu_c=$(median "${r_cpu_client[$s]}") cpu_l=$(median "${r_cpu_lighttpd[$s]}")
+		cpu_k=$(median "${r_cpu_kvd[$s]}")
 		if [[ "$s" == sqlite-* ]]; then
-			printf '| %s | %.0f | | | %.0f |\n' "${d_label[$s]}" "$c" "$c"
+			printf '| %s | %.0f | | | %.0f |\n' "${d_label[$s]}" "$cpu_c" "$cpu_c"
 		else
-			printf '| %s | %.0f | %.0f | %.0f | %.0f |\n' "${d_label[$s]}" "$c" "$l" "$k" \
-				"$(awk -v a="$c" -v b="$l" -v d="$k" 'BEGIN { print a + b + d }')"
+			printf '| %s | %.0f | %.0f | %.0f | %.0f |\n' "${d_label[$s]}" "$cpu_c" "$cpu_l" "$cpu_k" \
+				"$(awk -v a="$cpu_c" -v b="$cpu_l" -v d="$cpu_k" 'BEGIN { print a + b + d }')"
 		fi
 	done
 )
