@@ -195,7 +195,7 @@ Deno.exit(failed ? 1 : 0);
 // [key, key 0x00) with limit 1 (ranges = 1 { start = 1, end = 2,
 // limit = 3 }), the key in KV Connect's encoding (each string part is
 // 0x02, its bytes, 0x00). Every length here is below 128: one byte.
-function snapshotRead(key: Deno.KvKey): Uint8Array {
+function snapshotRead(key: Deno.KvKey): Uint8Array<ArrayBuffer> {
 	const k: number[] = [];
 	for (const part of key) k.push(0x02, ...new TextEncoder().encode(String(part)), 0x00);
 	const range = [0x0a, k.length, ...k, 0x12, k.length + 1, ...k, 0x00, 0x18, 0x01];
