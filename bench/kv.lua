@@ -13,6 +13,11 @@
 --                 the tree bench/run seeds (KEYS is unused)
 --        mix      90% get, 10% put
 --        missing  GET /kv/bench.missing.kNNNNN: a 404 is the expected answer
+--        getput   50% get, 50% put, every answer checked: a GET's body must
+--                 be a value of VALUE_BYTES of JSON beginning {"id":"k (as
+--                 bench/seed, a put and bench/deno_ops.ts write them), a
+--                 PUT's the write's {"key":"bench.k...", "versionstamp": ...};
+--                 any other answer counts in bad
 --
 -- Keys are bench.k00000 .. bench.k(KEYS-1); bench/run seeds them all first
 -- with the same values (bench/seed.c writes the same bench_value), so a
@@ -22,10 +27,11 @@
 -- line:
 --
 --   RESULT requests=N duration_us=N rps=N p50_us=N p99_us=N max_us=N
---          non2xx=N n404=N errors=N first_non2xx=STATUS_BODY
+--          non2xx=N n404=N errors=N bad=N first_non2xx=STATUS_BODY
 --
 -- (n404: the expected 404s; errors: wrk's socket connect/read/write errors
--- and timeouts).
+-- and timeouts; bad: answers of getput that are 2xx but not what the
+-- request must answer, whose first is first_non2xx too).
 
 local threads = {}
 
@@ -47,11 +53,12 @@ end
 local mode, keys, size, ttl
 local cache = {}
 local modes = { get = true, put = true, putttl = true, list = true, children = true, mix = true,
-	missing = true }
+	missing = true, getput = true }
 
 -- Per-thread state read by done() through thread:get().
 non2xx = 0
 n404 = 0
+bad = 0
 first_non2xx = ""
 
 function init(args)
@@ -102,6 +109,8 @@ function request()
 	local i
 	if k == "mix" then
 		k = math.random(1, 10) == 1 and "put" or "get"
+	elseif k == "getput" then
+		k = math.random(1, 2) == 1 and "put" or "get"
 	end
 	if k == "list" then
 		-- a cursor with at least 100 keys after it
@@ -120,9 +129,29 @@ function request()
 	return req
 end
 
+-- A getput answer as the request must have it: a GET's value or a PUT's
+-- write. (Responses do not say which request they answer: several
+-- connections share a thread.)
+local function checked(status, body)
+	body = body or ""
+	if status ~= 200 then
+		return false
+	end
+	if string.sub(body, 1, 8) == '{"id":"k' then
+		return #body == size
+	end
+	return string.sub(body, 1, 15) == '{"key":"bench.k' and
+		string.find(body, '"versionstamp":"', 1, true) ~= nil
+end
+
 function response(status, headers, body)
 	if status == 404 and mode == "missing" then
 		n404 = n404 + 1
+	elseif mode == "getput" and status < 300 and not checked(status, body) then
+		bad = bad + 1
+		if first_non2xx == "" then
+			first_non2xx = status .. " " .. string.sub(body or "", 1, 200)
+		end
 	elseif status >= 300 then
 		non2xx = non2xx + 1
 		if first_non2xx == "" then
@@ -134,10 +163,11 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-	local n, m, first = 0, 0, ""
+	local n, m, b, first = 0, 0, 0, ""
 	for _, t in ipairs(threads) do
 		n = n + (t:get("non2xx") or 0)
 		m = m + (t:get("n404") or 0)
+		b = b + (t:get("bad") or 0)
 		if first == "" then
 			first = t:get("first_non2xx") or ""
 		end
@@ -146,8 +176,8 @@ function done(summary, latency, requests)
 	local errors = e.connect + e.read + e.write + e.timeout
 	local secs = summary.duration / 1e6
 	io.write(string.format(
-		"RESULT requests=%d duration_us=%d rps=%.1f p50_us=%d p99_us=%d max_us=%d non2xx=%d n404=%d errors=%d first_non2xx=%s\n",
+		"RESULT requests=%d duration_us=%d rps=%.1f p50_us=%d p99_us=%d max_us=%d non2xx=%d n404=%d errors=%d bad=%d first_non2xx=%s\n",
 		summary.requests, summary.duration, summary.requests / secs,
-		latency:percentile(50.0), latency:percentile(99.0), latency.max, n, m, errors,
+		latency:percentile(50.0), latency:percentile(99.0), latency.max, n, m, errors, b,
 		(string.gsub(first, "%s+", "_"))))
 end
