@@ -294,8 +294,8 @@ static size_t segment_part(const unsigned char *key, size_t len, size_t *seg_len
 	if (len < 2 || key[0] != DENO_STRING)
 		return 0;
 	while (i < len && key[i] != 0x00) {
-		/* '.' would split the segment; control bytes, '/' and a 00
-		 * (escaped as 00 FF, so never reached here) are not allowed. */
+		/* '.' would split the segment; control bytes and '/' are not
+		 * allowed. */
 		if (key[i] < 0x20 || key[i] == 0x7f || key[i] == '/' || key[i] == '.')
 			return 0;
 		size_t n = util_utf8_sequence(key + i, len - i);
@@ -303,7 +303,10 @@ static size_t segment_part(const unsigned char *key, size_t len, size_t *seg_len
 			return 0;
 		i += n;
 	}
-	if (i == len || i == 1)
+	/* A 00 that FF follows is a 00 inside the string, which no segment
+	 * holds, not its end: the string's keypath would be a shorter one,
+	 * whose grant does not cover it. */
+	if (i == len || i == 1 || (i + 1 < len && key[i + 1] == 0xff))
 		return 0;
 	*seg_len = i - 1;
 	return i + 1;

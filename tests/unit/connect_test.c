@@ -156,12 +156,20 @@ static void test_keys(void)
 	want_len = unhex("02610021bff0000000000000", want);
 	used = connect_key_prefix(want, want_len, prefix, &n);
 	CHECK(used == 3 && n == 1 && prefix[0] == 'a');
-	want_len = unhex("026100026200ff", want);
+	want_len = unhex("026100026200", want);
 	used = connect_key_prefix(want, want_len, prefix, &n);
 	CHECK(used == 6 && n == 3 && memcmp(prefix, "a\0b", 3) == 0);
-	/* a string that is no segment ends the keypath */
+	/* the bytes every key between two bounds shares: after a 00, FF
+	 * escapes it, so "b..." there is a string with a 00, not the
+	 * segment b, and the keys lie under a alone */
+	want_len = unhex("026100026200ff", want);
+	used = connect_key_prefix(want, want_len, prefix, &n);
+	CHECK(used == 3 && n == 1 && prefix[0] == 'a');
+	/* a string that is no segment ends the keypath, one with a 00 in it too */
 	want_len = unhex("02612e6200", want);
 	CHECK(connect_key_prefix(want, want_len, prefix, &n) == 0 && n == 0);
+	want_len = unhex("02757300026100ff6200", want);	/* ["us", "a\0b"] */
+	CHECK(connect_key_prefix(want, want_len, prefix, &n) == 4 && n == 2);
 
 	/* the REST face sees only keypaths */
 	CHECK(keypath_stored_valid("users\0john", 10));
