@@ -102,7 +102,9 @@ static int changes_keep(struct changes_op *op, const struct changelog_entry *e)
 			free(c->key);
 			return ENOMEM;
 		}
-		memcpy(c->value, e->value, e->value_len);
+		/* A value with no JSON form is not in the log. */
+		if (e->value_len > 0)
+			memcpy(c->value, e->value, e->value_len);
 		c->value_len = e->value_len;
 		op->page_bytes += e->value_len;
 	}

@@ -43,9 +43,11 @@ static bool is_data_key(const DBT *k)
 	return k->size > 0 && ((const unsigned char *)k->data)[0] != 0x00;
 }
 
+/* An empty bound (the store's first key) may have no bytes at all. */
 static int bytes_cmp(const unsigned char *a, size_t a_len, const unsigned char *b, size_t b_len)
 {
-	int c = memcmp(a, b, a_len < b_len ? a_len : b_len);
+	size_t n = a_len < b_len ? a_len : b_len;
+	int c = n > 0 ? memcmp(a, b, n) : 0;
 
 	return c != 0 ? c : (a_len > b_len) - (a_len < b_len);
 }
