@@ -144,8 +144,11 @@ pair_client() {
 	done
 	grep -q '^Breakpoint 1 at' "$dir/gdb.log" || { cat "$dir/gdb.log"; fail "gdb did not attach"; }
 	# Bursts of writes, so that every process gets some, until one lands
-	# in the stopped process; its answer comes later.
-	for ((i = 0; i < 120; i++)); do
+	# in the stopped process; its answer comes later. mod_fcgid may run
+	# 48 processes and hand each write to any idle one: 120 writes missed
+	# one given process about once in twelve runs, 2000 would miss it
+	# about once in 10^18 (the loop ends as soon as one lands).
+	for ((i = 0; i < 2000; i++)); do
 		[[ -e "$dir/held" ]] && break
 		curl -sS -o /dev/null -w '%{http_code}\n' --max-time 60 -X PUT \
 			--data-binary "{\"value\":$i}" "$KV_URL/lock.w$i" >"$dir/code.w$i" &
