@@ -976,39 +976,26 @@ static int checkpoint_body(struct kvdb *db, DB_TXN *txn, void *arg)
 	return db->env->txn_checkpoint(db->env, 0, 0, DB_FORCE);
 }
 
-/* Hands the database files' data that the operating system holds to the
- * disk, so that the checkpoint's own fsyncs, made while writers wait,
- * find little left to write. */
-static void files_flush(struct kvdb *db)
-{
-	DB *handles[] = { db->primary, db->expiry, db->changes };
-	int fd;
-
-	for (size_t i = 0; i < sizeof(handles) / sizeof(handles[0]); i++)
-		if (handles[i] != NULL && handles[i]->fd(handles[i], &fd) == 0)
-			(void)fdatasync(fd);
-}
-
-/* Runs between requests, in one process of the store at a time: the one
- * that claims it first, and finds it still due then (another may have
- * just run it). Writing the dirty pages first, without the lock, and
- * handing them to the disk leaves the locked part little to write: a
- * trickle skips the pages writers hold instead of waiting for them. */
+/* Runs between requests. Writing the dirty pages first, without the lock,
+ * leaves the locked part little to write: a trickle skips the pages
+ * writers hold instead of waiting for them. Every process that finds a
+ * checkpoint due trickles (they share the work, and each holds only the
+ * requests queued at it meanwhile); the checkpoint itself, which holds
+ * every writer, runs in one of them only: the one that claims it first,
+ * and finds it still due then, since another may have just run it. */
 static void checkpoint(struct kvdb *db)
 {
 	int wrote;
 
 	if (!checkpoint_wanted(db))
 		return;
+	watchdog_on(db);
+	db->env->memp_trickle(db->env, 100, &wrote);
+	watchdog_disarm();
 	if (db->join != NULL && !store_join_checkpoint_claim(db->join))
 		return;
-	if (checkpoint_wanted(db)) {
-		watchdog_on(db);
-		db->env->memp_trickle(db->env, 100, &wrote);
-		files_flush(db);
-		watchdog_disarm();
+	if (checkpoint_wanted(db))
 		(void)kvdb_run(db, true, checkpoint_body, NULL);
-	}
 	if (db->join != NULL)
 		store_join_checkpoint_release(db->join);
 }
