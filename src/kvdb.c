@@ -978,7 +978,11 @@ static int checkpoint_body(struct kvdb *db, DB_TXN *txn, void *arg)
 
 /* Runs between requests. Writing the dirty pages first, without the lock,
  * leaves the locked part little to write: a trickle skips the pages
- * writers hold instead of waiting for them. */
+ * writers hold instead of waiting for them. Every process that finds a
+ * checkpoint due trickles (they share the work, and each holds only the
+ * requests queued at it meanwhile); the checkpoint itself, which holds
+ * every writer, runs in one of them only: the one that claims it first,
+ * and finds it still due then, since another may have just run it. */
 static void checkpoint(struct kvdb *db)
 {
 	int wrote;
@@ -988,7 +992,12 @@ static void checkpoint(struct kvdb *db)
 	watchdog_on(db);
 	db->env->memp_trickle(db->env, 100, &wrote);
 	watchdog_disarm();
-	(void)kvdb_run(db, true, checkpoint_body, NULL);
+	if (db->join != NULL && !store_join_checkpoint_claim(db->join))
+		return;
+	if (checkpoint_wanted(db))
+		(void)kvdb_run(db, true, checkpoint_body, NULL);
+	if (db->join != NULL)
+		store_join_checkpoint_release(db->join);
 }
 
 int kvdb_checkpoint(struct kvdb *db, unsigned kbytes, unsigned minutes)

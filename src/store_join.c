@@ -29,6 +29,10 @@
 #define POLL_MIN_US 500
 #define POLL_MAX_US 20000
 
+/* The byte of the lock file whose lock elects the process that runs a
+ * checkpoint: past the header, which never grows that far. */
+#define CHECKPOINT_BYTE 4096
+
 #define JOIN_MAGIC "kv-lock1"
 #define BOOT_ID_LEN 40
 
@@ -168,6 +172,28 @@ static int lock_open(struct store_join *j)
 static bool lock_try(int fd, int how)
 {
 	return flock(fd, how | LOCK_NB) == 0;
+}
+
+/* An open file description's lock (F_OFD_SETLK) on CHECKPOINT_BYTE:
+ * unlike a process's fcntl lock, closing another descriptor of the file
+ * does not drop it; unlike flock, it leaves the shared lock alone. */
+static bool checkpoint_lock(struct store_join *j, short type)
+{
+	struct flock fl = {
+		.l_type = type, .l_whence = SEEK_SET, .l_start = CHECKPOINT_BYTE, .l_len = 1,
+	};
+
+	return j->fd >= 0 && fcntl(j->fd, F_OFD_SETLK, &fl) == 0;
+}
+
+bool store_join_checkpoint_claim(struct store_join *j)
+{
+	return checkpoint_lock(j, F_WRLCK);
+}
+
+void store_join_checkpoint_release(struct store_join *j)
+{
+	(void)checkpoint_lock(j, F_UNLCK);
 }
 
 /* ---- opening ---- */

@@ -106,4 +106,13 @@ void store_join_want_recovery(struct store_join *j);
  * environment this process holds, if any. Async-signal-safe. */
 void store_join_want_recovery_signal(void);
 
+/* The one process of the store that runs a checkpoint: every process
+ * finds one due at about the same moment, since the log's count of bytes
+ * since the last one is reset only when that one ends. Claiming takes a
+ * lock on one byte of the lock file past its header, without waiting;
+ * true when this process holds it now. The kernel releases it when the
+ * process dies or leaves the environment. */
+bool store_join_checkpoint_claim(struct store_join *j);
+void store_join_checkpoint_release(struct store_join *j);
+
 #endif
