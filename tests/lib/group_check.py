@@ -8,8 +8,10 @@ LOAD is group_load.py's record, BACKUP a site's GET /kv/?backup=true (JSON
 lines). Fails when a write answered 200 is missing or holds another value,
 when a key under PREFIX holds what no client sent, or when a client's
 acknowledged versionstamps do not increase in the order it wrote. With
-NOT_BEFORE_MS and SITE: also when SITE answered a write 200 at or after
-that time (a master cut off from its group). Prints the counts.
+NOT_BEFORE_MS and SITE: also when SITE answered 200 to a write sent at or
+after that time (a master cut off from its group: a write sent before the
+cut may have been acknowledged by the others before it, however late its
+answer came back). Prints the counts.
 """
 import json
 import sys
@@ -24,7 +26,7 @@ def main():
     problems = []
     with open(load_path) as f:
         for line in f:
-            c, i, key, site, status, vs, t = line.split()
+            c, i, key, site, status, vs, _, t = line.split()
             c, i, status, t = int(c), int(i), int(status), int(t)
             attempts += 1
             sent[key] = {"c": c, "i": i}

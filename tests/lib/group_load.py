@@ -11,7 +11,8 @@ next site after a pause; either way it sends the same write again until a
 200 acknowledges it, then goes on to the next I. It stops at SECONDS, or
 earlier when the file OUT.stop appears. Every attempt is one line of OUT:
 client, i, key, the site's URL, the status (0: no answer), the
-versionstamp of a 200, and the time in milliseconds.
+versionstamp of a 200, the time of the answer and the time the request
+was sent, in milliseconds.
 """
 import http.client
 import json
@@ -58,9 +59,10 @@ def client(c, out, lock, sites, prefix, deadline, stop):
     while now_ms() < deadline and not os.path.exists(stop):
         key = "%s.c%d.k%d" % (prefix, c, i)
         body = json.dumps({"value": {"c": c, "i": i}})
+        sent = now_ms()
         status, vs, location = put(target, key, body)
         with lock:
-            out.write("%d %d %s %s %d %s %d\n" % (c, i, key, target, status, vs or "-", now_ms()))
+            out.write("%d %d %s %s %d %s %d %d\n" % (c, i, key, target, status, vs or "-", now_ms(), sent))
             out.flush()
         if status == 200:
             i += 1
