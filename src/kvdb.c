@@ -721,7 +721,8 @@ static void leave(struct kvdb *db)
 /* Frees what dead processes left in the environment. */
 static void failchk(struct kvdb *db)
 {
-	int ret = db->env->failchk(db->env, 0);
+	int ret = db->join != NULL ? store_join_failchk(db->join, db->env)
+				   : db->env->failchk(db->env, 0);
 
 	if (ret == DB_RUNRECOVERY)
 		db->panic = true;

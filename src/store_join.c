@@ -15,10 +15,12 @@
 
 /* How a process opens an environment that needs no recovery: without
  * DB_CREATE, so that missing regions are a reason to recover, not to start
- * afresh beside a log that may hold commits; with DB_FAILCHK, so that the
- * open releases what processes that died outside the library's critical
- * sections left behind, and answers DB_RUNRECOVERY when one died inside. */
-#define JOIN_FLAGS (DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL | DB_INIT_TXN | DB_FAILCHK)
+ * afresh beside a log that may hold commits. Not with DB_FAILCHK, which
+ * would run failchk inside the open where no lock can serialise it: the
+ * joiner runs store_join_failchk() right after, to release what processes
+ * that died outside the library's critical sections left behind, and to
+ * learn of one that died inside. */
+#define JOIN_FLAGS (DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL | DB_INIT_TXN)
 
 /* How the recovering process opens it, alone: rebuilds the regions from
  * the log (creating them for a new store). */
@@ -32,6 +34,11 @@
 /* The byte of the lock file whose lock elects the process that runs a
  * checkpoint: past the header, which never grows that far. */
 #define CHECKPOINT_BYTE 4096
+
+/* The byte whose lock serialises failchk among the store's processes, and
+ * how long one waits for it. */
+#define FAILCHK_BYTE 4097
+#define FAILCHK_WAIT_US 2000000
 
 #define JOIN_MAGIC "kv-lock1"
 #define BOOT_ID_LEN 40
@@ -174,13 +181,13 @@ static bool lock_try(int fd, int how)
 	return flock(fd, how | LOCK_NB) == 0;
 }
 
-/* An open file description's lock (F_OFD_SETLK) on CHECKPOINT_BYTE:
- * unlike a process's fcntl lock, closing another descriptor of the file
- * does not drop it; unlike flock, it leaves the shared lock alone. */
-static bool checkpoint_lock(struct store_join *j, short type)
+/* An open file description's lock (F_OFD_SETLK) on one byte: unlike a
+ * process's fcntl lock, closing another descriptor of the file does not
+ * drop it; unlike flock, it leaves the shared lock alone. */
+static bool byte_lock(struct store_join *j, off_t byte, short type)
 {
 	struct flock fl = {
-		.l_type = type, .l_whence = SEEK_SET, .l_start = CHECKPOINT_BYTE, .l_len = 1,
+		.l_type = type, .l_whence = SEEK_SET, .l_start = byte, .l_len = 1,
 	};
 
 	return j->fd >= 0 && fcntl(j->fd, F_OFD_SETLK, &fl) == 0;
@@ -188,12 +195,34 @@ static bool checkpoint_lock(struct store_join *j, short type)
 
 bool store_join_checkpoint_claim(struct store_join *j)
 {
-	return checkpoint_lock(j, F_WRLCK);
+	return byte_lock(j, CHECKPOINT_BYTE, F_WRLCK);
 }
 
 void store_join_checkpoint_release(struct store_join *j)
 {
-	(void)checkpoint_lock(j, F_UNLCK);
+	(void)byte_lock(j, CHECKPOINT_BYTE, F_UNLCK);
+}
+
+/* ---- failure checks ---- */
+
+int store_join_failchk(struct store_join *j, DB_ENV *env)
+{
+	int64_t deadline = util_monotonic_us() + FAILCHK_WAIT_US;
+	unsigned pause = POLL_MIN_US;
+	int ret;
+
+	/* Polled, not waited for in the kernel: a holder stopped by a
+	 * signal must not stop every joiner behind it. */
+	while (!byte_lock(j, FAILCHK_BYTE, F_WRLCK)) {
+		if (j->fd < 0 || util_monotonic_us() >= deadline)
+			return 0;	/* the holder checks, or the next call does */
+		usleep(pause);
+		if (pause < POLL_MAX_US)
+			pause *= 2;
+	}
+	ret = env->failchk(env, 0);
+	(void)byte_lock(j, FAILCHK_BYTE, F_UNLCK);
+	return ret;
 }
 
 /* ---- opening ---- */
@@ -259,9 +288,14 @@ static int join(struct store_join *j, uint64_t generation)
 	/* An open stuck behind a mutex of a dead process ends in the
 	 * watchdog, which asks for recovery through signal_fd. */
 	signal_fd = j->fd;
-	if ((ret = env_open(j, JOIN_FLAGS, &j->env)) == 0) {
+	if ((ret = env_open(j, JOIN_FLAGS, &j->env)) == 0 &&
+	    (ret = store_join_failchk(j, j->env)) == 0) {
 		j->generation = generation;
 		return 0;
+	}
+	if (j->env != NULL) {
+		j->env->close(j->env, 0);
+		j->env = NULL;
 	}
 	signal_fd = -1;
 	if (ret == DB_RUNRECOVERY || ret == ENOENT) {

@@ -115,4 +115,13 @@ void store_join_want_recovery_signal(void);
 bool store_join_checkpoint_claim(struct store_join *j);
 void store_join_checkpoint_release(struct store_join *j);
 
+/* DB_ENV->failchk on env, which j holds, in one process of the store at a
+ * time: two at once both release the read locks of the same dead process,
+ * and the lock table they share is left damaged (a locker freed with
+ * locks, then a heap corrupted in a process that closes the environment).
+ * Waits up to 2 s for another process's check to end; returns 0 without
+ * checking when it does not, since that one checks, else failchk's answer
+ * (DB_RUNRECOVERY when a process died inside the library). */
+int store_join_failchk(struct store_join *j, DB_ENV *env);
+
 #endif

@@ -51,20 +51,9 @@ list_all() {
 	printf '%s\n' "$all"
 }
 
-# wait_healthy SECONDS: poll the health check until it answers 200.
-wait_healthy() {
-	local deadline=$((SECONDS + $1))
-	while ((SECONDS < deadline)); do
-		[[ "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 15 "$KV_URL/" 2>/dev/null)" == 200 ]] &&
-			return 0
-		sleep 0.5
-	done
-	return 1
-}
-
 @test "(crash) SIGKILLed workers lose no acknowledged write, and the service recovers" {
 	local dir=$BATS_TEST_TMPDIR n pids=() kills=0 victim
-	wait_healthy 30 || fail "not healthy before the test"
+	kv_wait_healthy 30 || fail "not healthy before the test"
 	for n in 0 1 2 3; do
 		put_client "$n" "$dir" &
 		pids+=($!)
@@ -88,7 +77,7 @@ wait_healthy() {
 
 	# The service comes back by itself, with the same web server.
 	kill -0 "$KV_SERVER_PID" || fail "the web server died"
-	wait_healthy 90 || fail "the service did not recover within 90 s"
+	kv_wait_healthy 90 || fail "the service did not recover within 90 s"
 
 	# Every acknowledged PUT is there with its value, and no key holds
 	# anything but what was written to it.

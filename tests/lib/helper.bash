@@ -391,6 +391,18 @@ kv_kvd_signal() {
 	kill -"$1" $pids 2>/dev/null || true
 }
 
+# kv_wait_healthy SECONDS: poll the health check until it answers 200;
+# fails when it has not within SECONDS.
+kv_wait_healthy() {
+	local deadline=$((SECONDS + $1))
+	while ((SECONDS < deadline)); do
+		[[ "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 15 "$KV_URL/" 2>/dev/null)" == 200 ]] &&
+			return 0
+		sleep 0.5
+	done
+	return 1
+}
+
 # kv_log_contains PATTERN: succeed (printing the matching lines) when the
 # server log, which holds kvd's stderr, matches the extended regex PATTERN.
 kv_log_contains() {
