@@ -13,8 +13,6 @@ teardown_file() { kv_teardown_file; }
 # come, throttled, and plain CGI has no pool: tests/apache-proxy.test and
 # the sanitizer pass (lighttpd) run this file.
 
-now_ms() { date +%s%3N; }
-
 # died_since LINE: what the log says after its line LINE of processes that
 # died inside the store or were stuck there, of recoveries, and of a dead
 # process's locker whose locks two processes released (Berkeley DB's
@@ -28,7 +26,7 @@ died_since() {
 }
 
 @test "(crash all) every worker killed at once, eight times: their successors join one at a time" {
-	local round pids pid state before until_ms problems
+	local round pids before problems
 	kv_wait_healthy 30 || fail "not healthy before the test"
 	for round in 1 2 3 4 5 6 7 8; do
 		# Every process has the store open, as after any traffic.
@@ -37,15 +35,10 @@ died_since() {
 		pids=$(kv_kvd_pids || true)
 		[[ -n $pids ]] || fail "round $round: no kvd process to kill"
 		before=$(wc -l <"$KV_LOG")
+		# shellcheck disable=SC2086 # one pid a word
 		kill -KILL $pids
-		until_ms=$(($(now_ms) + 10000))
-		for pid in $pids; do
-			while state=$(awk '/^State:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) &&
-				[[ -n $state && $state != Z ]]; do
-				(($(now_ms) < until_ms)) || fail "kvd $pid still runs 10 s after SIGKILL"
-				sleep 0.01
-			done
-		done
+		# shellcheck disable=SC2086
+		kv_wait_dead $pids
 		curl -sS --parallel --parallel-max 16 --max-time 30 -o /dev/null \
 			"$KV_URL/crash.all?n=[1-32]" 2>/dev/null || true
 		kv_wait_healthy 30 || fail "round $round: the service did not come back"

@@ -33,19 +33,8 @@ kvd_pids() { pgrep -g "$KV_SERVER_PID" -x kvd || true; }
 	pids=$(kvd_pids)
 	[[ -n $pids ]] || fail "no kvd process to kill"
 	kill -KILL $pids
-	# Until each is dead (a zombie or reaped): a dying process keeps its
-	# listening socket until the kernel has torn down its memory, which
-	# takes long under AddressSanitizer, and a request the web server
-	# sends it meanwhile is one the kill cut short, not one the store
-	# failed.
-	local pid state until_ms=$(($(now_ms) + 10000))
-	for pid in $pids; do
-		while state=$(awk '/^State:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) &&
-			[[ -n $state && $state != Z ]]; do
-			(($(now_ms) < until_ms)) || fail "kvd $pid still runs 10 s after SIGKILL"
-			sleep 0.01
-		done
-	done
+	# shellcheck disable=SC2086 # one pid a word
+	kv_wait_dead $pids
 	waiters_done
 	local took=$(($(now_ms) - t0))
 	echo "waiters ended $took ms after the kill: $(sort "$BATS_TEST_TMPDIR/killed.codes" | uniq -c)"

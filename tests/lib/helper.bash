@@ -391,6 +391,22 @@ kv_kvd_signal() {
 	kill -"$1" $pids 2>/dev/null || true
 }
 
+# kv_wait_dead PID...: until each process is dead (a zombie or reaped), at
+# most 10 s in all. A process killed with SIGKILL keeps its listening
+# socket until the kernel has torn down its memory, which takes long under
+# AddressSanitizer, and a request the web server sends it meanwhile is one
+# the kill cut short, not one the store failed.
+kv_wait_dead() {
+	local pid state until_ms=$(($(date +%s%3N) + 10000))
+	for pid in "$@"; do
+		while state=$(awk '/^State:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) &&
+			[[ -n $state && $state != Z ]]; do
+			(($(date +%s%3N) < until_ms)) || fail "kvd $pid still runs 10 s after SIGKILL"
+			sleep 0.01
+		done
+	done
+}
+
 # kv_wait_healthy SECONDS: poll the health check until it answers 200;
 # fails when it has not within SECONDS.
 kv_wait_healthy() {
@@ -518,7 +534,7 @@ kv_header() {
 # '' with _kv_header_found=0 when the header is absent.
 _kv_header() {
 	local lower=$'\n'${headers,,} all=$'\n'$headers rest value
-	REPLY= _kv_header_found=0
+	REPLY='' _kv_header_found=0
 	rest=${lower#*$'\n'"${1,,}:"}
 	[[ "$rest" != "$lower" ]] || return 0
 	_kv_header_found=1
