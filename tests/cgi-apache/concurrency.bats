@@ -26,10 +26,10 @@ teardown_file() { kv_teardown_file; }
 	sum_one_key 8 100 cgi.counter
 }
 
-@test "(cgi concurrency) 12 clients x 60 sum commits alternating over two keys" {
-	sum_two_keys 12 60 cgi.alt.a cgi.alt.b
+@test "(cgi concurrency) 12 clients x 30 sum commits alternating over two keys" {
+	sum_two_keys 12 30 cgi.alt.a cgi.alt.b
 }
 
-@test "(cgi concurrency) 8 clients x 50 PUTs of their own keys, every 200 read back" {
-	put_get 8 50
+@test "(cgi concurrency) 8 clients x 30 PUTs of their own keys, every 200 read back" {
+	put_get 8 30
 }
