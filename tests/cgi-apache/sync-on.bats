@@ -25,10 +25,10 @@ teardown_file() { kv_teardown_file; }
 	refute_line 'auth = on'
 }
 
-@test "(cgi sync on) 8 clients x 100 sum commits on one key end at exactly 800" {
-	sum_one_key 8 100 cgi.counter
+@test "(cgi sync on) 8 clients x 50 sum commits on one key end at exactly 400" {
+	sum_one_key 8 50 cgi.counter
 }
 
-@test "(cgi sync on) 8 clients x 50 PUTs of their own keys, every 200 read back" {
-	put_get 8 50
+@test "(cgi sync on) 8 clients x 30 PUTs of their own keys, every 200 read back" {
+	put_get 8 30
 }
