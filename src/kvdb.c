@@ -1731,9 +1731,10 @@ int kvdb_purge(struct kvdb *db, DB_TXN *txn, int64_t now, unsigned max, unsigned
 	*removed = 0;
 	if ((ret = db->expiry->cursor(db->expiry, txn, &cursor, 0)) != 0)
 		goto out;
-	/* At most max entries, stale ones included, to keep the write's
-	 * locks short. */
-	for (unsigned seen = 0; seen < max; seen++) {
+	/* Bounded by records removed, not entries seen: a sweep goes on
+	 * while each batch removes max. Stale entries are extra work only
+	 * once, since each goes. */
+	while (*removed < max) {
 		/* A memory flag on every DBT that Berkeley DB fills: a
 		 * replicated store's handles are free-threaded (DB_THREAD),
 		 * which demands one. */

@@ -242,10 +242,10 @@ int kvdb_replace_record(struct kvdb *db, DB_TXN *txn, const char *key, size_t ke
  * or an expiry when the record had expired. */
 int kvdb_del(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_len);
 
-/* Goes through up to max entries of the expiry index whose expiry has
- * passed at now, oldest first, and removes each with its record; an
- * entry that names no record with its expiry goes alone, logged. The log
- * shows an expiry for each record removed; *removed counts them. */
+/* Removes up to max records whose expiry has passed at now, oldest first,
+ * through the expiry index, each with its entry; an entry that names no
+ * record with its expiry goes alone, logged. The log shows an expiry for
+ * each record removed; *removed counts them. */
 int kvdb_purge(struct kvdb *db, DB_TXN *txn, int64_t now, unsigned max, unsigned *removed);
 
 /* Ends a walk with a cursor: closes cursor (NULL for none) and returns
