@@ -466,20 +466,6 @@ out:
 	return ret;
 }
 
-/* The expiry index's key callback for DB->associate: the record's expiry
- * bytes; keys without a ttl (and the counter record) are not indexed. */
-static int expiry_of(DB *secondary, const DBT *key, const DBT *data, DBT *skey)
-{
-	const unsigned char *rec = data->data;
-
-	if (data->size < RECORD_HEADER || util_get_be64(rec + RECORD_EXPIRY_OFFSET) == 0)
-		return DB_DONOTINDEX;
-	memset(skey, 0, sizeof(*skey));
-	skey->data = (void *)(rec + RECORD_EXPIRY_OFFSET);
-	skey->size = 8;
-	return 0;
-}
-
 /* Opens one database of the environment, transactionally, creating it when
  * missing; db_flags are DB->set_flags flags. */
 static int db_open(DB_ENV *env, DB **out, const char *file, u_int32_t db_flags, mode_t mode)
@@ -543,11 +529,10 @@ int kvdb_last_error(const struct kvdb *db)
 
 void kvdb_handles_close(struct kvdb *db)
 {
-	/* The secondary goes first: the primary still refers to it. A shared
-	 * environment's handles close without a flush: every change is in
-	 * the log already, and flushing would fsync both files at the end of
-	 * every per_request request. A private one's are flushed, since
-	 * DB->verify and a restored store read the files themselves. */
+	/* A shared environment's handles close without a flush: every
+	 * change is in the log already, and flushing would fsync the files at
+	 * the end of every per_request request. A private one's are flushed,
+	 * since DB->verify and a restored store read the files themselves. */
 	u_int32_t flags = db->join != NULL ? DB_NOSYNC : 0;
 
 	if (db->expiry != NULL)
@@ -567,18 +552,15 @@ static int handles_try_open(struct kvdb *db)
 
 	if ((ret = db_open(db->env, &db->primary, KVDB_PRIMARY_FILE, 0, db->mode)) != 0)
 		goto out;
+	/* The expiry index: the core's writers keep it in step with the
+	 * primary (see "the expiry index" below). Both files are created
+	 * together, so it never needs building. */
 	if ((ret = db_open(db->env, &db->expiry, KVDB_EXPIRY_FILE, DB_DUP | DB_DUPSORT,
 			   db->mode)) != 0)
 		goto out;
 	/* A store made before the change log gets it here, empty: its
 	 * counter carries no log yet, so it is complete from then on. */
-	if ((ret = db_open(db->env, &db->changes, CHANGELOG_FILE, 0, db->mode)) != 0)
-		goto out;
-	/* Associate on every open (Berkeley DB does not remember it), and
-	 * without DB_CREATE: with an empty index that flag rescans the whole
-	 * primary each time. Both files are created together, so the index
-	 * never needs building. */
-	ret = db->primary->associate(db->primary, NULL, db->expiry, expiry_of, 0);
+	ret = db_open(db->env, &db->changes, CHANGELOG_FILE, 0, db->mode);
 out:
 	if (ret != 0)
 		kvdb_handles_close(db);
@@ -1556,8 +1538,77 @@ int kvdb_write_versionstamp(struct kvdb *db, DB_TXN *txn, uint64_t vs)
 	return 0;
 }
 
-int kvdb_put_record(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_len,
-		    const struct record *rec)
+/* ---- the expiry index ----
+ *
+ * kv-expiry.db maps each record's expiry, its 8 big-endian bytes at
+ * RECORD_EXPIRY_OFFSET, to the record's key, as sorted duplicates; a
+ * record without a ttl, and the counter, have no entry. No DB->associate
+ * keeps it: for every put of the primary (the counter's too) Berkeley
+ * DB's secondary code would read the old record and ask for both keys,
+ * though most records have no ttl. Instead the writers below, which
+ * know the old and new expiry, change the index in the same transaction.
+ * The layout is the one the association kept, so a store written by a
+ * kvd that associated the index needs no conversion.
+ *
+ * An index out of step with the primary (an entry missing where a record
+ * has a ttl, already there, or pointing at no record with its expiry)
+ * is logged and mended rather than refused: each write leaves the entries
+ * of its key as they should be, while refusing would leave a key no write
+ * could change, and every write's purge stuck on one bad entry. kvctl
+ * verify reports what has not been mended yet. */
+
+/* Adds the entry of a record with an expiry. */
+static int index_add(struct kvdb *db, DB_TXN *txn, int64_t expires_at, const char *key,
+		     size_t key_len)
+{
+	unsigned char when[8];
+	DBT k, d;
+	int ret;
+
+	util_put_be64(when, (uint64_t)expires_at);
+	kvdb_dbt(&k, when, sizeof(when));
+	kvdb_dbt(&d, key, key_len);
+	ret = db->expiry->put(db->expiry, txn, &k, &d, DB_NODUPDATA);
+	if (ret == DB_KEYEXIST) {
+		kvdb_log(db, "the expiry index had an entry for a record before it took that expiry");
+		ret = 0;
+	}
+	return ret;
+}
+
+/* Removes the entry of a record with an expiry: the one duplicate of
+ * its expiry that names its key. */
+static int index_remove(struct kvdb *db, DB_TXN *txn, int64_t expires_at, const char *key,
+			size_t key_len)
+{
+	unsigned char when[8];
+	char found[KEYPATH_MAX];
+	DBC *cursor = NULL;
+	DBT k, d;
+	int ret;
+
+	if (key_len > sizeof(found))
+		return EINVAL;
+	/* DB_GET_BOTH writes what it found back into both DBTs: copies,
+	 * with the memory flag DB_THREAD demands. */
+	util_put_be64(when, (uint64_t)expires_at);
+	memcpy(found, key, key_len);
+	kvdb_dbt_into(&k, when, sizeof(when));
+	k.size = sizeof(when);
+	kvdb_dbt_into(&d, found, sizeof(found));
+	d.size = (u_int32_t)key_len;
+	if ((ret = db->expiry->cursor(db->expiry, txn, &cursor, 0)) != 0)
+		return ret;
+	ret = cursor->get(cursor, &k, &d, DB_GET_BOTH | DB_RMW);
+	if (ret == 0)
+		ret = cursor->del(cursor, 0);
+	else if (ret == DB_NOTFOUND)
+		kvdb_log(db, "the expiry index had no entry for a record with an expiry");
+	return kvdb_cursor_end(cursor, ret);
+}
+
+int kvdb_replace_record(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_len,
+			int64_t old_expires_at, const struct record *rec)
 {
 	size_t size = RECORD_HEADER + rec->value_len;
 	unsigned char *buf = malloc(size);
@@ -1573,6 +1624,14 @@ int kvdb_put_record(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_le
 	free(buf);
 	if (ret != 0)
 		return ret;
+	if (old_expires_at != rec->expires_at) {
+		if (old_expires_at != 0 &&
+		    (ret = index_remove(db, txn, old_expires_at, key, key_len)) != 0)
+			return ret;
+		if (rec->expires_at != 0 &&
+		    (ret = index_add(db, txn, rec->expires_at, key, key_len)) != 0)
+			return ret;
+	}
 	if (!record_kind_json(rec->kind)) {
 		ret = changelog_pending_add(&db->tx.pending, CHANGELOG_SET, key, key_len, NULL, 0,
 					    rec->expires_at);
@@ -1585,6 +1644,19 @@ int kvdb_put_record(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_le
 				     rec->value_len, rec->expires_at);
 }
 
+int kvdb_put_record(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_len,
+		    const struct record *rec)
+{
+	struct record cur;
+	bool found;
+	int ret;
+
+	ret = kvdb_read_header(db, txn, key, key_len, DB_RMW, &found, &cur);
+	if (ret != 0)
+		return ret;
+	return kvdb_replace_record(db, txn, key, key_len, found ? cur.expires_at : 0, rec);
+}
+
 int kvdb_del(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_len)
 {
 	struct record cur;
@@ -1592,7 +1664,8 @@ int kvdb_del(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_len)
 	DBT k;
 	int ret;
 
-	/* Whether the key was live tells the log a delete from an expiry. */
+	/* Whether the key was live tells the log a delete from an expiry;
+	 * its expiry, which index entry goes with it. */
 	ret = kvdb_read_header(db, txn, key, key_len, DB_RMW, &found, &cur);
 	if (ret != 0)
 		return ret;
@@ -1601,37 +1674,73 @@ int kvdb_del(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_len)
 	kvdb_dbt(&k, key, key_len);
 	if ((ret = db->primary->del(db->primary, txn, &k, 0)) != 0)
 		return ret;
+	if (cur.expires_at != 0 &&
+	    (ret = index_remove(db, txn, cur.expires_at, key, key_len)) != 0)
+		return ret;
 	return changelog_pending_add(&db->tx.pending,
 				     record_expired(&cur, util_now_ms()) ? CHANGELOG_EXPIRE :
 				     CHANGELOG_DELETE, key, key_len, NULL, 0, 0);
+}
+
+/* Removes the record an index entry of expiry when names, which the
+ * caller removed already: *gone false, and nothing removed, when there is
+ * no such record or it has another expiry (the entry was stale). */
+static int purge_record(struct kvdb *db, DB_TXN *txn, DBC **primary, int64_t when,
+			char *key, size_t key_len, bool *gone)
+{
+	unsigned char buf[RECORD_HEADER];
+	struct record rec;
+	DBT k, d;
+	int ret;
+
+	*gone = false;
+	/* One cursor for the batch, opened by the first record purged:
+	 * most writes purge none. */
+	if (*primary == NULL && (ret = db->primary->cursor(db->primary, txn, primary, 0)) != 0)
+		return ret;
+	kvdb_dbt_into(&k, key, key_len);
+	k.size = (u_int32_t)key_len;
+	/* Only the header, into buf. */
+	memset(&d, 0, sizeof(d));
+	d.data = buf;
+	d.ulen = RECORD_HEADER;
+	d.dlen = RECORD_HEADER;
+	d.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;
+	ret = (*primary)->get(*primary, &k, &d, DB_SET | DB_RMW);
+	if (ret == 0 && (ret = kvdb_unpack(db, &d, &rec)) == 0 && rec.expires_at == when) {
+		if ((ret = (*primary)->del(*primary, 0)) == 0)
+			*gone = true;
+		return ret;
+	}
+	if (ret == 0 || ret == DB_NOTFOUND) {
+		kvdb_log(db, "the expiry index had an entry for no record with its expiry; removed it");
+		ret = 0;
+	}
+	return ret;
 }
 
 int kvdb_purge(struct kvdb *db, DB_TXN *txn, int64_t now, unsigned max, unsigned *removed)
 {
 	unsigned char when[8];
 	char key[KEYPATH_MAX];
-	DBC *cursor = NULL;
-	DBT skey, pkey, data;
+	DBC *cursor = NULL, *primary = NULL;
+	DBT skey, pkey;
+	bool gone;
 	int ret;
 
 	*removed = 0;
 	if ((ret = db->expiry->cursor(db->expiry, txn, &cursor, 0)) != 0)
 		goto out;
+	/* Bounded by records removed, not entries seen: a sweep goes on
+	 * while each batch removes max. Stale entries are extra work only
+	 * once, since each goes. */
 	while (*removed < max) {
-		memset(&skey, 0, sizeof(skey));
-		skey.data = when;
-		skey.ulen = sizeof(when);
-		skey.flags = DB_DBT_USERMEM;
-		memset(&pkey, 0, sizeof(pkey));
-		pkey.data = key;
-		pkey.ulen = sizeof(key);
-		pkey.flags = DB_DBT_USERMEM;
-		memset(&data, 0, sizeof(data));
-		/* The record itself is not needed. A memory flag on every DBT
-		 * that Berkeley DB fills: a replicated store's handles are
-		 * free-threaded (DB_THREAD), which demands one. */
-		data.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;
-		ret = cursor->pget(cursor, &skey, &pkey, &data, DB_NEXT | DB_RMW);
+		/* A memory flag on every DBT that Berkeley DB fills: a
+		 * replicated store's handles are free-threaded (DB_THREAD),
+		 * which demands one. */
+		kvdb_dbt_into(&skey, when, sizeof(when));
+		kvdb_dbt_into(&pkey, key, sizeof(key));
+		ret = cursor->get(cursor, &skey, &pkey, DB_NEXT | DB_RMW);
 		if (ret == DB_NOTFOUND) {
 			ret = 0;
 			break;
@@ -1642,6 +1751,12 @@ int kvdb_purge(struct kvdb *db, DB_TXN *txn, int64_t now, unsigned max, unsigned
 			break;
 		if ((ret = cursor->del(cursor, 0)) != 0)
 			goto out;
+		ret = purge_record(db, txn, &primary, (int64_t)util_get_be64(when), key, pkey.size,
+				   &gone);
+		if (ret != 0)
+			goto out;
+		if (!gone)
+			continue;
 		ret = changelog_pending_add(&db->tx.pending, CHANGELOG_EXPIRE, key, pkey.size,
 					    NULL, 0, 0);
 		if (ret != 0)
@@ -1649,6 +1764,7 @@ int kvdb_purge(struct kvdb *db, DB_TXN *txn, int64_t now, unsigned max, unsigned
 		++*removed;
 	}
 out:
+	ret = kvdb_cursor_end(primary, ret);
 	return kvdb_cursor_end(cursor, ret);
 }
 

@@ -4,8 +4,9 @@
  * lock-file protocol of store_join.h by every process that uses the store
  * (web server workers, plain CGI runs, kvctl), holding two databases:
  * kv.db, a btree from encoded keypath (keypath.h) to record (record.h),
- * and kv-expiry.db, its secondary index from expiry time to key, with
- * sorted duplicates and no entry for keys without a ttl. The counter that
+ * and kv-expiry.db, its index from expiry time to key, with sorted
+ * duplicates and no entry for keys without a ttl, which the writers
+ * below keep in the transaction of each write. The counter that
  * hands out versionstamps is a record under KVDB_COUNTER_KEY, and every
  * write locks it first, so writers queue in one order and never deadlock
  * one another.
@@ -83,7 +84,9 @@ void kvdb_free(struct kvdb *db);
 
 /* The handles of an open store: the primary, its expiry index, the
  * change log (changelog.h), the environment (NULL when a failed call
- * left it). */
+ * left it). The index follows the primary only through the core's
+ * writers (kvdb_put_record and after), never through a put or del on
+ * the handle. */
 DB *kvdb_primary(const struct kvdb *db);
 DB *kvdb_expiry(const struct kvdb *db);
 DB *kvdb_changes(const struct kvdb *db);
@@ -222,19 +225,27 @@ int kvdb_lock_counter(struct kvdb *db, DB_TXN *txn, uint64_t *last_vs);
  * calling it gets the one after the counter's. */
 int kvdb_write_versionstamp(struct kvdb *db, DB_TXN *txn, uint64_t vs);
 
-/* Writes rec under an encoded key of the primary; the log shows a set. */
+/* Writes rec under an encoded key of the primary, and its expiry index
+ * entry; the log shows a set. It reads the record it replaces first, for
+ * its expiry: a caller that read it already calls the next. */
 int kvdb_put_record(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_len,
 		    const struct record *rec);
 
-/* Removes the record under an encoded key of the primary (DB_NOTFOUND
- * when there is none); the log shows a delete, or an expiry when the
- * record had expired. */
+/* The same over a record the caller read in this transaction with DB_RMW:
+ * old_expires_at is its expiry, 0 when there was none or it had no ttl.
+ * The index changes only when the expiry does. */
+int kvdb_replace_record(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_len,
+			int64_t old_expires_at, const struct record *rec);
+
+/* Removes the record under an encoded key of the primary and its expiry
+ * index entry (DB_NOTFOUND when there is none); the log shows a delete,
+ * or an expiry when the record had expired. */
 int kvdb_del(struct kvdb *db, DB_TXN *txn, const char *key, size_t key_len);
 
 /* Removes up to max records whose expiry has passed at now, oldest first,
- * through the expiry index; deleting through the index's cursor removes
- * the primary record too, and the log shows an expiry. *removed counts
- * them. */
+ * through the expiry index, each with its entry; an entry that names no
+ * record with its expiry goes alone, logged. The log shows an expiry for
+ * each record removed; *removed counts them. */
 int kvdb_purge(struct kvdb *db, DB_TXN *txn, int64_t now, unsigned max, unsigned *removed);
 
 /* Ends a walk with a cursor: closes cursor (NULL for none) and returns

@@ -207,7 +207,7 @@ static int index_visit(struct kvdb *db, const DBT *k, const DBT *d, void *arg)
 	struct index_op *op = arg;
 	unsigned char when[8];
 	struct record rec;
-	DBT sk, pk, pd;
+	DBT sk, pk;
 	int ret;
 
 	if (!record_unpack(d->data, d->size, &rec)) {
@@ -217,14 +217,14 @@ static int index_visit(struct kvdb *db, const DBT *k, const DBT *d, void *arg)
 	if (rec.expires_at == 0)
 		return 0;
 	op->with_expiry++;
+	/* The one duplicate of its expiry that names its key. DB_GET_BOTH
+	 * writes what it found back into both, the same bytes. */
 	util_put_be64(when, (uint64_t)rec.expires_at);
-	kvdb_dbt(&sk, when, sizeof(when));
-	kvdb_dbt(&pk, k->data, k->size);
-	pk.ulen = k->size;
-	pk.flags = DB_DBT_USERMEM;
-	memset(&pd, 0, sizeof(pd));
-	pd.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;
-	ret = op->index->pget(op->index, &sk, &pk, &pd, DB_GET_BOTH);
+	kvdb_dbt_into(&sk, when, sizeof(when));
+	sk.size = sizeof(when);
+	kvdb_dbt_into(&pk, k->data, k->size);
+	pk.size = k->size;
+	ret = op->index->get(op->index, &sk, &pk, DB_GET_BOTH);
 	if (ret == DB_NOTFOUND) {
 		op->problem = "a record with an expiry is missing from the expiry index";
 		return KVDB_STOP;
@@ -250,10 +250,10 @@ static int index_primary(struct kvdb *db, DB_TXN *txn, struct index_op *op)
  * record with that expiry. */
 static int index_entries(struct kvdb *db, DB_TXN *txn, struct index_op *op, uint64_t *entries)
 {
-	DB *expiry = kvdb_expiry(db);
+	DB *expiry = kvdb_expiry(db), *primary = kvdb_primary(db);
 	DBC *index = NULL;
 	struct record rec;
-	DBT sk, pk, pd;
+	DBT sk, pk, k, pd;
 	int ret;
 
 	*entries = 0;
@@ -262,17 +262,21 @@ static int index_entries(struct kvdb *db, DB_TXN *txn, struct index_op *op, uint
 	kvdb_dbt_grown(&pd);
 	if ((ret = expiry->cursor(expiry, txn, &index, 0)) != 0)
 		goto out;
-	while ((ret = index->pget(index, &sk, &pk, &pd, DB_NEXT)) == 0) {
+	while ((ret = index->get(index, &sk, &pk, DB_NEXT)) == 0) {
 		(*entries)++;
+		kvdb_dbt(&k, pk.data, pk.size);
+		if ((ret = primary->get(primary, txn, &k, &pd, 0)) == DB_NOTFOUND) {
+			op->problem = "an expiry index entry points at no record";
+			ret = 0;
+			break;
+		}
+		if (ret != 0)
+			break;
 		if (sk.size != 8 || !record_unpack(pd.data, pd.size, &rec) ||
 		    (uint64_t)rec.expires_at != util_get_be64(sk.data)) {
 			op->problem = "an expiry index entry does not match its record";
 			break;
 		}
-	}
-	if (ret == DB_SECONDARY_BAD) {
-		op->problem = "an expiry index entry points at no record";
-		ret = 0;
 	}
 out:
 	ret = kvdb_cursor_end(index, ret);

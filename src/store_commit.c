@@ -114,6 +114,7 @@ static int apply_combine(struct kvdb *db, DB_TXN *txn, const struct store_mutati
 	DB *primary = kvdb_primary(db);
 	char text[24];
 	struct record cur;
+	int64_t old_expiry = 0;
 	bool live = false;
 	DBT k, d;
 	int ret;
@@ -122,10 +123,12 @@ static int apply_combine(struct kvdb *db, DB_TXN *txn, const struct store_mutati
 	memset(&d, 0, sizeof(d));
 	d.flags = DB_DBT_MALLOC;
 	ret = primary->get(primary, txn, &k, &d, DB_RMW);
-	if (ret == 0 && (ret = kvdb_unpack(db, &d, &cur)) == 0)
+	if (ret == 0 && (ret = kvdb_unpack(db, &d, &cur)) == 0) {
 		live = !record_expired(&cur, now);
-	else if (ret == DB_NOTFOUND)
+		old_expiry = cur.expires_at;
+	} else if (ret == DB_NOTFOUND) {
 		ret = 0;
+	}
 	if (ret != 0)
 		goto out;
 	if ((*outcome = combine_text(m, &cur, live, rec, text)) != STORE_OK) {
@@ -135,7 +138,7 @@ static int apply_combine(struct kvdb *db, DB_TXN *txn, const struct store_mutati
 	/* A new ttl replaces the key's expiry; without one it stays. */
 	if (m->ttl_ms == 0 && live && !m->u64)
 		rec->expires_at = cur.expires_at;
-	ret = kvdb_put_record(db, txn, key, m->key_len, rec);
+	ret = kvdb_replace_record(db, txn, key, m->key_len, old_expiry, rec);
 out:
 	free(d.data);
 	return ret;

@@ -17,12 +17,13 @@ int store_purge_some(struct kvdb *db, DB_TXN *txn, int64_t now)
 }
 
 /* The start of every single-key write: locks the counter, reads the key's
- * current state and checks the request's conditions (raw If-Match and
- * If-None-Match values, or NULL) against it; an expired key counts as
- * absent. Returns KVDB_ROLLBACK with the outcome set when they fail. */
+ * current state (its expiry in *expires_at, 0 for none) and checks the
+ * request's conditions (raw If-Match and If-None-Match values, or NULL)
+ * against it; an expired key counts as absent. Returns KVDB_ROLLBACK with
+ * the outcome set when they fail. */
 static int write_prepare(struct kvdb *db, DB_TXN *txn, struct store_key_op *op,
 			 const char *if_match, const char *if_none_match, int64_t now,
-			 uint64_t *last_vs, bool *found, bool *live)
+			 uint64_t *last_vs, bool *found, bool *live, int64_t *expires_at)
 {
 	char tag[VERSIONSTAMP_LEN + 1];
 	struct record cur;
@@ -34,6 +35,7 @@ static int write_prepare(struct kvdb *db, DB_TXN *txn, struct store_key_op *op,
 	if (ret != 0)
 		return ret;
 	*live = *found && !record_expired(&cur, now);
+	*expires_at = *found ? cur.expires_at : 0;
 	record_format_vs(*found ? cur.versionstamp : 0, tag);
 	if ((if_match != NULL && !etag_matches(if_match, ETAG_STRONG, *live, tag)) ||
 	    (if_none_match != NULL && etag_matches(if_none_match, ETAG_WEAK, *live, tag))) {
@@ -50,11 +52,12 @@ static int put_body(struct kvdb *db, DB_TXN *txn, void *arg)
 	int64_t now = util_now_ms();
 	struct record rec;
 	uint64_t last_vs;
+	int64_t old_expiry;
 	bool found, live;
 	int ret;
 
 	ret = write_prepare(db, txn, op, put->if_match, put->if_none_match, now,
-			    &last_vs, &found, &live);
+			    &last_vs, &found, &live, &old_expiry);
 	if (ret != 0)
 		return ret;
 	rec.versionstamp = last_vs + 1;
@@ -64,7 +67,8 @@ static int put_body(struct kvdb *db, DB_TXN *txn, void *arg)
 	rec.kind = RECORD_JSON;
 	if ((ret = kvdb_write_versionstamp(db, txn, rec.versionstamp)) != 0)
 		return ret;
-	if ((ret = kvdb_put_record(db, txn, op->key, op->key_len, &rec)) != 0)
+	ret = kvdb_replace_record(db, txn, op->key, op->key_len, old_expiry, &rec);
+	if (ret != 0)
 		return ret;
 	if ((ret = store_purge_some(db, txn, now)) != 0)
 		return ret;
@@ -85,10 +89,12 @@ static int delete_body(struct kvdb *db, DB_TXN *txn, void *arg)
 	struct store_delete *del = op->args;
 	int64_t now = util_now_ms();
 	uint64_t last_vs;
+	int64_t old_expiry;
 	bool found, live;
 	int ret;
 
-	ret = write_prepare(db, txn, op, del->if_match, NULL, now, &last_vs, &found, &live);
+	ret = write_prepare(db, txn, op, del->if_match, NULL, now, &last_vs, &found, &live,
+			    &old_expiry);
 	if (ret != 0)
 		return ret;
 	if (found) {

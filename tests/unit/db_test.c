@@ -3,6 +3,7 @@
  * Each test works in a Berkeley DB environment of its own in a temporary
  * directory, through the service's calls (store.h), kvctl's
  * (store_admin.h) and the core's (kvdb.h) directly, without HTTP. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,9 @@
 #include "kvdb.h"
 #include "store.h"
 #include "store_admin.h"
+#include "store_ops.h"
 #include "unit.h"
+#include "util.h"
 
 /* A store directory made for one test, and its configuration. */
 struct fixture {
@@ -354,6 +357,265 @@ static void test_expiry_and_sweep(void)
 	fixture_free(&f);
 }
 
+/* The expiry index as it is: its entries in order. */
+struct index_dump {
+	size_t n;
+	int64_t when[8];
+	char key[8][32];	/* dotted */
+};
+
+static int index_read_body(struct kvdb *db, DB_TXN *txn, void *arg)
+{
+	struct index_dump *out = arg;
+	DB *expiry = kvdb_expiry(db);
+	unsigned char when[8];
+	char key[KEYPATH_MAX];
+	DBC *cursor = NULL;
+	DBT k, d;
+	int ret;
+
+	out->n = 0;
+	if ((ret = expiry->cursor(expiry, txn, &cursor, 0)) != 0)
+		return ret;
+	for (;;) {
+		kvdb_dbt_into(&k, when, sizeof(when));
+		kvdb_dbt_into(&d, key, sizeof(key));
+		if ((ret = cursor->get(cursor, &k, &d, DB_NEXT)) != 0)
+			break;
+		if (out->n == 8 || k.size != 8 || d.size >= sizeof(out->key[0])) {
+			ret = EINVAL;
+			break;
+		}
+		out->when[out->n] = (int64_t)util_get_be64(when);
+		for (size_t i = 0; i < d.size; i++)
+			out->key[out->n][i] = key[i] == KEYPATH_SEP ? '.' : key[i];
+		out->key[out->n][d.size] = '\0';
+		out->n++;
+	}
+	return kvdb_cursor_end(cursor, ret);
+}
+
+static struct index_dump index_of(struct store *st)
+{
+	struct index_dump out = { .n = 99 };
+
+	CHECK(kvdb_run(st->db, false, index_read_body, &out) == STORE_OK);
+	return out;
+}
+
+/* Whether the index holds exactly one entry, key's at when. */
+static bool index_is(struct store *st, const char *key, int64_t when)
+{
+	struct index_dump ix = index_of(st);
+
+	return ix.n == 1 && strcmp(ix.key[0], key) == 0 && ix.when[0] == when;
+}
+
+/* One index entry changed behind the core's back, to make it stale. */
+struct index_edit {
+	const char *key;	/* dotted */
+	int64_t when;
+	bool add;
+};
+
+static int index_edit_body(struct kvdb *db, DB_TXN *txn, void *arg)
+{
+	struct index_edit *e = arg;
+	DB *expiry = kvdb_expiry(db);
+	unsigned char when[8];
+	char key[KEYPATH_MAX];
+	size_t len = strlen(e->key);
+	DBC *cursor = NULL;
+	DBT k, d;
+	int ret;
+
+	util_put_be64(when, (uint64_t)e->when);
+	keypath_encode(e->key, len, key);
+	kvdb_dbt_into(&k, when, sizeof(when));
+	k.size = sizeof(when);
+	kvdb_dbt_into(&d, key, sizeof(key));
+	d.size = (u_int32_t)len;
+	if (e->add)
+		return expiry->put(expiry, txn, &k, &d, DB_NODUPDATA);
+	if ((ret = expiry->cursor(expiry, txn, &cursor, 0)) != 0)
+		return ret;
+	if ((ret = cursor->get(cursor, &k, &d, DB_GET_BOTH | DB_RMW)) == 0)
+		ret = cursor->del(cursor, 0);
+	if (ret == DB_NOTFOUND)
+		ret = EINVAL;
+	return kvdb_cursor_end(cursor, ret);
+}
+
+static enum store_status verify(const struct fixture *f)
+{
+	struct store_admin *sa = NULL;
+	enum store_status status;
+	struct error err;
+
+	if (store_admin_open(&f->cfg, &sa, &err) != STORE_OK)
+		return STORE_ERROR;
+	status = store_admin_verify(sa, &err);
+	store_admin_close(sa);
+	return status;
+}
+
+/* The core keeps the expiry index in step with every write of the
+ * primary, and verify tells when it is not. */
+static void test_expiry_index(void)
+{
+	struct fixture f;
+	struct store *st;
+	struct store_admin *sa = NULL;
+	struct index_dump ix;
+	struct error err;
+	uint64_t skipped;
+	int64_t e1, e2;
+
+	fixture_init(&f);
+	st = store_new(&f.cfg);
+	struct store_put p = { .key = "i.a", .key_len = 3, .value = "1", .value_len = 1,
+			       .ttl_ms = 60000 };
+	CHECK(store_put(st, &p) == STORE_OK);
+	e1 = p.expires_at;
+	CHECK(e1 > 0 && index_is(st, "i.a", e1));
+	/* Without a ttl: no entry. */
+	CHECK(put(st, "i.a", "2", 0, NULL) == STORE_OK);
+	CHECK(index_of(st).n == 0);
+	/* A ttl again, then another: one entry, the new expiry's. */
+	CHECK(store_put(st, &p) == STORE_OK);
+	e1 = p.expires_at;
+	p.ttl_ms = 120000;
+	CHECK(store_put(st, &p) == STORE_OK);
+	e2 = p.expires_at;
+	CHECK(e2 > e1 && index_is(st, "i.a", e2));
+	/* A second key: one entry per key, in expiry order. */
+	struct store_put q = { .key = "i.b", .key_len = 3, .value = "1", .value_len = 1,
+			       .ttl_ms = 30000 };
+	CHECK(store_put(st, &q) == STORE_OK);
+	ix = index_of(st);
+	CHECK(ix.n == 2 && strcmp(ix.key[0], "i.b") == 0 && ix.when[0] == q.expires_at &&
+	      strcmp(ix.key[1], "i.a") == 0 && ix.when[1] == e2);
+	/* A delete takes its entry. */
+	struct store_delete del = { .key = "i.b", .key_len = 3 };
+	CHECK(store_delete(st, &del) == STORE_OK && del.deleted);
+	CHECK(index_is(st, "i.a", e2));
+	del.key = "i.a";
+	CHECK(store_delete(st, &del) == STORE_OK && del.deleted);
+	CHECK(index_of(st).n == 0);
+
+	/* Commits: a set with a ttl, a sum without one keeps the expiry, a
+	 * sum with one replaces it, a set without one drops it, a delete
+	 * with a ttl'd key takes it. */
+	struct store_mutation m = { .op = STORE_SET, .key = "i.c", .key_len = 3, .value = "5",
+				    .value_len = 1, .ttl_ms = 60000 };
+	struct store_commit c = { .mutations = &m, .n_mutations = 1 };
+	CHECK(store_commit(st, &c) == STORE_OK);
+	ix = index_of(st);
+	CHECK(ix.n == 1 && strcmp(ix.key[0], "i.c") == 0);
+	e1 = ix.when[0];
+	m = (struct store_mutation){ .op = STORE_SUM, .key = "i.c", .key_len = 3, .operand = 1 };
+	CHECK(store_commit(st, &c) == STORE_OK && holds(st, "i.c", "6", NULL));
+	CHECK(index_is(st, "i.c", e1));
+	m.ttl_ms = 90000;
+	CHECK(store_commit(st, &c) == STORE_OK && holds(st, "i.c", "7", NULL));
+	ix = index_of(st);
+	CHECK(ix.n == 1 && strcmp(ix.key[0], "i.c") == 0 && ix.when[0] > e1);
+	m = (struct store_mutation){ .op = STORE_SET, .key = "i.c", .key_len = 3, .value = "8",
+				     .value_len = 1 };
+	CHECK(store_commit(st, &c) == STORE_OK);
+	CHECK(index_of(st).n == 0);
+	m.ttl_ms = 60000;
+	CHECK(store_commit(st, &c) == STORE_OK && index_of(st).n == 1);
+	m = (struct store_mutation){ .op = STORE_DELETE, .key = "i.c", .key_len = 3 };
+	CHECK(store_commit(st, &c) == STORE_OK && index_of(st).n == 0);
+
+	/* A purge takes the entry and the record. */
+	CHECK(put(st, "i.d", "1", 1, NULL) == STORE_OK);
+	CHECK(index_of(st).n == 1);
+	sleep_ms(20);
+	CHECK(put(st, "i.e", "1", 0, NULL) == STORE_OK);
+	CHECK(index_of(st).n == 0);
+	store_free(st);
+	CHECK(store_admin_open(&f.cfg, &sa, &err) == STORE_OK);
+	struct store_admin_stats stats;
+	CHECK(sa != NULL && store_admin_stats(sa, &stats, &err) == STORE_OK);
+	CHECK(stats.keys_live == 1 && stats.keys_expired == 0);
+
+	/* A load over a key with a ttl: the loaded expiry replaces it. */
+	int64_t later = util_now_ms() + 600000;
+	struct store_admin_record recs[] = {
+		{ .key = "i.f", .key_len = 3, .value = "1", .value_len = 1, .expires_at = later },
+		{ .key = "i.e", .key_len = 3, .value = "2", .value_len = 1,
+		  .expires_at = later + 1 },
+		{ .key = "i.f", .key_len = 3, .value = "3", .value_len = 1,
+		  .expires_at = later + 2 },
+	};
+	CHECK(sa != NULL && store_admin_load(sa, recs, 3, false, &skipped, NULL, &err) ==
+	      STORE_OK);
+	store_admin_close(sa);
+	st = store_new(&f.cfg);
+	ix = index_of(st);
+	CHECK(ix.n == 2 && strcmp(ix.key[0], "i.e") == 0 && ix.when[0] == later + 1 &&
+	      strcmp(ix.key[1], "i.f") == 0 && ix.when[1] == later + 2);
+	store_free(st);
+	CHECK(verify(&f) == STORE_OK);
+
+	/* An entry missing: verify says so, and the key's next write mends
+	 * the index. */
+	st = store_new(&f.cfg);
+	struct index_edit edit = { .key = "i.e", .when = later + 1, .add = false };
+	CHECK(kvdb_run(st->db, true, index_edit_body, &edit) == STORE_OK);
+	store_free(st);
+	CHECK(verify(&f) == STORE_ERROR);
+	st = store_new(&f.cfg);
+	p = (struct store_put){ .key = "i.e", .key_len = 3, .value = "4", .value_len = 1,
+				.ttl_ms = 60000 };
+	CHECK(store_put(st, &p) == STORE_OK);
+	ix = index_of(st);
+	CHECK(ix.n == 2 && strcmp(ix.key[0], "i.e") == 0 && ix.when[0] == p.expires_at);
+	store_free(st);
+	CHECK(verify(&f) == STORE_OK);
+
+	/* A stale entry, past, for a key whose record has no ttl: verify
+	 * says so, and the purge drops the entry but keeps the record. */
+	st = store_new(&f.cfg);
+	CHECK(put(st, "i.g", "\"kept\"", 0, NULL) == STORE_OK);
+	edit = (struct index_edit){ .key = "i.g", .when = 1000, .add = true };
+	CHECK(kvdb_run(st->db, true, index_edit_body, &edit) == STORE_OK);
+	/* And one for no record at all. */
+	edit = (struct index_edit){ .key = "i.none", .when = 1001, .add = true };
+	CHECK(kvdb_run(st->db, true, index_edit_body, &edit) == STORE_OK);
+	CHECK(index_of(st).n == 4);
+	store_free(st);
+	CHECK(verify(&f) == STORE_ERROR);
+	st = store_new(&f.cfg);
+	CHECK(put(st, "i.h", "1", 0, NULL) == STORE_OK);
+	CHECK(holds(st, "i.g", "\"kept\"", NULL));
+	ix = index_of(st);
+	CHECK(ix.n == 2 && strcmp(ix.key[0], "i.e") == 0 && strcmp(ix.key[1], "i.f") == 0);
+	store_free(st);
+	CHECK(verify(&f) == STORE_OK);
+
+	/* A sweep goes past a stale entry to the expired records after it. */
+	st = store_new(&f.cfg);
+	CHECK(put(st, "i.x", "1", 1, NULL) == STORE_OK);
+	sleep_ms(20);
+	edit = (struct index_edit){ .key = "i.none", .when = 1000, .add = true };
+	CHECK(kvdb_run(st->db, true, index_edit_body, &edit) == STORE_OK);
+	CHECK(index_of(st).n == 4);
+	store_free(st);
+	uint64_t removed = 0;
+	CHECK(store_admin_open(&f.cfg, &sa, &err) == STORE_OK);
+	CHECK(sa != NULL && store_admin_sweep(sa, 1, NULL, NULL, &removed, &err) == STORE_OK);
+	CHECK(removed == 1);
+	store_admin_close(sa);
+	st = store_new(&f.cfg);
+	CHECK(index_of(st).n == 2);
+	store_free(st);
+	CHECK(verify(&f) == STORE_OK);
+	fixture_free(&f);
+}
+
 /* The feed of prefix after since into ch (limit 1000, values). */
 static enum store_status changes(struct store *st, const char *prefix, uint64_t since,
 				 unsigned limit, struct store_changes *ch)
@@ -546,6 +808,7 @@ int main(void)
 	test_commit();
 	test_core_counter();
 	test_expiry_and_sweep();
+	test_expiry_index();
 	test_dump_load_backup();
 	test_changes();
 	return UNIT_DONE();
