@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "changelog.h"
+#include "flusher.h"
 #include "fsutil.h"
 #include "kvdb.h"
 #include "ratelimit.h"
@@ -135,6 +136,7 @@ struct kvdb {
 	bool watching;
 	atomic_bool stopping;		/* kvdb_free asks the watcher to end */
 	pthread_t watcher;
+	struct flusher *flusher;	/* NULL: the main thread does its work */
 	/* A replicated store (replica.h): the master as last seen, the
 	 * token of this process's last commit, and whether the group failed
 	 * to acknowledge the commit under way. */
@@ -684,6 +686,15 @@ static void leave(struct kvdb *db)
 {
 	if (db->env == NULL)
 		return;
+	/* Bounded as a request's call into the store is (watchdog.h): a
+	 * process that cannot close the environment must not stay inside,
+	 * or no recovery could begin. */
+	if (db->flusher != NULL && !flusher_forget(db->flusher, db->role->watchdog_seconds)) {
+		kvdb_log(db, "the flusher thread is stuck inside the store; leaving by exiting");
+		if (db->join != NULL)
+			store_join_want_recovery(db->join);
+		_exit(EXIT_FAILURE);
+	}
 	if (db->join == NULL) {
 		kvdb_handles_close(db);
 		db->env->close(db->env, 0);
@@ -798,6 +809,9 @@ struct kvdb *kvdb_new(const struct config *cfg, const struct kvdb_role *role)
 		free(db);
 		return NULL;
 	}
+	/* The flusher's thread shares the environment handle. */
+	if (role->flusher)
+		store_join_handle_flags(db->join, DB_THREAD);
 	watchdog_install(role->who);
 	return db;
 }
@@ -880,6 +894,8 @@ void kvdb_free(struct kvdb *db)
 		atomic_store(&db->stopping, true);
 		pthread_join(db->watcher, NULL);
 	}
+	flusher_free(db->flusher);
+	db->flusher = NULL;
 	busy_release(db);
 	leave(db);
 	if (db->join != NULL)
@@ -927,6 +943,9 @@ void kvdb_watch_start(struct kvdb *db)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!db->watching)
 		kvdb_log(db, "cannot start the store's watcher thread");
+	if (db->role->flusher && db->flusher == NULL &&
+	    (db->flusher = flusher_new(db->cfg->store)) == NULL)
+		kvdb_log(db, "cannot start the store's flusher thread");
 }
 
 /* ---- checkpoints ---- */
@@ -961,20 +980,31 @@ static int checkpoint_body(struct kvdb *db, DB_TXN *txn, void *arg)
 
 /* Runs between requests. Writing the dirty pages first, without the lock,
  * leaves the locked part little to write: a trickle skips the pages
- * writers hold instead of waiting for them. Every process that finds a
- * checkpoint due trickles (they share the work, and each holds only the
- * requests queued at it meanwhile); the checkpoint itself, which holds
- * every writer, runs in one of them only: the one that claims it first,
- * and finds it still due then, since another may have just run it. */
+ * writers hold instead of waiting for them. A FastCGI process's flusher
+ * thread does that while the process serves, and the locked part runs at
+ * a request's end after it finished; a process without one trickles
+ * itself. Every process that finds a checkpoint due writes the cache out
+ * (they share the work); the checkpoint itself, which holds every writer,
+ * runs in one of them only: the one that claims it first, and finds it
+ * still due then, since another may have just run it. */
 static void checkpoint(struct kvdb *db)
 {
 	int wrote;
 
-	if (!checkpoint_wanted(db))
+	if (!checkpoint_wanted(db)) {
+		/* Another process ran the checkpoint the flush was for. */
+		if (db->flusher != NULL && flusher_finished(db->flusher))
+			(void)flusher_ready(db->flusher, db->env);
 		return;
-	watchdog_on(db);
-	db->env->memp_trickle(db->env, 100, &wrote);
-	watchdog_disarm();
+	}
+	if (db->flusher != NULL) {
+		if (!flusher_ready(db->flusher, db->env))
+			return;
+	} else {
+		watchdog_on(db);
+		db->env->memp_trickle(db->env, 100, &wrote);
+		watchdog_disarm();
+	}
 	if (db->join != NULL && !store_join_checkpoint_claim(db->join))
 		return;
 	if (checkpoint_wanted(db))
@@ -996,7 +1026,8 @@ void kvdb_end_request(struct kvdb *db)
 	watchdog_on(db);
 	busy_hold(db);
 	watchdog_disarm();
-	if (db->checkpoint_due && db->env != NULL && !db->panic)
+	if ((db->checkpoint_due || (db->flusher != NULL && flusher_finished(db->flusher))) &&
+	    db->env != NULL && !db->panic)
 		checkpoint(db);
 	db->checkpoint_due = false;
 	if (db->cfg->open == CONFIG_OPEN_PER_REQUEST) {

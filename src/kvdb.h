@@ -56,6 +56,8 @@ struct kvdb_role {
 					 * its own per failure instead */
 	int rep_threads;		/* message threads, should the process become
 					 * its site's replication process */
+	bool flusher;			/* a FastCGI process writes the cache out on
+					 * a thread of its own (flusher.h) */
 };
 
 struct kvdb;

@@ -23,6 +23,7 @@ static const struct kvdb_role service = {
 	.join_wait_ms = JOIN_WAIT_MS,
 	.log = true,
 	.rep_threads = 3,
+	.flusher = true,
 };
 
 struct store *store_new(const struct config *cfg)

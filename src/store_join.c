@@ -59,6 +59,7 @@ struct store_join {
 	char *lock_path;
 	unsigned mode;		/* of the files it creates */
 	uint32_t flags;		/* added to every open */
+	uint32_t handle_flags;	/* added to every open, not recorded */
 	store_join_configure_fn configure;
 	void *arg;
 	int fd;			/* the lock file, or -1 */
@@ -237,7 +238,7 @@ static int env_open(struct store_join *j, u_int32_t flags, DB_ENV **out)
 		goto out;
 	if ((ret = j->configure(env, j->arg)) != 0)
 		goto out;
-	if ((ret = env->open(env, j->dir, flags | j->flags, (int)j->mode)) != 0)
+	if ((ret = env->open(env, j->dir, flags | j->flags | j->handle_flags, (int)j->mode)) != 0)
 		goto out;
 	*out = env;
 	env = NULL;
@@ -430,6 +431,11 @@ void store_join_want_recovery_signal(void)
 }
 
 /* ---- life ---- */
+
+void store_join_handle_flags(struct store_join *j, uint32_t flags)
+{
+	j->handle_flags = flags;
+}
 
 struct store_join *store_join_new(const char *dir, unsigned mode, uint32_t flags,
 				  store_join_configure_fn configure, void *arg)

@@ -65,6 +65,11 @@ struct store_join *store_join_new(const char *dir, unsigned mode, uint32_t flags
 /* Leaves, then frees. */
 void store_join_free(struct store_join *j);
 
+/* Flags added to DB_ENV->open that the header does not record: they say
+ * how this process uses its handle (DB_THREAD), not how the regions were
+ * made, so processes that differ in them share the environment. */
+void store_join_handle_flags(struct store_join *j, uint32_t flags);
+
 /* Makes j hold the environment open, recovering it first when it needs
  * recovery and no other process is inside, waiting at most wait_ms for a
  * recovery others run. Returns 0 with *env set (j owns it), STORE_JOIN_BUSY,
