@@ -40,6 +40,13 @@
 #define FAILCHK_BYTE 4097
 #define FAILCHK_WAIT_US 2000000
 
+/* The slots of a replicated store's processes (see "slots" below): one
+ * record each, past the lock bytes above, and one lock byte each, further
+ * on. */
+#define SLOTS 1024
+#define SLOT_RECORDS 8192
+#define SLOT_LOCKS 65536
+
 #define JOIN_MAGIC "kv-lock1"
 #define BOOT_ID_LEN 40
 
@@ -66,6 +73,13 @@ struct store_join {
 	struct stat fd_stat;	/* what fd was when opened */
 	DB_ENV *env;		/* open under the shared lock, or NULL */
 	uint64_t generation;	/* the header's when env was opened */
+	int slot;		/* the slot held, or -1 */
+};
+
+/* A slot's record: the process that holds it, while it is inside. */
+struct slot_record {
+	int32_t pid;		/* 0: nobody */
+	uint32_t inside;
 };
 
 /* The lock file of the environment this process holds, for the watchdog. */
@@ -153,8 +167,11 @@ static void mark_wanted(int fd)
 
 /* ---- the lock file ---- */
 
+static void slot_release(struct store_join *j);
+
 static void lock_close(struct store_join *j)
 {
+	slot_release(j);
 	if (j->fd >= 0)
 		close(j->fd);
 	j->fd = -1;
@@ -202,6 +219,110 @@ bool store_join_checkpoint_claim(struct store_join *j)
 void store_join_checkpoint_release(struct store_join *j)
 {
 	(void)byte_lock(j, CHECKPOINT_BYTE, F_UNLCK);
+}
+
+/* ---- slots ----
+ *
+ * failchk releases what a killed process left in the locking and
+ * transaction regions, but not the Replication Manager's state in the
+ * replication region: a killed replication process can leave it locked out
+ * for a role change it never finished, and every later call waits on that
+ * for good. So in a replicated store a process that did not leave cleanly
+ * calls for a recovery, not a failchk.
+ *
+ * Each joined process of a replicated store holds a slot: an open file
+ * description's lock on the slot's byte, which the kernel drops when the
+ * process dies, and a record that says "inside", which only a clean leave
+ * clears. A record that says inside with nobody holding its lock is a
+ * process that died inside; a recovery clears every record. */
+
+static off_t slot_record_at(int i)
+{
+	return SLOT_RECORDS + (off_t)i * (off_t)sizeof(struct slot_record);
+}
+
+static bool slot_read(const struct store_join *j, int i, struct slot_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	return pread(j->fd, r, sizeof(*r), slot_record_at(i)) >= 0;
+}
+
+static bool slot_write(const struct store_join *j, int i, pid_t pid, bool inside)
+{
+	struct slot_record r = { .pid = (int32_t)pid, .inside = inside };
+
+	return pwrite(j->fd, &r, sizeof(r), slot_record_at(i)) == (ssize_t)sizeof(r);
+}
+
+/* Whether a process left a slot's record inside and is gone: its lock is
+ * free to take, and the record, read under it, still says inside. */
+static bool slot_abandoned(struct store_join *j, int i)
+{
+	struct slot_record r;
+	bool gone;
+
+	if (!byte_lock(j, SLOT_LOCKS + i, F_WRLCK))
+		return false;	/* held: its process lives */
+	gone = slot_read(j, i, &r) && r.inside != 0;
+	(void)byte_lock(j, SLOT_LOCKS + i, F_UNLCK);
+	if (gone)
+		util_log("process %ld stopped without leaving the store", (long)r.pid);
+	return gone;
+}
+
+/* Takes a free slot and marks it inside. EAGAIN when a process died inside
+ * (the store wants recovery: left for the caller to ask for), ENOSPC when
+ * every slot is taken. */
+static int slot_take(struct store_join *j)
+{
+	struct slot_record all[SLOTS];
+	int free_slot = -1;
+
+	memset(all, 0, sizeof(all));
+	if (pread(j->fd, all, sizeof(all), SLOT_RECORDS) < 0)
+		return errno;
+	for (int i = 0; i < SLOTS; i++) {
+		if (all[i].inside != 0 && slot_abandoned(j, i))
+			return EAGAIN;
+		if (all[i].inside == 0 && free_slot < 0)
+			free_slot = i;
+	}
+	for (int i = free_slot < 0 ? SLOTS : free_slot; i < SLOTS; i++) {
+		struct slot_record r;
+
+		if (all[i].inside != 0 || !byte_lock(j, SLOT_LOCKS + i, F_WRLCK))
+			continue;
+		/* Taken and left again since the records were read? */
+		if (!slot_read(j, i, &r) || r.inside != 0 || !slot_write(j, i, getpid(), true)) {
+			(void)byte_lock(j, SLOT_LOCKS + i, F_UNLCK);
+			continue;
+		}
+		j->slot = i;
+		return 0;
+	}
+	util_log("more than %d processes are inside the store", SLOTS);
+	return ENOSPC;
+}
+
+/* A clean leave: the record first, so that nobody sees it inside and
+ * unlocked. */
+static void slot_release(struct store_join *j)
+{
+	if (j->slot < 0)
+		return;
+	(void)slot_write(j, j->slot, 0, false);
+	(void)byte_lock(j, SLOT_LOCKS + j->slot, F_UNLCK);
+	j->slot = -1;
+}
+
+/* After a recovery, under the exclusive lock: nobody is inside. */
+static int slots_clear(struct store_join *j)
+{
+	static const struct slot_record none[SLOTS];
+
+	if (pwrite(j->fd, none, sizeof(none), SLOT_RECORDS) != (ssize_t)sizeof(none))
+		return errno != 0 ? errno : EIO;
+	return 0;
 }
 
 /* ---- failure checks ---- */
@@ -271,7 +392,7 @@ static int recover(struct store_join *j)
 			util_log("the store's recovery failed: %s", db_strerror(ret));
 		return ret;
 	}
-	if ((ret = header_write(j->fd, generation, j->flags)) != 0) {
+	if ((ret = slots_clear(j)) != 0 || (ret = header_write(j->fd, generation, j->flags)) != 0) {
 		util_log("cannot record the store's recovery: %s", strerror(ret));
 		return ret;
 	}
@@ -286,6 +407,15 @@ static int join(struct store_join *j, uint64_t generation)
 {
 	int ret;
 
+	/* In a replicated store, one that died inside calls for recovery
+	 * (see "slots"). */
+	if ((j->flags & DB_INIT_REP) != 0 && (ret = slot_take(j)) != 0) {
+		if (ret != EAGAIN)
+			return ret;
+		util_log("a process of a replicated store died inside it; asking for its recovery");
+		mark_wanted(j->fd);
+		return EAGAIN;
+	}
 	/* An open stuck behind a mutex of a dead process ends in the
 	 * watchdog, which asks for recovery through signal_fd. */
 	signal_fd = j->fd;
@@ -299,6 +429,7 @@ static int join(struct store_join *j, uint64_t generation)
 		j->env = NULL;
 	}
 	signal_fd = -1;
+	slot_release(j);
 	if (ret == DB_RUNRECOVERY || ret == ENOENT) {
 		util_log(ret == ENOENT ? "the store's shared regions are missing; asking for recovery"
 				       : "a process died inside the store; asking for its recovery");
@@ -445,6 +576,7 @@ struct store_join *store_join_new(const char *dir, unsigned mode, uint32_t flags
 	if (j == NULL)
 		return NULL;
 	j->fd = -1;
+	j->slot = -1;
 	j->mode = mode;
 	j->flags = flags;
 	j->configure = configure;

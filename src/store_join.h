@@ -23,7 +23,9 @@
  *
  * A process asks for recovery when Berkeley DB says it is needed
  * (DB_RUNRECOVERY, a panic, failchk finding a process that died inside the
- * library), when its watchdog finds it stuck inside the library, and a
+ * library), when its watchdog finds it stuck inside the library, in a
+ * replicated store when a process died without leaving (store_join.c,
+ * "slots"), and a
  * joiner does so when the regions are missing or the machine has booted
  * since the last recovery (the regions are files that outlive a boot, with
  * mutexes of processes that no longer exist).

@@ -172,6 +172,26 @@ header() { awk -v n="$1" 'BEGIN { IGNORECASE = 1 } index(tolower($0), tolower(n)
 	assert_line --regexp "^127\.0\.0\.1:[0-9]+ +$SITE_URL_1 +master "
 }
 
+@test "(group) a site stopped cleanly comes back without a recovery" {
+	local logs=("$GROUP_DIR/site2/run/replicate.log" "$GROUP_DIR/site2/run/server.log")
+	local before
+	before=$(cat "${logs[@]}" | grep -c 'recovering the store')
+	"$KV_SRCDIR/script/group" stop "$GROUP_DIR" 2
+	"$KV_SRCDIR/script/group" start "$GROUP_DIR" 2
+	local deadline=$(($(group_now_ms) + 60000))
+	until [[ $(group_role 2) == replica ]]; do
+		(($(group_now_ms) < deadline)) || fail "site 2 did not come back: $(group_roles)"
+		sleep 0.2
+	done
+	req GET "$SITE_URL_2/users.john"
+	assert_equal "$code" 200
+	# Each process left its slot cleared: nobody asked for a recovery.
+	run grep -h 'stopped without leaving the store' "${logs[@]}"
+	assert_failure
+	run bash -c "cat ${logs[*]} | grep -c 'recovering the store'"
+	assert_output "$before"
+}
+
 @test "(group) a site re-seeded with an empty store copies the whole store from the master" {
 	local vs
 	"$KV_SRCDIR/script/group" stop "$GROUP_DIR" 3

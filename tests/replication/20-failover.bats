@@ -47,6 +47,11 @@ check() {
 		sleep 0.2
 	done
 	group_wait_vs "$old" "$vs"
+	# Killed inside the store, its processes left their slots marked: the
+	# first to come back asked for a recovery rather than a failchk.
+	run grep -h 'stopped without leaving the store' \
+		"$GROUP_DIR/site$old/run/replicate.log" "$GROUP_DIR/site$old/run/server.log"
+	assert_success
 	check "$old" fo
 	grep '"key":"fo\.' "$BATS_TEST_TMPDIR/backup.$new" | sort >"$BATS_TEST_TMPDIR/a"
 	grep '"key":"fo\.' "$BATS_TEST_TMPDIR/backup.$old" | sort >"$BATS_TEST_TMPDIR/b"
