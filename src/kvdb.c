@@ -1239,7 +1239,7 @@ enum store_status kvdb_run(struct kvdb *db, bool write, kvdb_body_fn body, void 
 	enum store_status status;
 	struct lock_wait wait = { 0 };
 	DB_TXN *txn = NULL;
-	bool acked = true;
+	bool acked = true, committed = false, reopened = false;
 	int ret = 0;
 
 	watchdog_on(db);
@@ -1264,11 +1264,26 @@ enum store_status kvdb_run(struct kvdb *db, bool write, kvdb_body_fn body, void 
 		 * commits, so a flush inside the commit would make each writer
 		 * wait for the previous one's fsync, while after it the
 		 * flushes of concurrent processes overlap. */
-		if (txn != NULL && ret == 0)
+		if (txn != NULL && ret == 0) {
+			committed = true;
 			ret = commit(db, txn, &acked);
-		else if (txn != NULL)
+		} else if (txn != NULL) {
 			txn->abort(txn);
+		}
 		txn = NULL;
+		/* A replica that rolled back made every handle opened before
+		 * dead; what failed on one changed nothing, so it runs once
+		 * more on new handles. A commit that failed so is not run
+		 * again. */
+		if (ret == DB_REP_HANDLE_DEAD && !committed && !reopened) {
+			reopened = true;
+			kvdb_handles_close(db);
+			if ((ret = handles_open(db)) != 0) {
+				status = handles_status(ret);
+				goto out_reset;
+			}
+			continue;
+		}
 		if ((ret != DB_LOCK_NOTGRANTED && ret != DB_LOCK_DEADLOCK) || db->panic ||
 		    !lock_backoff(db, &wait))
 			break;
@@ -1297,6 +1312,7 @@ enum store_status kvdb_run(struct kvdb *db, bool write, kvdb_body_fn body, void 
 			status = STORE_UNCERTAIN;
 		}
 	}
+out_reset:
 	if (write)
 		tx_reset(db);
 	if (db->panic && db->join != NULL)
