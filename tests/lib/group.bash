@@ -107,7 +107,17 @@ group_wait_vs() {
 	done
 	echo "site $1 is at ${got:-nothing}, not $2, after 30 s; its store says:" >&2
 	"$KV_BUILDDIR/src/kvctl" -c "$GROUP_DIR/site$1/kv.conf" stats 2>&1 | grep versionstamp >&2
+	group_log_tails "$1" >&2
 	return 1
+}
+
+# group_log_tails N: the end of site N's logs, for a failure's report.
+group_log_tails() {
+	local f
+	for f in replicate.log server.log; do
+		echo "--- site $1: the last lines of $f"
+		grep -v 'BDB0178' "$GROUP_DIR/site$1/run/$f" 2>/dev/null | tail -n 25
+	done
 }
 
 # group_backup N FILE: site N's backup (every live key, as JSON lines).
