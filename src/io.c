@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "io.h"
+#include "util.h"
 
 /* The names of enum io_param_id, with their lengths. */
 struct param_name {
@@ -85,6 +86,7 @@ static void read_fcgi_params(struct io *io)
 
 void io_begin(struct io *io)
 {
+	io->body_read = 0;
 	for (int i = 0; i < IO_PARAM_COUNT; i++)
 		io->param[i] = NULL;
 	if (io->fcgi != NULL) {
@@ -120,6 +122,7 @@ size_t io_read(struct io *io, char *buf, size_t n)
 			break;
 		got += r;
 	}
+	io->body_read += got;
 	return got;
 }
 
@@ -137,6 +140,23 @@ bool io_flush(struct io *io)
 	if (io->fcgi != NULL)
 		return FCGX_FFlush(io->fcgi->out) == 0;
 	return fflush(stdout) == 0;
+}
+
+bool io_input_ended(struct io *io)
+{
+	const char *cl = io->param[IO_CONTENT_LENGTH];
+	uint64_t declared = 0;
+
+	if (io->fcgi == NULL || io->fcgi->in == NULL)
+		return io->fcgi == NULL;
+	if (io->fcgi->in->isClosed)
+		return true;
+	if (cl != NULL && *cl != '\0' && !util_parse_u64(cl, strlen(cl), &declared))
+		return false;
+	if (io->body_read != declared)
+		return false;
+	return FCGX_GetChar(io->fcgi->in) == EOF && io->fcgi->in->isClosed &&
+	       FCGX_GetError(io->fcgi->in) == 0;
 }
 
 void io_drain(struct io *io, size_t max)

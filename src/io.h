@@ -52,6 +52,7 @@ struct io {
 	 * the process environment) and are valid until the request is
 	 * finished. */
 	const char *param[IO_PARAM_COUNT];
+	size_t body_read;	/* body bytes io_read() returned so far */
 };
 
 /* Sets up io for the process's requests; fcgi is NULL under plain CGI. */
@@ -79,5 +80,13 @@ bool io_flush(struct io *io);
  * nothing left to read, so that input on its connection means the web
  * server gave up on it. */
 void io_drain(struct io *io, size_t max);
+
+/* Whether the web server has sent the whole FastCGI request and all of it
+ * was read, so that its connection may close at once: nothing more can
+ * arrive on it. Once the body the request declared (none without a
+ * Content-Length) was read whole, the record that ends the input is next,
+ * and this reads it; a request with input left unread is not ended.
+ * True under plain CGI, which has no connection of its own. */
+bool io_input_ended(struct io *io);
 
 #endif

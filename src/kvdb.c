@@ -1022,10 +1022,15 @@ int kvdb_checkpoint(struct kvdb *db, unsigned kbytes, unsigned minutes)
 
 void kvdb_end_request(struct kvdb *db)
 {
-	/* The watcher thread may be leaving the store right now. */
-	watchdog_on(db);
-	busy_hold(db);
-	watchdog_disarm();
+	/* The watcher thread may be leaving the store right now: a wait for
+	 * it goes under the watchdog, which an uncontended take does not need. */
+	if (!db->held && pthread_mutex_trylock(&db->busy) == 0)
+		db->held = true;
+	if (!db->held) {
+		watchdog_on(db);
+		busy_hold(db);
+		watchdog_disarm();
+	}
 	if ((db->checkpoint_due || (db->flusher != NULL && flusher_finished(db->flusher))) &&
 	    db->env != NULL && !db->panic)
 		checkpoint(db);

@@ -143,7 +143,21 @@ static void conn_free(struct conn *c)
  * True when the web server keeps the connection for another request. */
 static bool conn_finish(struct loop *l, struct conn *c)
 {
+	/* libfcgi closes a connection the web server does not keep by
+	 * shutting down its side and reading until the server closes, for up
+	 * to 2 s, so that input still arriving cannot reset the connection
+	 * under the reply. A request read to its end has no input to come:
+	 * its connection closes at once, and the process goes on to the next
+	 * request instead of waiting for the web server to close this one. */
+	bool close_now = !c->fcgi.keepConnection && io_input_ended(&c->io);
+
+	if (close_now)
+		c->fcgi.keepConnection = 1;
 	FCGX_Finish_r(&c->fcgi);
+	if (close_now && c->fcgi.ipcFd >= 0) {
+		close(c->fcgi.ipcFd);
+		c->fcgi.ipcFd = -1;
+	}
 	if (l->cw->ok)
 		store_end_request(l->cw->st);
 	return c->fcgi.ipcFd >= 0;
