@@ -7,9 +7,11 @@
  * With an argument N it answers a JSON string of N bytes instead: the
  * ceiling of the stack for an answer as large as a list page, which
  * tells the cost of moving the bytes from the cost of finding them. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <fcgiapp.h>
 
@@ -53,8 +55,20 @@ int main(int argc, char **argv)
 	if (reply == NULL || FCGX_Init() != 0 || FCGX_InitRequest(&req, 0, 0) != 0)
 		return 1;
 	while (FCGX_Accept_r(&req) >= 0) {
+		/* Its connection closes as kvd's does (src/loop.c): at once,
+		 * once the request was read to its end, rather than by
+		 * libfcgi's wait for the web server to close it. */
+		bool close_now = !req.keepConnection && FCGX_GetChar(req.in) == EOF &&
+				 req.in->isClosed;
+
 		FCGX_PutStr(reply, len, req.out);
+		if (close_now)
+			req.keepConnection = 1;
 		FCGX_Finish_r(&req);
+		if (close_now && req.ipcFd >= 0) {
+			close(req.ipcFd);
+			req.ipcFd = -1;
+		}
 	}
 	free(reply);
 	return 0;
