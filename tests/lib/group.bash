@@ -10,7 +10,8 @@
 # nothing), group_wait_master [EXCEPT] and group_backup N FILE.
 # GROUP_KEEP_LOGS=DIR copies the sites' files there when the file ends.
 # A file may define group_before_up, run before the group starts (with
-# GROUP_DIR set; site N's store is $GROUP_DIR/siteN/store).
+# GROUP_DIR set; site N's store is $GROUP_DIR/siteN/store), and again
+# before each new start when a port was taken.
 # With KV_GROUP_NETNS set (script/group) each site has a network namespace.
 
 load '/usr/lib/bats/bats-support/load'
@@ -35,24 +36,42 @@ _group_ports_free() {
 }
 
 group_setup_file() {
-	local base tries=0
+	local attempt rc
+	export GROUP_DIR=$BATS_FILE_TMPDIR/group
+	# Other suites take ports in the same range: one taken between the
+	# check and the start makes script/group exit 3, and the group starts
+	# again from nothing on other ports (a site's store records the
+	# group's addresses).
+	for attempt in 1 2 3; do
+		_group_pick_ports || return 1
+		rm -rf "$GROUP_DIR"
+		if declare -F group_before_up >/dev/null; then
+			group_before_up
+		fi
+		rc=0
+		"$KV_SRCDIR/script/group" up "$GROUP_DIR" || rc=$?
+		((rc == 3)) || return "$rc"
+		"$KV_SRCDIR/script/group" down "$GROUP_DIR" || true
+		echo "group: a port was taken (attempt $attempt); trying others" >&2
+	done
+	return 1
+}
+
+# _group_pick_ports: free ports for the group; exports PORT, REPL_PORT and
+# SITE_URL_1..3.
+_group_pick_ports() {
+	local base tries=0 n host
 	while :; do
 		base=$((21000 + (RANDOM % 80) * 100 + RANDOM % 50))
 		_group_ports_free "$base" && break
 		((++tries < 50)) || { echo "no free ports" >&2; return 1; }
 	done
 	export PORT=$base REPL_PORT=$((base + 100))
-	export GROUP_DIR=$BATS_FILE_TMPDIR/group
-	local n host
 	for n in 1 2 3; do
 		host=127.0.0.1
 		[[ -z ${KV_GROUP_NETNS:-} ]] || host=10.213.$KV_GROUP_NETNS.$n
 		export "SITE_URL_$n=http://$host:$((base + n - 1))/kv"
 	done
-	if declare -F group_before_up >/dev/null; then
-		group_before_up
-	fi
-	"$KV_SRCDIR/script/group" up "$GROUP_DIR"
 }
 
 group_teardown_file() {
@@ -67,7 +86,9 @@ group_url() {
 
 # group_role N: what site N says it is (master, replica), or down.
 group_role() {
-	curl -sS --max-time 2 "$(group_url "$1")/" 2>/dev/null | jq -r '.replication.role // "down"' 2>/dev/null || echo down
+	local r
+	r=$(curl -sS --max-time 2 "$(group_url "$1")/" 2>/dev/null | jq -r '.replication.role // "down"' 2>/dev/null) || true
+	echo "${r:-down}"
 }
 
 group_roles() {
@@ -113,11 +134,7 @@ group_wait_vs() {
 
 # group_log_tails N: the end of site N's logs, for a failure's report.
 group_log_tails() {
-	local f
-	for f in replicate.log server.log; do
-		echo "--- site $1: the last lines of $f"
-		grep -v 'BDB0178' "$GROUP_DIR/site$1/run/$f" 2>/dev/null | tail -n 25
-	done
+	"$KV_SRCDIR/script/group" logs "$GROUP_DIR" "$1"
 }
 
 # group_backup N FILE: site N's backup (every live key, as JSON lines).
